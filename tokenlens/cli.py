@@ -1,0 +1,217 @@
+"""The `tokenlens` command. Its contract (commands, options, --json shapes) is in design.md.
+
+Imports of anything heavy (Qt, rich, pricing tables, sqlite-utils) happen inside the
+commands that need them, so `tokenlens report` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tokenlens import __version__
+
+
+class UserError(click.ClickException):
+    """A one-line cause on stderr and exit status 2; never a traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"tokenlens: {self.format_message()}", err=True)
+
+
+def _dump_json(value) -> None:
+    import orjson
+
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+class Context:
+    def __init__(self, data_dir: str | None) -> None:
+        from tokenlens.config import Env, resolve_data_dir
+
+        self.env = Env()
+        self.data_dir = resolve_data_dir(data_dir, self.env)
+        self._db = None
+
+    @property
+    def db(self):
+        if self._db is None:
+            from tokenlens.store import LedgerError, open_ledger
+
+            try:
+                self._db = open_ledger(self.data_dir)
+            except LedgerError as exc:
+                raise UserError(str(exc)) from None
+        return self._db
+
+    def scan(self, sources=None):
+        from tokenlens.ingest import scan
+
+        return scan(self.db, self.env, sources)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Where the ledger lives (default: $TOKENLENS_DATA_DIR or the platform's user data dir).")
+@click.version_option(__version__, "--version", prog_name="tokenlens")
+@click.pass_context
+def cli(click_ctx: click.Context, data_dir: str | None) -> None:
+    """A private ledger of your AI coding tools' token usage and agent permissions.
+
+    With no command, starts the tray app (or a window where no tray exists).
+
+    \b
+    Examples:
+      tokenlens                      # the tray app
+      tokenlens report daily         # today's and past days' usage
+      tokenlens report weekly --by tool --tz Europe/Berlin
+    """
+    click_ctx.obj = Context(data_dir)
+    if click_ctx.invoked_subcommand is None:
+        from tokenlens.app import run_app
+
+        sys.exit(run_app(click_ctx.obj.data_dir))
+
+
+def _known_tool(value: str | None) -> str | None:
+    from tokenlens.sources import source_ids
+
+    if value is not None and value not in source_ids():
+        raise UserError(f"unknown tool id {value!r}; known: {', '.join(source_ids())}")
+    return value
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def scan(ctx: Context, as_json: bool) -> None:
+    """Ingest new usage from every tool's logs now; print what was added per source.
+
+    \b
+    Example:
+      tokenlens scan --json
+    """
+    result = ctx.scan()
+    payload = {
+        "seconds": round(result.seconds, 3),
+        "sources": {
+            sid: {
+                "files": s.files_seen,
+                "files_read": s.files_read,
+                "files_missing": s.files_missing,
+                "events_added": s.events_added,
+                "events_total": s.events_after,
+                "lines_skipped": s.lines_skipped,
+                "errors": s.errors,
+            }
+            for sid, s in result.sources.items()
+        },
+        "unknown_models": sorted(f"{t}:{m}" for t, m in result.unknown_models),
+    }
+    if as_json:
+        _dump_json(payload)
+        return
+    from tokenlens.render import print_scan
+
+    print_scan(payload)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["daily", "weekly", "monthly", "session", "blocks"]))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see design.md).")
+@click.option("--since", metavar="YYYY-MM-DD", help="First local day to include.")
+@click.option("--until", metavar="YYYY-MM-DD", help="Last local day to include.")
+@click.option("--tz", metavar="ZONE", help="IANA time zone for day boundaries (default: local).")
+@click.option("--tool", metavar="ID", help="Only this tool (e.g. claude-code, codex).")
+@click.option("--by", type=click.Choice(["tool", "model", "project"]), help="Split each period by this.")
+@click.option("--no-scan", is_flag=True, help="Report the ledger as is, without reading new log lines.")
+@pass_ctx
+def report(ctx: Context, kind, as_json, since, until, tz, tool, by, no_scan) -> None:
+    """Usage per day, ISO week, month, session or 5-hour block.
+
+    \b
+    Examples:
+      tokenlens report daily --since 2026-11-01
+      tokenlens report monthly --by model --json
+      tokenlens report blocks --tool claude-code
+    """
+    from tokenlens.reports import ReportError, build_report
+
+    _known_tool(tool)
+    try:
+        if not no_scan:
+            ctx.scan()
+        result = build_report(ctx.db, kind, tz=tz, since=since, until=until, tool=tool, by=by)
+    except ReportError as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        _dump_json(result.to_json())
+        return
+    from tokenlens.render import print_report
+
+    print_report(result)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def sources(ctx: Context, as_json: bool) -> None:
+    """Every known tool: found or not, paths looked at, files, events, last seen.
+
+    \b
+    Example:
+      tokenlens sources
+    """
+    from tokenlens.status import sources_status
+
+    rows = sources_status(ctx.db, ctx.env)
+    if as_json:
+        _dump_json({"sources": rows})
+        return
+    from tokenlens.render import print_sources
+
+    print_sources(rows)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def doctor(ctx: Context, as_json: bool) -> None:
+    """Paths, counts, skipped lines and where, unknown models, keyring.
+
+    \b
+    Example:
+      tokenlens doctor --json
+    """
+    from tokenlens.status import doctor_report
+
+    payload = doctor_report(ctx.db, ctx.data_dir, ctx.env)
+    if as_json:
+        _dump_json(payload)
+        return
+    from tokenlens.render import print_doctor
+
+    print_doctor(payload)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def gui_main() -> None:
+    from tokenlens.app import run_app
+    from tokenlens.config import resolve_data_dir
+
+    sys.exit(run_app(resolve_data_dir(None)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

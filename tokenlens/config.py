@@ -1,0 +1,107 @@
+"""Where tokenlens keeps its ledger, whose home it reads, and the person's settings.
+
+Everything that depends on the process environment goes through `Env`, so tests (and
+`--data-dir`) can point the whole program at a throwaway home without patching globals.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+DATA_DIR_ENV = "TOKENLENS_DATA_DIR"
+DB_FILENAME = "ledger.db"
+SETTINGS_FILENAME = "settings.json"
+
+
+class DataDirError(Exception):
+    """The data dir cannot be created or written; the message is one line for the person."""
+
+
+@dataclass(frozen=True)
+class Env:
+    """A snapshot of the environment the tools' files are found through."""
+
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def home(self) -> Path:
+        # HOME of the process wins over the password database, as the tools themselves do.
+        home = self.environ.get("HOME") or self.environ.get("USERPROFILE")
+        return Path(home) if home else Path.home()
+
+    def get(self, name: str) -> str | None:
+        value = self.environ.get(name)
+        return value if value else None
+
+    def path_list(self, name: str) -> list[Path]:
+        """An env var holding one path or several (comma or os.pathsep separated)."""
+        raw = self.get(name)
+        if not raw:
+            return []
+        parts = raw.replace(os.pathsep, ",").split(",")
+        return [Path(p.strip()).expanduser() for p in parts if p.strip()]
+
+    def xdg(self, name: str, default: str) -> Path:
+        value = self.get(name)
+        return Path(value) if value else self.home / default
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tokenlens", appauthor=False))
+
+
+def resolve_data_dir(explicit: str | os.PathLike | None = None, env: Env | None = None) -> Path:
+    env = env or Env()
+    if explicit:
+        return Path(explicit).expanduser()
+    from_env = env.get(DATA_DIR_ENV)
+    if from_env:
+        return Path(from_env).expanduser()
+    return default_data_dir()
+
+
+def ensure_data_dir(path: Path) -> Path:
+    """Create the data dir private to this user (0700), or explain in one line why not."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if stat.S_IMODE(path.stat().st_mode) != 0o700:
+            path.chmod(0o700)
+    except OSError as exc:
+        raise DataDirError(f"cannot create data dir {path}: {exc.strerror or exc}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise DataDirError(f"data dir {path} is not writable")
+    return path
+
+
+def create_private_file(path: Path) -> None:
+    """Create `path` as 0600 if missing, so SQLite's -wal/-shm files inherit that mode."""
+    if path.exists():
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(0o600)
+        return
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def load_settings(data_dir: Path) -> dict:
+    path = data_dir / SETTINGS_FILENAME
+    try:
+        value = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def save_settings(data_dir: Path, settings: dict) -> None:
+    path = data_dir / SETTINGS_FILENAME
+    tmp = path.with_suffix(".tmp")
+    create_private_file(tmp)
+    tmp.write_bytes(orjson.dumps(settings, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    os.replace(tmp, path)

@@ -1,0 +1,322 @@
+"""Drive the sources into the ledger, exactly once.
+
+The one rule that makes a kill -9 lose or duplicate nothing: events and the file position
+they were read up to are committed in the same transaction. Everything else is idempotent
+by construction (upserts on a stable per-tool event key), so re-reading a rewritten or
+moved file costs time, never correctness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlite_utils import Database
+
+from tokenlens.config import Env
+from tokenlens.model import UsageEvent
+from tokenlens.pricing import Pricer
+from tokenlens.sources.base import (
+    BadLine,
+    Discovered,
+    FileContext,
+    JsonlSource,
+    SnapshotSource,
+    Source,
+    iter_lines,
+)
+
+BATCH_EVENTS = 2000
+BATCH_BYTES = 16 << 20  # commit at least this often so a kill loses little work
+HEAD_BYTES = 4096
+MAX_SKIPS_KEPT_PER_FILE = 100
+
+
+@dataclass
+class SourceScan:
+    source: str
+    files_seen: int = 0
+    files_read: int = 0
+    files_missing: int = 0
+    events_before: int = 0
+    events_after: int = 0
+    lines_skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def events_added(self) -> int:
+        return self.events_after - self.events_before
+
+
+@dataclass
+class ScanResult:
+    sources: dict[str, SourceScan] = field(default_factory=dict)
+    unknown_models: set[tuple[str, str]] = field(default_factory=set)
+    seconds: float = 0.0
+
+    @property
+    def events_added(self) -> int:
+        return sum(s.events_added for s in self.sources.values())
+
+
+@contextmanager
+def write_transaction(db: Database):
+    """BEGIN IMMEDIATE: take the write lock up front, so a concurrent writer makes us wait
+    (busy timeout) instead of failing later with 'database is locked'."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+def scan(
+    db: Database,
+    env: Env | None = None,
+    sources: Iterable[Source] | None = None,
+    pricer: Pricer | None = None,
+    progress: Callable[[str, Path], None] | None = None,
+) -> ScanResult:
+    """Ingest every new line of every source; returns what was added per source."""
+    from tokenlens.sources import all_sources
+
+    env = env or Env()
+    pricer = pricer or Pricer()
+    started = time.perf_counter()
+    result = ScanResult()
+    for source in sources if sources is not None else all_sources():
+        if source.no_local_data_reason:
+            continue
+        stats = SourceScan(source.id, events_before=_count_events(db, source.id))
+        result.sources[source.id] = stats
+        seen_paths: set[str] = set()
+        for found in source.discover(env):
+            stats.files_seen += 1
+            seen_paths.add(str(found.path))
+            if progress:
+                progress(source.id, found.path)
+            try:
+                _ingest_file(db, source, found, pricer, stats)
+            except OSError as exc:
+                # Vanished or unreadable mid-read: what was committed stays; next scan retries.
+                stats.errors.append(f"{found.path}: {exc.strerror or exc}")
+        stats.files_missing = _mark_missing(db, source.id, seen_paths)
+        stats.events_after = _count_events(db, source.id)
+    result.unknown_models = set(pricer.unknown_models)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _count_events(db: Database, tool: str) -> int:
+    return db.execute("SELECT COUNT(*) FROM events WHERE tool = ?", [tool]).fetchone()[0]
+
+
+def _mark_missing(db: Database, tool: str, seen: set[str]) -> int:
+    """Files the tool deleted keep their events; we only note that the file is gone."""
+    rows = db.execute("SELECT id, path, missing FROM files WHERE source = ?", [tool]).fetchall()
+    gone = [fid for fid, path, missing in rows if path not in seen and not missing]
+    back = [fid for fid, path, missing in rows if path in seen and missing]
+    if gone or back:
+        with write_transaction(db):
+            db.conn.executemany("UPDATE files SET missing = 1 WHERE id = ?", [(f,) for f in gone])
+            db.conn.executemany("UPDATE files SET missing = 0 WHERE id = ?", [(f,) for f in back])
+    return sum(1 for _, path, _ in rows if path not in seen)
+
+
+# ---- one file -------------------------------------------------------------------
+
+
+@dataclass
+class FileRow:
+    id: int
+    dev: int | None
+    inode: int | None
+    size: int | None
+    mtime_ns: int | None
+    offset: int
+    head_len: int
+    head_hash: str | None
+    state: dict[str, Any] | None
+    lines_skipped: int
+
+
+def _file_row(db: Database, source: Source, path: Path) -> FileRow:
+    row = db.execute(
+        "SELECT id, dev, inode, size, mtime_ns, offset, head_len, head_hash, state, lines_skipped"
+        " FROM files WHERE path = ?",
+        [str(path)],
+    ).fetchone()
+    if row is None:
+        with write_transaction(db):
+            cur = db.execute(
+                "INSERT INTO files (source, path, first_seen_ms) VALUES (?, ?, ?)",
+                [source.id, str(path), int(time.time() * 1000)],
+            )
+        return FileRow(cur.lastrowid, None, None, None, None, 0, 0, None, None, 0)
+    state = orjson.loads(row[8]) if row[8] else None
+    return FileRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], state, row[9])
+
+
+def _unchanged(row: FileRow, st: os.stat_result) -> bool:
+    return (row.size, row.mtime_ns, row.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _ingest_file(db: Database, source: Source, found: Discovered, pricer: Pricer, stats: SourceScan) -> None:
+    path = found.path
+    st = os.stat(path)
+    row = _file_row(db, source, path)
+    if _unchanged(row, st):
+        return
+    stats.files_read += 1
+    ctx = FileContext(path=path, root=found.root)
+    if isinstance(source, JsonlSource):
+        _ingest_jsonl(db, source, ctx, row, st, pricer, stats)
+    elif isinstance(source, SnapshotSource):
+        _ingest_snapshot(db, source, ctx, row, st, pricer, stats)
+
+
+def _head_hash(handle, length: int) -> str:
+    # pread leaves the file position alone: the line reader is mid-stream.
+    return hashlib.sha1(os.pread(handle.fileno(), length, 0)).hexdigest()
+
+
+def _was_rewritten(row: FileRow, st: os.stat_result, handle) -> bool:
+    if row.offset == 0:
+        return False
+    if row.inode is not None and (row.dev, row.inode) != (st.st_dev, st.st_ino):
+        return True
+    if st.st_size < row.offset:
+        return True
+    return _head_hash(handle, row.head_len) != row.head_hash
+
+
+def _ingest_jsonl(db, source: JsonlSource, ctx, row: FileRow, st, pricer, stats) -> None:
+    with open(ctx.path, "rb") as handle:
+        if _was_rewritten(row, st, handle):
+            # Re-read from the start; upserts by event key make the repeats harmless.
+            row.offset, row.state, row.lines_skipped = 0, None, 0
+            with write_transaction(db):
+                db.execute("DELETE FROM skips WHERE file_id = ?", [row.id])
+        state = row.state if row.state is not None else source.new_state()
+        markers = source.line_markers
+        pending: list[UsageEvent] = []
+        skips: list[tuple[int, str]] = []
+        offset = row.offset
+        batch_start = offset
+        for line, line_start, next_offset in iter_lines(handle, row.offset):
+            if line is None:
+                skips.append((line_start, "line too long"))
+            elif markers and not any(m in line for m in markers):
+                pass
+            else:
+                try:
+                    obj = orjson.loads(line)
+                    if not isinstance(obj, dict):
+                        raise BadLine("not a JSON object")
+                    pending.extend(source.parse_line(obj, state, ctx))
+                except orjson.JSONDecodeError:
+                    skips.append((line_start, "invalid JSON"))
+                except BadLine as exc:
+                    skips.append((line_start, str(exc)))
+                except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError):
+                    skips.append((line_start, "unexpected record shape"))
+            offset = next_offset
+            if len(pending) >= BATCH_EVENTS or offset - batch_start >= BATCH_BYTES:
+                _commit(db, source, row, st, handle, offset, state, pending, skips, pricer, stats)
+                pending, skips, batch_start = [], [], offset
+        _commit(db, source, row, st, handle, offset, state, pending, skips, pricer, stats)
+
+
+def _ingest_snapshot(db, source: SnapshotSource, ctx, row: FileRow, st, pricer, stats) -> None:
+    events, bad = source.read_snapshot(ctx.path, ctx)
+    skips = [(i, "bad record") for i in range(bad)]
+    row.lines_skipped = 0
+    with write_transaction(db):
+        db.execute("DELETE FROM skips WHERE file_id = ?", [row.id])
+    _commit(db, source, row, st, None, st.st_size, None, events, skips, pricer, stats)
+
+
+def _commit(db, source, row: FileRow, st, handle, offset, state, events, skips, pricer, stats) -> None:
+    """Events, skipped-line records and the new position: one transaction."""
+    head_len = min(HEAD_BYTES, offset)
+    head_hash = _head_hash(handle, head_len) if handle is not None else None
+    row.lines_skipped += len(skips)
+    stats.lines_skipped += len(skips)
+    last_ms = max((e.ts_ms for e in events), default=None)
+    with write_transaction(db):
+        if events:
+            _upsert_events(db, events, row.id, pricer)
+        if skips:
+            room = max(0, MAX_SKIPS_KEPT_PER_FILE - (row.lines_skipped - len(skips)))
+            db.conn.executemany(
+                "INSERT OR IGNORE INTO skips (file_id, offset, reason) VALUES (?, ?, ?)",
+                [(row.id, off, reason) for off, reason in skips[:room]],
+            )
+        db.execute(
+            """UPDATE files SET dev = ?, inode = ?, size = ?, mtime_ns = ?, offset = ?,
+                   head_len = ?, head_hash = ?, state = ?, lines_skipped = ?,
+                   events_seen = events_seen + ?, missing = 0, last_scan_ms = ?,
+                   last_event_ms = MAX(COALESCE(last_event_ms, 0), COALESCE(?, 0))
+               WHERE id = ?""",
+            [
+                st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, offset, head_len, head_hash,
+                orjson.dumps(state).decode() if state is not None else None,
+                row.lines_skipped, len(events), int(time.time() * 1000), last_ms, row.id,
+            ],
+        )
+    row.offset = offset
+
+
+UPSERT_SQL = """
+INSERT INTO events (tool, event_key, ts_ms, session_id, project, model, provider,
+    input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
+    output_tokens, reasoning_tokens, total_tokens, cost_usd, cost_source, rank,
+    replay_key, is_replay, file_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tool, event_key) DO UPDATE SET
+    ts_ms = excluded.ts_ms, session_id = excluded.session_id, project = excluded.project,
+    model = excluded.model, provider = excluded.provider,
+    input_tokens = excluded.input_tokens, cache_read_tokens = excluded.cache_read_tokens,
+    cache_write_5m_tokens = excluded.cache_write_5m_tokens,
+    cache_write_1h_tokens = excluded.cache_write_1h_tokens,
+    output_tokens = excluded.output_tokens, reasoning_tokens = excluded.reasoning_tokens,
+    total_tokens = excluded.total_tokens, cost_usd = excluded.cost_usd,
+    cost_source = excluded.cost_source, rank = excluded.rank,
+    replay_key = excluded.replay_key, is_replay = excluded.is_replay, file_id = excluded.file_id
+WHERE excluded.rank >= events.rank
+"""
+
+DROP_REPLAYS_SQL = """
+DELETE FROM events WHERE tool = ? AND is_replay = 1
+  AND replay_key IN (SELECT value FROM json_each(?))
+  AND EXISTS (SELECT 1 FROM events o WHERE o.tool = events.tool
+              AND o.replay_key = events.replay_key AND o.is_replay = 0)
+"""
+
+
+def _upsert_events(db: Database, events: list[UsageEvent], file_id: int, pricer: Pricer) -> None:
+    rows = []
+    replay_keys: dict[str, set[str]] = {}
+    for e in events:
+        cost, cost_source = pricer.cost(e)
+        rows.append((
+            e.tool, e.event_key, e.ts_ms, e.session_id, e.project, e.model, e.provider,
+            e.input_tokens, e.cache_read_tokens, e.cache_write_5m_tokens, e.cache_write_1h_tokens,
+            e.output_tokens, e.reasoning_tokens, e.total_tokens, cost, cost_source, e.rank,
+            e.replay_key, int(e.is_replay), file_id,
+        ))
+        if e.replay_key is not None:
+            replay_keys.setdefault(e.tool, set()).add(e.replay_key)
+    db.conn.executemany(UPSERT_SQL, rows)
+    for tool, keys in replay_keys.items():
+        db.execute(DROP_REPLAYS_SQL, [tool, orjson.dumps(sorted(keys)).decode()])

@@ -1,0 +1,148 @@
+"""Cost per usage event from genai-prices' offline snapshot, without its per-call overhead.
+
+`genai_prices.calc_price` spends ~80 µs a call matching the model name. A first scan prices
+hundreds of thousands of events, so we resolve each (provider, model, hour) to plain float
+rates once and apply them ourselves, with genai-prices' own rules:
+- tiered ("cliff") prices: once a request's whole prompt (input + cache) crosses a tier's
+  start, every token of that bucket is billed at the tier's rate;
+- 1-hour cache writes at their own rate, 5-minute writes at the plain cache-write rate;
+- a cost the log itself reports wins; an unknown model gets no cost (never a made-up price).
+Tests check these rates against `calc_price` itself, an independent path.
+
+genai-prices is imported lazily: `tokenlens report` over an up-to-date ledger never prices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tokenlens.model import UsageEvent
+
+# Fast mode is not in genai-prices; multipliers from the providers' published fast pricing.
+FAST_MULTIPLIERS = (("claude-opus-4-6", 6.0), ("claude-opus-4-7", 6.0), ("claude-opus-4-8", 2.0))
+PROVIDER_BY_PREFIX = (
+    ("claude", "anthropic"),
+    ("gpt", "openai"),
+    ("o1", "openai"),
+    ("o3", "openai"),
+    ("o4", "openai"),
+    ("codex", "openai"),
+    ("gemini", "google"),
+    ("grok", "x-ai"),
+    ("deepseek", "deepseek"),
+    ("mistral", "mistral"),
+    ("kimi", "moonshotai"),
+    ("glm", "zai"),
+    ("qwen", "openrouter"),
+)
+
+Rate = tuple[float, tuple[tuple[int, float], ...]]  # (base $/token, ((start, $/token), ...))
+
+
+@dataclass(frozen=True)
+class ModelRates:
+    model_id: str
+    input: Rate | None
+    cache_read: Rate | None
+    cache_write: Rate | None
+    cache_write_1h: Rate | None
+    output: Rate | None
+
+
+def guess_provider(model: str) -> str | None:
+    name = model.lower().rsplit("/", 1)[-1]
+    for prefix, provider in PROVIDER_BY_PREFIX:
+        if name.startswith(prefix):
+            return provider
+    return None
+
+
+def _rate(value) -> Rate | None:
+    if value is None:
+        return None
+    tiers = getattr(value, "tiers", None)
+    if tiers is None:
+        return (float(value) / 1e6, ())
+    return (float(value.base) / 1e6, tuple((t.start, float(t.price) / 1e6) for t in tiers))
+
+
+def _apply(rate: Rate | None, tokens: int, prompt_tokens: int) -> float:
+    if rate is None or not tokens:
+        return 0.0
+    per_token, tiers = rate
+    for start, tier_price in tiers:  # ascending; the last tier crossed wins
+        if prompt_tokens > start:
+            per_token = tier_price
+    return per_token * tokens
+
+
+class Pricer:
+    """Caches resolved rates; one per scan (or per process)."""
+
+    def __init__(self) -> None:
+        self._rates: dict[tuple[str, str, int], ModelRates | None] = {}
+        self.unknown_models: set[tuple[str, str]] = set()
+
+    def rates(self, provider: str, model: str, ts_ms: int) -> ModelRates | None:
+        hour = ts_ms // 3_600_000
+        key = (provider, model, hour)
+        if key not in self._rates:
+            self._rates[key] = self._resolve(provider, model, hour)
+        return self._rates[key]
+
+    def _resolve(self, provider: str, model: str, hour: int) -> ModelRates | None:
+        from genai_prices import data_snapshot
+
+        snapshot = data_snapshot.get_snapshot()
+        when = datetime.fromtimestamp(hour * 3600, tz=UTC)
+        name = model.rsplit("/", 1)[-1] if provider != "openrouter" else model
+        try:
+            _, info = snapshot.find_provider_model(name, None, provider or None, None)
+            prices = info.get_prices(when)
+        except (LookupError, ValueError):
+            return None
+        return ModelRates(
+            model_id=info.id,
+            input=_rate(getattr(prices, "input_mtok", None)),
+            cache_read=_rate(getattr(prices, "cache_read_mtok", None)),
+            cache_write=_rate(getattr(prices, "cache_write_mtok", None)),
+            cache_write_1h=_rate(getattr(prices, "cache_write_1h_mtok", None)),
+            output=_rate(getattr(prices, "output_mtok", None)),
+        )
+
+    def cost(self, event: UsageEvent) -> tuple[float | None, str | None]:
+        """(cost in USD, where it came from: 'log' or 'table'), or (None, None) if unknown."""
+        if event.reported_cost_usd is not None and event.reported_cost_usd > 0:
+            return event.reported_cost_usd, "log"
+        provider = event.provider or guess_provider(event.model) or ""
+        rates = self.rates(provider, event.model, event.ts_ms)
+        if rates is None:
+            if event.total_tokens:
+                self.unknown_models.add((event.tool, event.model))
+            return None, None
+        return price_with_rates(rates, event), "table"
+
+
+def price_with_rates(rates: ModelRates, event: UsageEvent) -> float:
+    prompt = event.input_tokens + event.cache_read_tokens + event.cache_write_tokens
+    cache_read_rate = rates.cache_read or rates.input
+    cache_write_rate = rates.cache_write or rates.input
+    cache_write_1h_rate = rates.cache_write_1h or cache_write_rate
+    cost = (
+        _apply(rates.input, event.input_tokens, prompt)
+        + _apply(cache_read_rate, event.cache_read_tokens, prompt)
+        + _apply(cache_write_rate, event.cache_write_5m_tokens, prompt)
+        + _apply(cache_write_1h_rate, event.cache_write_1h_tokens, prompt)
+        + _apply(rates.output, event.output_tokens, prompt)
+    )
+    if event.fast_mode:
+        cost *= fast_multiplier(rates.model_id)
+    return cost
+
+
+def fast_multiplier(model_id: str) -> float:
+    for prefix, factor in FAST_MULTIPLIERS:
+        if model_id.startswith(prefix):
+            return factor
+    return 1.0

@@ -1,0 +1,109 @@
+"""Readable terminal output with rich. Imported only when a command prints a table."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from tokenlens.reports import Report
+
+console = Console()
+
+TOKEN_COLUMNS = (
+    ("Input", "input_tokens"),
+    ("Cache read", "cache_read_tokens"),
+    ("Cache write", "cache_write_tokens"),
+    ("Output", "output_tokens"),
+    ("Total", "total_tokens"),
+)
+
+
+def fmt_int(value: int) -> str:
+    return f"{value:,}"
+
+
+def fmt_cost(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}"
+
+
+def print_report(report: Report) -> None:
+    title = f"{report.kind.capitalize()} usage ({report.tz})"
+    table = Table(title=title, show_footer=False, header_style="bold")
+    table.add_column("Period")
+    if report.by:
+        table.add_column(report.by.capitalize())
+    table.add_column("Models / tools")
+    for label, _ in TOKEN_COLUMNS:
+        table.add_column(label, justify="right")
+    table.add_column("Cost", justify="right")
+    for row in report.rows:
+        key = (row["period"], row["group"]) if report.by else (row["period"],)
+        cells = [row["period"]] + ([row["group"] or "(none)"] if report.by else [])
+        cells.append(", ".join(row["tools"]))
+        cells += [fmt_int(row[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(row["cost_usd"])]
+        table.add_row(*cells, style="bold")
+        for part in report.breakdown.get(key, []):
+            sub = [""] + ([""] if report.by else []) + [f"  {part['model'] or '(unknown model)'}"]
+            sub += [fmt_int(part[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(part["cost_usd"])]
+            table.add_row(*sub, style="dim")
+        table.add_section()
+    totals = report.totals
+    cells = ["Total"] + ([""] if report.by else []) + [", ".join(totals["tools"])]
+    cells += [fmt_int(totals[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(totals["cost_usd"])]
+    table.add_row(*cells, style="bold cyan")
+    if not report.rows:
+        console.print("No usage in this range. `tokenlens sources` shows what was found.")
+        return
+    console.print(table)
+    console.print("[dim]Costs are estimates from local logs at list prices, not your bill.[/dim]")
+
+
+def print_scan(payload: dict) -> None:
+    table = Table(title=f"Scan ({payload['seconds']:.2f} s)", header_style="bold")
+    for col in ("Source", "Files", "Read now", "Events added", "Events total", "Skipped lines"):
+        table.add_column(col, justify="left" if col == "Source" else "right")
+    for sid, s in payload["sources"].items():
+        table.add_row(
+            sid, fmt_int(s["files"]), fmt_int(s["files_read"]), fmt_int(s["events_added"]),
+            fmt_int(s["events_total"]), fmt_int(s["lines_skipped"]),
+        )
+    console.print(table)
+    for sid, s in payload["sources"].items():
+        for err in s["errors"]:
+            console.print(f"[yellow]{sid}: {err}[/yellow]")
+    if payload["unknown_models"]:
+        console.print(f"[yellow]Unpriced (unknown) models: {', '.join(payload['unknown_models'])}[/yellow]")
+
+
+def print_sources(rows: list[dict]) -> None:
+    table = Table(title="Sources", header_style="bold")
+    for col in ("Tool", "Found", "Files", "Events", "Last event", "Skipped", "Paths looked at / note"):
+        table.add_column(col)
+    for r in rows:
+        paths = "\n".join(("✓ " if p in r["paths_found"] else "✗ ") + p for p in r["paths"])
+        note = f"\n[yellow]{r['note']}[/yellow]" if r["note"] else ""
+        table.add_row(
+            f"{r['name']}\n[dim]{r['id']}[/dim]", "yes" if r["found"] else "no", fmt_int(r["files"]),
+            fmt_int(r["events"]), r["last_event"] or "—", fmt_int(r["lines_skipped"]), paths + note,
+        )
+    console.print(table)
+
+
+def print_doctor(payload: dict) -> None:
+    console.print(f"[bold]Data dir[/bold]  {payload['data_dir']}")
+    console.print(f"[bold]Ledger[/bold]    {payload['database']} ({fmt_int(payload['database_bytes'])} bytes)")
+    events = ", ".join(f"{t}: {fmt_int(n)}" for t, n in payload["events"].items()) or "none"
+    console.print(f"[bold]Events[/bold]    {events}")
+    console.print(f"[bold]Logs deleted by their tools, kept in the ledger[/bold]  {payload['files_deleted_by_tools']}")
+    console.print(f"[bold]Skipped lines[/bold]  {fmt_int(payload['lines_skipped'])}")
+    for s in payload["skipped"]:
+        console.print(f"  {s['file']} @ byte {s['offset']}: {s['reason']}")
+    if payload["unknown_models"]:
+        console.print("[bold]Unknown models (no cost computed)[/bold]")
+        for u in payload["unknown_models"]:
+            console.print(f"  {u['tool']}: {u['model']} ({fmt_int(u['events'])} events)")
+    for key, value in payload.items():
+        if key in ("data_dir", "database", "database_bytes", "events", "lines_skipped", "skipped",
+                   "unknown_models", "files_deleted_by_tools"):
+            continue
+        console.print(f"[bold]{key.replace('_', ' ').capitalize()}[/bold]  {value}")

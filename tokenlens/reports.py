@@ -1,0 +1,342 @@
+"""Daily/weekly/monthly/session/blocks reports, aggregated in SQL, bucketed in any time zone.
+
+SQLite knows no named time zones, so we hand it the zone's UTC offsets as a small table of
+spans (one row between DST transitions) and let it bucket each event by its local date.
+That keeps the heavy work (summing every event) in SQL, exact for DST and for half-hour or
+45-minute zones alike.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlite_utils import Database
+
+KINDS = ("daily", "weekly", "monthly", "session", "blocks")
+GROUPS = ("tool", "model", "project")
+SUM_FIELDS = (
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+)
+BLOCK_MS = 5 * 3600 * 1000
+DAY_MS = 86_400_000
+
+
+class ReportError(ValueError):
+    """A bad report request (unknown zone, bad date); the message is one line."""
+
+
+# ---- time zones ------------------------------------------------------------------------
+
+
+def local_zone_name() -> str:
+    """The machine's IANA zone: $TZ, else /etc/localtime's target, else UTC."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz:
+        return tz
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return "UTC"
+
+
+def get_zone(name: str | None) -> ZoneInfo:
+    name = name or local_zone_name()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError) as exc:
+        raise ReportError(f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)") from exc
+
+
+def zone_spans(zone: ZoneInfo, start_ms: int, end_ms: int) -> list[tuple[int, int, int]]:
+    """[(span_start_ms, span_end_ms, utc_offset_seconds)] covering [start_ms, end_ms)."""
+
+    def offset_at(ms: int) -> int:
+        return int(datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone).utcoffset().total_seconds())
+
+    spans = []
+    cursor = start_ms - DAY_MS
+    current = offset_at(cursor)
+    probe = cursor
+    while probe < end_ms + DAY_MS:
+        nxt = probe + 6 * 3600 * 1000  # transitions are at least months apart; 6 h steps
+        off = offset_at(nxt)
+        if off != current:
+            lo, hi = probe, nxt  # bisect to the minute where the offset changes
+            while hi - lo > 60_000:
+                mid = (lo + hi) // 2 // 60_000 * 60_000
+                if mid <= lo:
+                    break
+                if offset_at(mid) == current:
+                    lo = mid
+                else:
+                    hi = mid
+            spans.append((cursor, hi, current))
+            cursor, current = hi, off
+        probe = nxt
+    spans.append((cursor, end_ms + 2 * DAY_MS, current))
+    return spans
+
+
+def local_date_to_ms(day: date, zone: ZoneInfo) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=zone).timestamp() * 1000)
+
+
+def parse_day(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ReportError(f"{flag} must be a date like 2026-11-24, not {value!r}") from None
+
+
+# ---- the report ------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    kind: str
+    tz: str
+    rows: list[dict] = field(default_factory=list)
+    totals: dict = field(default_factory=dict)
+    by: str | None = None
+    # period (+ group) -> per-model rows, for the table view's breakdown
+    breakdown: dict[tuple, list[dict]] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"report": self.kind, "tz": self.tz, "rows": self.rows, "totals": self.totals}
+
+
+def _empty_row() -> dict:
+    row = {f: 0 for f in SUM_FIELDS}
+    row["cost_usd"] = 0.0
+    row["models"] = set()
+    row["tools"] = set()
+    return row
+
+
+def _add(into: dict, part: dict) -> None:
+    for f in SUM_FIELDS:
+        into[f] += part[f]
+    into["cost_usd"] += part["cost_usd"]
+    into["models"] |= part["models"] if isinstance(part["models"], set) else {part["model"]}
+    into["tools"] |= part["tools"] if isinstance(part["tools"], set) else {part["tool"]}
+
+
+def _finish(row: dict) -> dict:
+    row["models"] = sorted(m for m in row["models"] if m)
+    row["tools"] = sorted(row["tools"])
+    row["cost_usd"] = round(row["cost_usd"], 6)
+    return row
+
+
+SUMS_SQL = """
+    SUM(e.input_tokens) AS input_tokens,
+    SUM(e.cache_read_tokens) AS cache_read_tokens,
+    SUM(e.cache_write_5m_tokens + e.cache_write_1h_tokens) AS cache_write_tokens,
+    SUM(e.output_tokens) AS output_tokens,
+    SUM(e.reasoning_tokens) AS reasoning_tokens,
+    SUM(e.total_tokens) AS total_tokens,
+    COALESCE(SUM(e.cost_usd), 0.0) AS cost_usd
+"""
+
+
+def build_report(
+    db: Database,
+    kind: str = "daily",
+    tz: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    tool: str | None = None,
+    by: str | None = None,
+) -> Report:
+    if kind not in KINDS:
+        raise ReportError(f"unknown report {kind!r}; choose one of {', '.join(KINDS)}")
+    if by is not None and by not in GROUPS:
+        raise ReportError(f"--by must be one of {', '.join(GROUPS)}")
+    zone = get_zone(tz)
+    since_day, until_day = parse_day(since, "--since"), parse_day(until, "--until")
+    if since_day and until_day and since_day > until_day:
+        raise ReportError("--since is after --until")
+    lo = local_date_to_ms(since_day, zone) if since_day else None
+    hi = local_date_to_ms(until_day + timedelta(days=1), zone) if until_day else None
+
+    where, params = ["1=1"], []
+    if lo is not None:
+        where.append("e.ts_ms >= ?")
+        params.append(lo)
+    if hi is not None:
+        where.append("e.ts_ms < ?")
+        params.append(hi)
+    if tool:
+        where.append("e.tool = ?")
+        params.append(tool)
+    where_sql = " AND ".join(where)
+
+    report = Report(kind=kind, tz=zone.key, by=by)
+    if kind in ("daily", "weekly", "monthly"):
+        parts = _calendar_parts(db, zone, where_sql, params, by)
+    elif kind == "session":
+        parts = _session_parts(db, where_sql, params, by)
+    else:
+        parts = _block_parts(db, zone, where_sql, params, by)
+
+    rows: dict[tuple, dict] = {}
+    breakdown: dict[tuple, dict[str, dict]] = {}
+    totals = _empty_row()
+    for part in parts:
+        period = _period_of(kind, part["bucket"])
+        key = (period, part["group"]) if by else (period,)
+        if key not in rows:
+            rows[key] = _empty_row()
+            rows[key]["period"] = period
+            for extra in ("project", "start", "end", "active", "last_activity"):
+                if extra in part:
+                    rows[key][extra] = part[extra]
+            if by:
+                rows[key]["group"] = part["group"]
+        row = rows[key]
+        if "last_activity" in part:
+            row["last_activity"] = max(row.get("last_activity", ""), part["last_activity"])
+        _add(row, part)
+        _add(totals, part)
+        per_model = breakdown.setdefault(key, {})
+        model_row = per_model.setdefault(part["model"], _empty_row())
+        _add(model_row, part)
+
+    order = sorted(rows, key=lambda k: (rows[k].get("last_activity", ""), k) if kind == "session" else k)
+    for key in order:
+        report.rows.append(_order_keys(_finish(rows[key]), by))
+        report.breakdown[key] = [
+            {"model": m, **_finish(r)} for m, r in sorted(breakdown[key].items(), key=lambda i: -i[1]["total_tokens"])
+        ]
+    totals["period"] = "total"
+    report.totals = _order_keys(_finish(totals), None)
+    return report
+
+
+def _order_keys(row: dict, by: str | None) -> dict:
+    head = ["period"] + (["group"] if by else [])
+    ordered = {k: row[k] for k in head if k in row}
+    for f in (*SUM_FIELDS, "cost_usd", "models", "tools"):
+        ordered[f] = row[f]
+    for k, v in row.items():
+        ordered.setdefault(k, v)
+    return ordered
+
+
+def _period_of(kind: str, bucket: str) -> str:
+    if kind == "weekly":
+        year, week, _ = date.fromisoformat(bucket).isocalendar()
+        return f"{year}-W{week:02d}"
+    if kind == "monthly":
+        return bucket[:7]
+    return bucket
+
+
+def _group_sql(by: str | None) -> str:
+    return f"e.{by}" if by else "''"
+
+
+def _spans_cte(db: Database, zone: ZoneInfo, where_sql: str, params: list) -> tuple[str, list]:
+    """A `WITH tz_spans(...) AS (VALUES ...)` clause: a zone has two spans a year at most."""
+    lo, hi = db.execute(f"SELECT MIN(e.ts_ms), MAX(e.ts_ms) FROM events e WHERE {where_sql}", params).fetchone()
+    spans = zone_spans(zone, lo, hi) if lo is not None else [(0, 1, 0)]
+    values = ", ".join("(?, ?, ?)" for _ in spans)
+    return f"WITH tz_spans(start_ms, end_ms, off) AS (VALUES {values})", [v for span in spans for v in span]
+
+
+def _rows(cursor) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    out = []
+    for values in cursor:
+        part = dict(zip(names, values, strict=True))
+        part["models"] = {part["model"]}
+        part["tools"] = {part["tool"]}
+        out.append(part)
+    return out
+
+
+def _calendar_parts(db: Database, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
+    cte, cte_params = _spans_cte(db, zone, where_sql, params)
+    sql = f"""
+        {cte}
+        SELECT date(e.ts_ms / 1000 + s.off, 'unixepoch') AS bucket, {_group_sql(by)} AS "group",
+               e.tool AS tool, e.model AS model, {SUMS_SQL}
+        FROM events e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
+        WHERE {where_sql}
+        GROUP BY bucket, "group", e.tool, e.model
+    """
+    return _rows(db.execute(sql, cte_params + params))
+
+
+def _session_parts(db: Database, where_sql: str, params: list, by: str | None) -> list[dict]:
+    sql = f"""
+        SELECT e.session_id AS bucket, {_group_sql(by)} AS "group", e.tool AS tool, e.model AS model,
+               MAX(e.project) AS project,
+               strftime('%Y-%m-%dT%H:%M:%SZ', MAX(e.ts_ms) / 1000, 'unixepoch') AS last_activity,
+               {SUMS_SQL}
+        FROM events e WHERE {where_sql}
+        GROUP BY bucket, "group", e.tool, e.model
+    """
+    return _rows(db.execute(sql, params))
+
+
+def _block_parts(db: Database, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
+    """5-hour billing windows: a block starts at the hour of its first event and ends 5 h
+    later; the next event after that (or after a 5 h gap) opens a new one."""
+    sql = f"""
+        SELECT e.ts_ms / 60000 AS minute, {_group_sql(by)} AS "group", e.tool AS tool, e.model AS model,
+               {SUMS_SQL}
+        FROM events e WHERE {where_sql}
+        GROUP BY minute, "group", e.tool, e.model ORDER BY minute
+    """
+    parts = _rows(db.execute(sql, params))
+    now_ms = int(datetime.now(tz=UTC).timestamp() * 1000)
+    block_start = last_ms = None
+    for part in parts:
+        ts = part["minute"] * 60_000
+        if block_start is None or ts >= block_start + BLOCK_MS or ts - last_ms > BLOCK_MS:
+            block_start = ts // 3_600_000 * 3_600_000
+        last_ms = ts
+        start = datetime.fromtimestamp(block_start / 1000, tz=UTC).astimezone(zone)
+        end = start + timedelta(milliseconds=BLOCK_MS)
+        part["bucket"] = start.isoformat()
+        part["start"] = start.isoformat()
+        part["end"] = end.isoformat()
+        part["active"] = block_start + BLOCK_MS > now_ms
+    return parts
+
+
+def ledger_summary(db: Database) -> dict:
+    """Counts for `doctor` and the app: events per tool, unknown models, skipped lines."""
+    per_tool = {
+        tool: {"events": n, "first_ms": first, "last_ms": last}
+        for tool, n, first, last in db.execute(
+            "SELECT tool, COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM events GROUP BY tool"
+        )
+    }
+    unknown = [
+        {"tool": t, "model": m, "events": n}
+        for t, m, n in db.execute(
+            "SELECT tool, model, COUNT(*) FROM events WHERE cost_usd IS NULL AND total_tokens > 0"
+            " GROUP BY tool, model ORDER BY tool, model"
+        )
+    ]
+    return {"tools": per_tool, "unknown_models": unknown}
+
+
+def data_files_size(data_dir: Path) -> int:
+    return sum(p.stat().st_size for p in data_dir.glob("ledger.db*") if p.is_file())

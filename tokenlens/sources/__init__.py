@@ -1,0 +1,30 @@
+"""One module per AI tool. To add a tool: write its module, then add one line to SOURCES."""
+
+from __future__ import annotations
+
+from tokenlens.sources.base import JsonlSource, SnapshotSource, Source
+from tokenlens.sources.claude_code import ClaudeCode
+from tokenlens.sources.codex import Codex
+
+SOURCES: tuple[type[Source], ...] = (
+    ClaudeCode,
+    Codex,
+)
+
+
+def all_sources() -> list[Source]:
+    return [cls() for cls in SOURCES]
+
+
+def source_ids() -> list[str]:
+    return [cls.id for cls in SOURCES]
+
+
+def get_source(source_id: str) -> Source:
+    for cls in SOURCES:
+        if cls.id == source_id:
+            return cls()
+    raise KeyError(source_id)
+
+
+__all__ = ["JsonlSource", "SnapshotSource", "Source", "all_sources", "get_source", "source_ids"]

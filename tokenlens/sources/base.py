@@ -1,0 +1,212 @@
+"""What a source module provides, and the incremental line reader they share.
+
+A source knows one AI tool: where its files are and how to turn them into UsageEvents.
+It never touches the ledger; `tokenlens.ingest` owns positions and transactions.
+
+Two shapes exist:
+- `JsonlSource`: append-only JSONL. Parsed from a saved byte offset; `parse_line` gets each
+  complete line's object plus a small per-file `state` dict that is saved with the offset
+  (e.g. Codex's previous cumulative totals).
+- `SnapshotSource`: files rewritten whole (JSON) or databases. Re-read when size/mtime
+  change; events are upserted by stable ids, so re-reading is idempotent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tokenlens.config import Env
+from tokenlens.model import UsageEvent
+
+READ_BLOCK = 1 << 20
+# A line longer than this is skipped (and counted) without ever being held in memory whole:
+# real usage lines are far smaller, and this bounds memory on hostile input.
+MAX_LINE_BYTES = 64 << 20
+
+
+class BadLine(ValueError):
+    """Raised by a parser for a line that holds usage but cannot be trusted (wrong types...)."""
+
+
+@dataclass(frozen=True)
+class FileContext:
+    path: Path
+    root: Path | None = None  # the discovery root this file was found under
+
+
+@dataclass(frozen=True)
+class Discovered:
+    path: Path
+    root: Path
+
+
+class Source:
+    """Base for every tool module. Subclasses set the class attributes and `roots`."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    # Set for tools that keep no local token data: shown by `tokenlens sources`, never zero usage.
+    no_local_data_reason: ClassVar[str | None] = None
+
+    def roots(self, env: Env) -> list[Path]:
+        """Directories (or files) looked at, in the order the tool itself honours them."""
+        return []
+
+    def discover(self, env: Env) -> Iterator[Discovered]:
+        """Every data file under the roots. Default: files matching `patterns`, recursively."""
+        seen: set[Path] = set()
+        for root in self.roots(env):
+            for path in _walk_files(root, self.patterns):
+                resolved = _real(path)
+                if resolved not in seen:
+                    seen.add(resolved)
+                    yield Discovered(path, root)
+
+    patterns: ClassVar[tuple[str, ...]] = ("*.jsonl",)
+
+
+class JsonlSource(Source):
+    # A line containing none of these byte strings holds no usage: skipped without parsing,
+    # and not counted as bad. This is what makes a first scan of big transcripts fast.
+    line_markers: ClassVar[tuple[bytes, ...]] = ()
+
+    def new_state(self) -> dict[str, Any]:
+        return {}
+
+    def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> Iterable[UsageEvent]:
+        raise NotImplementedError
+
+
+class SnapshotSource(Source):
+    def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
+        """All events in the file now, and how many records were skipped as bad."""
+        raise NotImplementedError
+
+
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
+
+
+def _walk_files(root: Path, patterns: tuple[str, ...]) -> Iterator[Path]:
+    """Files under root matching any pattern; survives symlink loops and unreadable dirs."""
+    if root.is_file():
+        yield root
+        return
+    if not root.is_dir():
+        return
+    visited: set[tuple[int, int]] = set()
+
+    def walk(directory: str) -> Iterator[Path]:
+        try:
+            st = os.stat(directory)
+        except OSError:
+            return
+        ident = (st.st_dev, st.st_ino)
+        if ident in visited:  # a symlink loop
+            return
+        visited.add(ident)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    yield from walk(entry.path)
+                elif entry.is_file() and any(fnmatch(entry.name, p) for p in patterns):
+                    yield Path(entry.path)
+            except OSError:
+                continue
+
+    yield from walk(str(root))
+
+
+def iter_lines(handle, start: int, max_line: int = MAX_LINE_BYTES) -> Iterator[tuple[bytes | None, int, int]]:
+    """Yield (line, line_start, next_offset) for each complete line from `start`.
+
+    A partial last line (no newline yet) is not yielded: the writer may be mid-line.
+    An over-long line is yielded as None so the caller can count it, without buffering it.
+    """
+    handle.seek(start)
+    pos = start
+    buf = b""
+    oversized_from: int | None = None  # start offset of a giant line being skipped
+    while True:
+        block = handle.read(READ_BLOCK)
+        if not block:
+            return
+        buf += block
+        cut = 0
+        while True:
+            nl = buf.find(b"\n", cut)
+            if nl < 0:
+                break
+            line_start = pos
+            pos += nl + 1 - cut
+            if oversized_from is not None:
+                yield None, oversized_from, pos
+                oversized_from = None
+            else:
+                yield buf[cut:nl], line_start, pos
+            cut = nl + 1
+        buf = buf[cut:]
+        if len(buf) > max_line:
+            # Drop what we hold of the giant line; remember to report it when it ends.
+            if oversized_from is None:
+                oversized_from = pos
+            pos += len(buf)
+            buf = b""
+
+
+# ---- helpers shared by parsers ------------------------------------------------------
+
+
+def count(value: Any, name: str) -> int:
+    """A token count from a log: a non-negative int (None/missing = 0), else BadLine."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadLine(f"{name} is not a number")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise BadLine(f"{name} is not finite")
+    if value < 0:
+        raise BadLine(f"{name} is negative")
+    if value > 10**12:
+        raise BadLine(f"{name} is implausibly large")
+    return int(value)
+
+
+def iso_to_ms(value: Any) -> int:
+    """ISO-8601 timestamp (with Z or offset; naive = UTC) or epoch s/ms to UTC epoch ms."""
+    if isinstance(value, bool):
+        raise BadLine("timestamp has wrong type")
+    if isinstance(value, int | float):
+        if value != value:
+            raise BadLine("timestamp is NaN")
+        # Epoch seconds vs milliseconds: anything past year 33658 in seconds is ms.
+        return int(value if value > 1e12 else value * 1000)
+    if not isinstance(value, str) or not value:
+        raise BadLine("timestamp missing")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise BadLine("timestamp unparseable") from exc
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp() * 1000)
+
+
+def text(value: Any) -> str:
+    return value if isinstance(value, str) else ""

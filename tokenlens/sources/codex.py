@@ -1,0 +1,147 @@
+"""Codex CLI: `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl` and `archived_sessions/`.
+
+Traps handled here (log_formats.md §2):
+- `token_count` lines carry cumulative session totals and are re-emitted unchanged (UI and
+  rate-limit refreshes): we count deltas between successive totals, never `last_token_usage`
+  on every line;
+- `input_tokens` includes cached input and `output_tokens` includes reasoning;
+- the model is carried forward from the latest `turn_context`;
+- a forked or subagent rollout starts by replaying its parent's totals (timestamps rewritten
+  to the fork's creation second): that prefix only sets the baseline;
+- the archive moves a rollout, so the same events appear under two paths: keys are built
+  from the session id, timestamp and totals, never the path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tokenlens.config import Env
+from tokenlens.model import UsageEvent
+from tokenlens.sources.base import BadLine, FileContext, JsonlSource, count, iso_to_ms, text
+
+FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+FALLBACK_MODEL = "gpt-5"  # builds of Sept 2025 wrote no turn_context; ccusage assumes the same
+
+
+class Codex(JsonlSource):
+    id = "codex"
+    name = "Codex CLI"
+    line_markers = (b"token_count", b"turn_context", b"session_meta")
+    patterns = ("rollout-*.jsonl",)
+
+    def roots(self, env: Env) -> list[Path]:
+        homes = env.path_list("CODEX_HOME") or [env.home / ".codex"]
+        # sessions/ first, so a live copy is read before its archived twin.
+        return [h / sub for sub in ("sessions", "archived_sessions") for h in homes]
+
+    def new_state(self) -> dict[str, Any]:
+        return {"prev": None, "model": None, "session": None, "cwd": "", "fork_second": None}
+
+    def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent]:
+        kind = obj.get("type")
+        payload = obj.get("payload")
+        if not isinstance(payload, dict):
+            return []
+        if kind == "session_meta":
+            _read_session_meta(obj, payload, state)
+            return []
+        if kind == "turn_context":
+            if isinstance(payload.get("model"), str) and payload["model"]:
+                state["model"] = payload["model"]
+            if isinstance(payload.get("cwd"), str):
+                state["cwd"] = payload["cwd"]
+            _maybe_end_replay(obj, state)
+            return []
+        if kind != "event_msg" or payload.get("type") != "token_count":
+            return []
+        info = payload.get("info")
+        if not isinstance(info, dict):
+            return []  # a rate-limit-only refresh
+        ts_ms = iso_to_ms(obj.get("timestamp"))
+        total = _vector(info.get("total_token_usage"), "total_token_usage")
+        last = _vector(info.get("last_token_usage"), "last_token_usage")
+        if total is None and last is None:
+            raise BadLine("token_count without usage")
+        replaying = _maybe_end_replay(obj, state)
+        delta = _delta(state.get("prev"), total, last)
+        if total is not None:
+            state["prev"] = total
+        if delta is None or replaying or not any(delta):
+            return []
+        model = text(payload.get("model")) or text(info.get("model")) or state.get("model") or FALLBACK_MODEL
+        session = state.get("session") or _session_from_name(ctx.path)
+        fresh_input, cached, output, reasoning = delta
+        cached = min(cached, fresh_input)
+        vector = total if total is not None else last
+        return [
+            UsageEvent(
+                tool=self.id,
+                event_key=f"{session}:{ts_ms}:{':'.join(map(str, vector))}",
+                ts_ms=ts_ms,
+                model=model,
+                provider="openai",
+                session_id=session,
+                project=state.get("cwd") or "",
+                input_tokens=fresh_input - cached,
+                cache_read_tokens=cached,
+                output_tokens=output,
+                reasoning_tokens=min(reasoning, output),
+            )
+        ]
+
+
+def _read_session_meta(obj: dict, payload: dict, state: dict[str, Any]) -> None:
+    if state.get("session"):
+        return  # a fork file repeats its parent's session_meta: keep the fork's own id
+    state["session"] = text(payload.get("id")) or None
+    if isinstance(payload.get("cwd"), str):
+        state["cwd"] = payload["cwd"]
+    source = payload.get("source")
+    spawned = isinstance(source, dict) and isinstance(source.get("subagent"), dict)
+    if payload.get("forked_from_id") or spawned:
+        try:
+            state["fork_second"] = iso_to_ms(obj.get("timestamp")) // 1000
+        except BadLine:
+            state["fork_second"] = None
+
+
+def _maybe_end_replay(obj: dict, state: dict[str, Any]) -> bool:
+    """True while a fork's copied prefix (stamped with the fork's creation second) lasts."""
+    fork_second = state.get("fork_second")
+    if fork_second is None:
+        return False
+    try:
+        second = iso_to_ms(obj.get("timestamp")) // 1000
+    except BadLine:
+        return True
+    if second > fork_second:
+        state["fork_second"] = None
+        return False
+    return True
+
+
+def _vector(value: Any, name: str) -> list[int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BadLine(f"{name} is not an object")
+    return [count(value.get(f), f"{name}.{f}") for f in FIELDS]
+
+
+def _delta(prev: list[int] | None, total: list[int] | None, last: list[int] | None) -> list[int] | None:
+    if total is not None and prev is not None:
+        if total == prev:
+            return None  # a re-emitted, unchanged total
+        if all(t >= p for t, p in zip(total, prev, strict=True)):
+            return [t - p for t, p in zip(total, prev, strict=True)]
+    # First row, a counter reset, or no totals: the per-request figures are all we have.
+    return last if last is not None else total
+
+
+def _session_from_name(path: Path) -> str:
+    # rollout-2026-05-01T10-00-00-<uuid>.jsonl: the uuid is the last 5 dash-separated groups
+    stem = path.stem
+    parts = stem.split("-")
+    return "-".join(parts[-5:]) if len(parts) >= 5 else stem

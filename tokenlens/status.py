@@ -1,0 +1,93 @@
+"""What `tokenlens sources` and `tokenlens doctor` report: plain dicts, shared with the app."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from tokenlens.config import Env
+from tokenlens.reports import data_files_size, ledger_summary
+from tokenlens.store.ledger import ledger_path
+
+
+def _iso(ms: int | None) -> str | None:
+    if not ms:
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sources_status(db: Database, env: Env) -> list[dict]:
+    from tokenlens.sources import all_sources
+
+    per_file = {
+        source: (files, missing, skipped, last_ms)
+        for source, files, missing, skipped, last_ms in db.execute(
+            "SELECT source, COUNT(*), SUM(missing), SUM(lines_skipped), MAX(last_event_ms)"
+            " FROM files GROUP BY source"
+        )
+    }
+    events = dict(db.execute("SELECT tool, COUNT(*) FROM events GROUP BY tool").fetchall())
+    rows = []
+    for source in all_sources():
+        roots = source.roots(env)
+        existing = [str(p) for p in roots if p.exists()]
+        files, missing, skipped, last_ms = per_file.get(source.id, (0, 0, 0, None))
+        if source.no_local_data_reason:
+            reason = source.no_local_data_reason
+        elif not existing:
+            reason = "none of the paths looked at exists"
+        elif not files:
+            reason = "found, but no usage files yet (run `tokenlens scan`)"
+        else:
+            reason = None
+        rows.append(
+            {
+                "id": source.id,
+                "name": source.name,
+                "found": bool(existing),
+                "paths": [str(p) for p in roots],
+                "paths_found": existing,
+                "files": files,
+                "files_deleted_by_tool": missing or 0,
+                "events": events.get(source.id, 0),
+                "last_event": _iso(last_ms),
+                "lines_skipped": skipped or 0,
+                "note": reason,
+            }
+        )
+    return rows
+
+
+def skipped_lines(db: Database, limit: int = 50) -> list[dict]:
+    return [
+        {"file": path, "offset": offset, "reason": reason}
+        for path, offset, reason in db.execute(
+            "SELECT f.path, s.offset, s.reason FROM skips s JOIN files f ON f.id = s.file_id"
+            " ORDER BY f.path, s.offset LIMIT ?",
+            [limit],
+        )
+    ]
+
+
+def doctor_report(db: Database, data_dir: Path, env: Env) -> dict:
+    summary = ledger_summary(db)
+    skipped_total = db.execute("SELECT COALESCE(SUM(lines_skipped), 0) FROM files").fetchone()[0]
+    report = {
+        "data_dir": str(data_dir),
+        "database": str(ledger_path(data_dir)),
+        "database_bytes": data_files_size(data_dir),
+        "events": {tool: info["events"] for tool, info in summary["tools"].items()},
+        "lines_skipped": skipped_total,
+        "skipped": skipped_lines(db),
+        "unknown_models": summary["unknown_models"],
+        "files_deleted_by_tools": db.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0],
+    }
+    for name, check in DOCTOR_CHECKS:
+        report[name] = check(db, data_dir, env)
+    return report
+
+
+# Later features add their own health checks here: (key in the report, function).
+DOCTOR_CHECKS: list[tuple[str, object]] = []
