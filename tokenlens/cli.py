@@ -55,8 +55,33 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context)
 
+# Commands that live with their feature, imported only when run (keeps `report` fast).
+LAZY_COMMANDS = {
+    "permissions": "tokenlens.permissions.cli:permissions",
+    "export": "tokenlens.export.cli:export",
+    "team": "tokenlens.export.cli:team",
+}
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx))
+        names.update(name for name in LAZY_COMMANDS if self.get_command(ctx, name) is not None)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name in LAZY_COMMANDS:
+            import importlib
+
+            module_name, attr = LAZY_COMMANDS[name].split(":")
+            try:
+                return getattr(importlib.import_module(module_name), attr)
+            except (ModuleNotFoundError, AttributeError):
+                return None
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where the ledger lives (default: $TOKENLENS_DATA_DIR or the platform's user data dir).")
 @click.version_option(__version__, "--version", prog_name="tokenlens")
 @click.pass_context

@@ -21,7 +21,7 @@ import orjson
 from sqlite_utils import Database
 
 from tokenlens.config import Env
-from tokenlens.model import UsageEvent
+from tokenlens.model import Action, UsageEvent
 from tokenlens.pricing import Pricer
 from tokenlens.sources.base import (
     BadLine,
@@ -253,9 +253,14 @@ def _commit(db, source, row: FileRow, st, handle, offset, state, events, skips, 
     row.lines_skipped += len(skips)
     stats.lines_skipped += len(skips)
     last_ms = max((e.ts_ms for e in events), default=None)
+    actions = [a for a in events if isinstance(a, Action)]
+    if actions:
+        events = [e for e in events if not isinstance(e, Action)]
     with write_transaction(db):
         if events:
             _upsert_events(db, events, row.id, pricer)
+        if actions:
+            _insert_actions(db, actions, row.id)
         if skips:
             room = max(0, MAX_SKIPS_KEPT_PER_FILE - (row.lines_skipped - len(skips)))
             db.conn.executemany(
@@ -320,3 +325,14 @@ def _upsert_events(db: Database, events: list[UsageEvent], file_id: int, pricer:
     db.conn.executemany(UPSERT_SQL, rows)
     for tool, keys in replay_keys.items():
         db.execute(DROP_REPLAYS_SQL, [tool, orjson.dumps(sorted(keys)).decode()])
+
+
+def _insert_actions(db: Database, actions: list[Action], file_id: int) -> None:
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO actions (tool, action_key, ts_ms, session_id, category, risky,"
+        " unattended, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (a.tool, a.action_key, a.ts_ms, a.session_id, a.category, int(a.risky), int(a.unattended), file_id)
+            for a in actions
+        ],
+    )

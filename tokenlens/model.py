@@ -59,3 +59,20 @@ TOKEN_FIELDS = (
     "reasoning_tokens",
     "total_tokens",
 )
+
+
+@dataclass(slots=True)
+class Action:
+    """One tool call an agent made (a shell command, an edit, a web fetch...), as counts only.
+
+    The command's text is never kept: only its category and whether it looked risky.
+    """
+
+    tool: str
+    action_key: str  # stable id, e.g. Claude's tool_use id or Codex's call_id
+    ts_ms: int
+    category: str  # shell, edit, read, web, mcp, deploy, destructive, other
+    session_id: str = ""
+    risky: bool = False
+    # True when the agent ran it without asking (auto-approve / bypass mode at the time).
+    unattended: bool = False

@@ -84,10 +84,25 @@ def doctor_report(db: Database, data_dir: Path, env: Env) -> dict:
         "unknown_models": summary["unknown_models"],
         "files_deleted_by_tools": db.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0],
     }
-    for name, check in DOCTOR_CHECKS:
-        report[name] = check(db, data_dir, env)
+    for name, target in DOCTOR_CHECKS.items():
+        check = _load(target)
+        if check is not None:
+            report[name] = check(db, data_dir, env)
     return report
 
 
-# Later features add their own health checks here: (key in the report, function).
-DOCTOR_CHECKS: list[tuple[str, object]] = []
+# Features add their own health checks: key in the report -> "module:function(db, data_dir, env)".
+DOCTOR_CHECKS: dict[str, str] = {
+    "keyring": "tokenlens.export.keys:doctor_check",
+    "permissions": "tokenlens.permissions.snapshots:doctor_check",
+}
+
+
+def _load(target: str):
+    import importlib
+
+    module_name, attr = target.split(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ModuleNotFoundError, AttributeError):
+        return None

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tokenlens.config import Env
-from tokenlens.model import UsageEvent
+from tokenlens.model import Action, UsageEvent
 
 READ_BLOCK = 1 << 20
 # A line longer than this is skipped (and counted) without ever being held in memory whole:
@@ -79,7 +79,8 @@ class JsonlSource(Source):
     def new_state(self) -> dict[str, Any]:
         return {}
 
-    def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> Iterable[UsageEvent]:
+    def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> Iterable[UsageEvent | Action]:
+        """Usage events (and agent actions, where the log shows tool calls) in one line."""
         raise NotImplementedError
 
 

@@ -8,9 +8,14 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from tokenlens.config import DB_FILENAME, DataDirError, create_private_file, ensure_data_dir
-from tokenlens.store import schema
 
 BUSY_TIMEOUT_MS = 30_000
+# Each feature owns a migration set (a module with `migrations`), applied in this order.
+MIGRATION_MODULES = (
+    "tokenlens.store.schema",
+    "tokenlens.permissions.schema",
+    "tokenlens.export.schema",
+)
 
 
 class LedgerError(Exception):
@@ -34,6 +39,19 @@ def connect(path: Path) -> Database:
     return db
 
 
+def apply_migrations(db: Database) -> None:
+    import importlib
+
+    for name in MIGRATION_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.migrations.apply(db)
+
+
 def open_ledger(data_dir: Path, *, migrate: bool = True) -> Database:
     try:
         ensure_data_dir(data_dir)
@@ -44,7 +62,7 @@ def open_ledger(data_dir: Path, *, migrate: bool = True) -> Database:
         create_private_file(path)
         db = connect(path)
         if migrate:
-            schema.apply(db)
+            apply_migrations(db)
     except sqlite3.DatabaseError as exc:
         raise LedgerError(f"ledger {path} is damaged or unreadable: {exc}") from exc
     except OSError as exc:

@@ -77,3 +77,23 @@ def m001_usage_ledger(db: Database) -> None:
 
 def apply(db: Database) -> None:
     migrations.apply(db)
+
+
+@migrations()
+def m002_actions(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE actions (
+            id INTEGER PRIMARY KEY,
+            tool TEXT NOT NULL,
+            action_key TEXT NOT NULL,
+            ts_ms INTEGER NOT NULL,
+            session_id TEXT NOT NULL DEFAULT '',
+            category TEXT NOT NULL,
+            risky INTEGER NOT NULL DEFAULT 0,
+            unattended INTEGER NOT NULL DEFAULT 0,
+            file_id INTEGER REFERENCES files(id),
+            UNIQUE (tool, action_key)
+        )"""
+    )
+    db.execute("CREATE INDEX actions_ts ON actions (ts_ms)")

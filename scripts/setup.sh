@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create .venv (Python 3.11+) and install tokenlens into it. Idempotent; sourced by the others.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-}
+if [ -z "$PY" ]; then
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      PY=$candidate; break
+    fi
+  done
+fi
+[ -n "$PY" ] || { echo "setup: Python 3.11 or newer is required" >&2; exit 1; }
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+extra=${1:-}
+stamp=".venv/.installed${extra:+-$extra}"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".${extra:+[$extra]}"
+  touch "$stamp"
+fi

@@ -1,0 +1,56 @@
+"""Shared fixtures. Every test gets a throwaway HOME and data dir; sockets are blocked
+(pytest-socket, see pyproject addopts) except Unix sockets, which dbus and the app's
+single-instance lock need."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def env(home: Path):
+    from tokenlens.config import Env
+
+    # Only what the code under test may look at: no real HOME leaks into a test.
+    return Env(environ={"HOME": str(home), "PATH": os.environ.get("PATH", "")})
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def db(data_dir: Path):
+    from tokenlens.store import open_ledger
+
+    ledger = open_ledger(data_dir)
+    yield ledger
+    ledger.conn.close()
+
+
+def _require(marker: str, ok: bool, why: str) -> None:
+    if ok:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{marker} test cannot run in CI: {why}")
+    pytest.skip(why)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("tray"):
+        _require("tray", bool(os.environ.get("TOKENLENS_TEST_DISPLAY")), "no Xvfb display (run scripts/test.sh)")
+    if item.get_closest_marker("keyring"):
+        _require("keyring", bool(os.environ.get("TOKENLENS_TEST_KEYRING")), "no unlocked gnome-keyring (run scripts/test.sh)")
