@@ -175,14 +175,29 @@ def _ingest_file(db: Database, source: Source, found: Discovered, pricer: Pricer
     path = found.path
     st = os.stat(path)
     row = _file_row(db, source, path)
-    if _unchanged(row, st):
+    whole = source.reads_whole(path)
+    # Taken before reading, like `st`: a write during the read is noticed next scan.
+    companions = _companion_stamp(source, path) if whole else None
+    if _unchanged(row, st) and (not whole or (row.state or {}).get("companions") == companions):
         return
     stats.files_read += 1
     ctx = FileContext(path=path, root=found.root)
-    if isinstance(source, JsonlSource):
+    if whole and isinstance(source, SnapshotSource):
+        _ingest_snapshot(db, source, ctx, row, st, pricer, stats, companions)
+    elif isinstance(source, JsonlSource):
         _ingest_jsonl(db, source, ctx, row, st, pricer, stats)
-    elif isinstance(source, SnapshotSource):
-        _ingest_snapshot(db, source, ctx, row, st, pricer, stats)
+
+
+def _companion_stamp(source: Source, path: Path) -> list | None:
+    """(size, mtime) of files that change without touching `path` (a SQLite WAL)."""
+    stamps: list = []
+    for other in source.companion_files(path):
+        try:
+            cst = os.stat(other)
+            stamps.append([cst.st_size, cst.st_mtime_ns])
+        except OSError:
+            stamps.append(None)
+    return stamps or None
 
 
 def _head_hash(handle, length: int) -> str:
@@ -237,13 +252,14 @@ def _ingest_jsonl(db, source: JsonlSource, ctx, row: FileRow, st, pricer, stats)
         _commit(db, source, row, st, handle, offset, state, pending, skips, pricer, stats)
 
 
-def _ingest_snapshot(db, source: SnapshotSource, ctx, row: FileRow, st, pricer, stats) -> None:
+def _ingest_snapshot(db, source: SnapshotSource, ctx, row: FileRow, st, pricer, stats, companions=None) -> None:
     events, bad = source.read_snapshot(ctx.path, ctx)
     skips = [(i, "bad record") for i in range(bad)]
     row.lines_skipped = 0
     with write_transaction(db):
         db.execute("DELETE FROM skips WHERE file_id = ?", [row.id])
-    _commit(db, source, row, st, None, st.st_size, None, events, skips, pricer, stats)
+    state = {"companions": companions} if companions is not None else None
+    _commit(db, source, row, st, None, st.st_size, state, events, skips, pricer, stats)
 
 
 def _commit(db, source, row: FileRow, st, handle, offset, state, events, skips, pricer, stats) -> None:

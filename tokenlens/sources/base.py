@@ -70,6 +70,17 @@ class Source:
 
     patterns: ClassVar[tuple[str, ...]] = ("*.jsonl",)
 
+    def reads_whole(self, path: Path) -> bool:
+        """True when `path` is re-read whole (`read_snapshot`) rather than line by line.
+
+        A tool that changed its on-disk format (e.g. whole-file JSON, later JSONL) subclasses
+        both JsonlSource and SnapshotSource and decides here per file."""
+        return isinstance(self, SnapshotSource)
+
+    def companion_files(self, path: Path) -> tuple[Path, ...]:
+        """Files whose size/mtime changes count as changes of `path` (a SQLite `-wal`)."""
+        return ()
+
 
 class JsonlSource(Source):
     # A line containing none of these byte strings holds no usage: skipped without parsing,
