@@ -76,3 +76,24 @@ class Action:
     risky: bool = False
     # True when the agent ran it without asking (auto-approve / bypass mode at the time).
     unattended: bool = False
+
+
+@dataclass(slots=True)
+class Grant:
+    """One permission an AI tool's config gives its agent, rated by `tokenlens.permissions.rules`.
+
+    `value` is display-safe: secrets in it are already replaced by `<secret>`; a change of a
+    secret shows only through `fingerprint` (a keyed HMAC, never the secret itself).
+    """
+
+    tool: str  # claude-code, codex, gemini-cli, ...
+    scope: str  # "global", or the project path the grant applies to
+    kind: str  # approval_mode, sandbox, network, allowed_tool, denied_tool, command_pattern, trusted_folder, mcp_server, hook, ...
+    subject: str  # what the grant is about: a setting name, a tool rule, a server name, a folder
+    value: str  # its setting, secrets redacted
+    source_file: str  # the config file it was read from (home shown as ~)
+    risk: str = "info"  # high, medium, low, info
+    rule: str = ""  # id of the row in the rules table that set `risk`
+    hint: str = ""  # one line on how to tighten it
+    fingerprint: str = ""  # HMAC of secret material behind `value`, so a rotated token is noticed
+    since_ms: int | None = None  # earliest evidence the grant existed (filled from snapshot history)
