@@ -1,0 +1,316 @@
+"""The numbers the tray app shows: today at a glance, trends, sessions, personal signals.
+
+Pure queries over the ledger (no Qt): every function takes the database, a time zone and
+explicit time bounds or "now", so tests pin the clock. Sums happen in SQL; local days and
+hours come from the zone's UTC-offset spans (the same trick as `tokenlens.reports`), so
+DST days bucket correctly.
+
+Deliberately absent: any ranking against other people. These are the person's own numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from tokenlens.reports import local_date_to_ms, zone_spans
+
+GROUPS = ("tool", "model")
+COST_SQL = "COALESCE(SUM(e.cost_usd), 0.0)"
+
+
+@dataclass(frozen=True)
+class DayTotal:
+    day: date
+    tokens: int
+    cost: float
+
+
+@dataclass
+class Glance:
+    """What the tray icon, its tooltip and the popup show."""
+
+    day: date
+    today_tokens: int = 0
+    today_cost: float = 0.0
+    avg7_tokens: float = 0.0  # mean of the 7 full days before today, idle days included
+    avg7_cost: float = 0.0
+    week_tokens: int = 0  # ISO week so far (Monday to today)
+    week_cost: float = 0.0
+    series14: list[DayTotal] = field(default_factory=list)  # oldest first, today last
+    by_tool_today: list[tuple[str, int, float]] = field(default_factory=list)
+    by_tool_week: list[tuple[str, int, float]] = field(default_factory=list)
+    events_total: int = 0
+
+    @property
+    def ratio_to_average(self) -> float | None:
+        """Today's tokens over the 7-day average; None when there is no history to compare."""
+        if self.avg7_tokens <= 0:
+            return None
+        return self.today_tokens / self.avg7_tokens
+
+
+@dataclass
+class DailySeries:
+    """Tokens and cost per local day and group (tool or model) over a range of days."""
+
+    days: list[date]
+    groups: list[str]  # largest first (by tokens over the whole range)
+    values: dict[tuple[date, str], tuple[int, float]]
+
+    def value(self, day: date, group: str, metric: str = "tokens") -> float:
+        tokens, cost = self.values.get((day, group), (0, 0.0))
+        return cost if metric == "cost" else tokens
+
+    def day_total(self, day: date, metric: str = "tokens") -> float:
+        return sum(self.value(day, g, metric) for g in self.groups)
+
+
+# ---- time helpers ---------------------------------------------------------------------
+
+
+def now_ms() -> int:
+    return int(datetime.now(tz=UTC).timestamp() * 1000)
+
+
+def local_day(zone: ZoneInfo, at_ms: int) -> date:
+    return datetime.fromtimestamp(at_ms / 1000, tz=UTC).astimezone(zone).date()
+
+
+def day_range_ms(zone: ZoneInfo, first: date, last: date) -> tuple[int, int]:
+    """[start of `first`, start of the day after `last`) in UTC ms."""
+    return local_date_to_ms(first, zone), local_date_to_ms(last + timedelta(days=1), zone)
+
+
+def _spans_cte(zone: ZoneInfo, lo_ms: int, hi_ms: int) -> tuple[str, list]:
+    spans = zone_spans(zone, lo_ms, hi_ms)
+    values = ", ".join("(?, ?, ?)" for _ in spans)
+    return f"WITH tz_spans(start_ms, end_ms, off) AS (VALUES {values})", [v for s in spans for v in s]
+
+
+# ---- daily series ---------------------------------------------------------------------
+
+
+def daily_series(
+    db: Database, zone: ZoneInfo, first: date, last: date, by: str = "tool", tool: str | None = None
+) -> DailySeries:
+    """Per local day from `first` to `last` (inclusive), split by tool or model."""
+    if by not in GROUPS:
+        raise ValueError(f"by must be one of {GROUPS}")
+    lo, hi = day_range_ms(zone, first, last)
+    cte, params = _spans_cte(zone, lo, hi)
+    where, where_params = "e.ts_ms >= ? AND e.ts_ms < ?", [lo, hi]
+    if tool:
+        where += " AND e.tool = ?"
+        where_params.append(tool)
+    rows = db.execute(
+        f"""{cte}
+        SELECT date(e.ts_ms / 1000 + s.off, 'unixepoch') AS day, e.{by} AS grp,
+               SUM(e.total_tokens), {COST_SQL}
+        FROM events e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
+        WHERE {where}
+        GROUP BY day, grp""",
+        params + where_params,
+    ).fetchall()
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    values: dict[tuple[date, str], tuple[int, float]] = {}
+    group_tokens: dict[str, int] = {}
+    for day_text, group, tokens, cost in rows:
+        key = (date.fromisoformat(day_text), group or "unknown")
+        old_tokens, old_cost = values.get(key, (0, 0.0))
+        values[key] = (old_tokens + tokens, old_cost + cost)
+        group_tokens[key[1]] = group_tokens.get(key[1], 0) + tokens
+    groups = sorted(group_tokens, key=lambda g: (-group_tokens[g], g))
+    return DailySeries(days=days, groups=groups, values=values)
+
+
+def glance(db: Database, zone: ZoneInfo, at_ms: int | None = None) -> Glance:
+    """Today, the 7 days before it, this ISO week and the last 14 days, split by tool."""
+    at_ms = now_ms() if at_ms is None else at_ms
+    today = local_day(zone, at_ms)
+    first = today - timedelta(days=13)
+    series = daily_series(db, zone, first, today, by="tool")
+    result = Glance(day=today)
+    result.series14 = [
+        DayTotal(d, int(series.day_total(d)), series.day_total(d, "cost")) for d in series.days
+    ]
+    result.today_tokens = result.series14[-1].tokens
+    result.today_cost = result.series14[-1].cost
+    previous7 = result.series14[-8:-1]
+    result.avg7_tokens = sum(d.tokens for d in previous7) / 7
+    result.avg7_cost = sum(d.cost for d in previous7) / 7
+    monday = today - timedelta(days=today.weekday())
+    week = [d for d in result.series14 if d.day >= monday]
+    result.week_tokens = sum(d.tokens for d in week)
+    result.week_cost = sum(d.cost for d in week)
+    result.by_tool_today = _split(series, [today])
+    result.by_tool_week = _split(series, [d.day for d in week])
+    result.events_total = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    return result
+
+
+def _split(series: DailySeries, days: list[date]) -> list[tuple[str, int, float]]:
+    out = []
+    for group in series.groups:
+        tokens = sum(series.value(d, group) for d in days)
+        cost = sum(series.value(d, group, "cost") for d in days)
+        if tokens or cost:
+            out.append((group, int(tokens), cost))
+    return sorted(out, key=lambda r: (-r[1], r[0]))
+
+
+# ---- patterns -------------------------------------------------------------------------
+
+
+def hour_of_week(db: Database, zone: ZoneInfo, lo_ms: int, hi_ms: int) -> list[list[int]]:
+    """Tokens per local [weekday][hour]; weekday 0 is Monday."""
+    cte, params = _spans_cte(zone, lo_ms, hi_ms)
+    grid = [[0] * 24 for _ in range(7)]
+    rows = db.execute(
+        f"""{cte}
+        SELECT CAST(strftime('%w', e.ts_ms / 1000 + s.off, 'unixepoch') AS INTEGER) AS wd,
+               CAST(strftime('%H', e.ts_ms / 1000 + s.off, 'unixepoch') AS INTEGER) AS hr,
+               SUM(e.total_tokens)
+        FROM events e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
+        WHERE e.ts_ms >= ? AND e.ts_ms < ?
+        GROUP BY wd, hr""",
+        params + [lo_ms, hi_ms],
+    )
+    for sunday_first, hour, tokens in rows:
+        grid[(sunday_first + 6) % 7][hour] += tokens
+    return grid
+
+
+def busiest_hours(grid: list[list[int]], count: int = 3) -> list[int]:
+    """The local hours of day with the most tokens (summed over weekdays), busiest first."""
+    per_hour = [sum(grid[d][h] for d in range(7)) for h in range(24)]
+    ranked = sorted((h for h in range(24) if per_hour[h] > 0), key=lambda h: (-per_hour[h], h))
+    return ranked[:count]
+
+
+def top_projects(db: Database, lo_ms: int, hi_ms: int, limit: int = 8) -> list[dict]:
+    rows = db.execute(
+        f"""SELECT e.project, SUM(e.total_tokens) AS tokens, {COST_SQL} AS cost,
+                   COUNT(DISTINCT e.session_id) AS sessions
+            FROM events e WHERE e.ts_ms >= ? AND e.ts_ms < ?
+            GROUP BY e.project ORDER BY tokens DESC, e.project LIMIT ?""",
+        [lo_ms, hi_ms, limit],
+    )
+    return [
+        {"project": project or "", "tokens": tokens, "cost": cost, "sessions": sessions}
+        for project, tokens, cost, sessions in rows
+    ]
+
+
+# ---- sessions -------------------------------------------------------------------------
+
+
+def sessions(db: Database, lo_ms: int, hi_ms: int, limit: int | None = None) -> list[dict]:
+    """One row per (tool, session) with activity in [lo, hi): newest first."""
+    sql = f"""
+        SELECT e.tool, e.session_id, MAX(e.project), MIN(e.ts_ms), MAX(e.ts_ms), COUNT(*),
+               group_concat(DISTINCT e.model),
+               SUM(e.input_tokens), SUM(e.cache_read_tokens),
+               SUM(e.cache_write_5m_tokens + e.cache_write_1h_tokens), SUM(e.output_tokens),
+               SUM(e.total_tokens), {COST_SQL}, SUM(e.cost_usd IS NULL AND e.total_tokens > 0)
+        FROM events e WHERE e.ts_ms >= ? AND e.ts_ms < ?
+        GROUP BY e.tool, e.session_id ORDER BY MAX(e.ts_ms) DESC"""
+    params: list = [lo_ms, hi_ms]
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    out = []
+    for (tool, sid, project, start, end, n, models, inp, cr, cw, outp, total, cost, unpriced) in db.execute(sql, params):
+        out.append(
+            {
+                "tool": tool,
+                "session_id": sid,
+                "project": project or "",
+                "start_ms": start,
+                "end_ms": end,
+                "requests": n,
+                "models": sorted(m for m in (models or "").split(",") if m),
+                "input_tokens": inp,
+                "cache_read_tokens": cr,
+                "cache_write_tokens": cw,
+                "output_tokens": outp,
+                "total_tokens": total,
+                "cost_usd": cost,
+                "cost_complete": not unpriced,
+                "cache_hit": cache_hit_ratio_of(inp, cr, cw),
+            }
+        )
+    return out
+
+
+def cache_hit_ratio_of(input_tokens: int, cache_read: int, cache_write: int) -> float | None:
+    """Share of prompt tokens served from cache; None when there was no prompt at all."""
+    prompt = input_tokens + cache_read + cache_write
+    return cache_read / prompt if prompt else None
+
+
+@dataclass
+class Signals:
+    """Useful mirrors for one person over a range: how they use the tools, not a score."""
+
+    cache_hit_ratio: float | None
+    sessions: int
+    cost_per_session: float | None
+    busiest_hours: list[int]
+    biggest_sessions: list[dict]
+    active_days: int
+
+
+def signals(db: Database, zone: ZoneInfo, lo_ms: int, hi_ms: int, biggest: int = 5) -> Signals:
+    inp, cr, cw, cost, n_sessions = db.execute(
+        f"""SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cache_read_tokens), 0),
+                   COALESCE(SUM(cache_write_5m_tokens + cache_write_1h_tokens), 0), {COST_SQL},
+                   COUNT(DISTINCT e.tool || char(0) || e.session_id)
+            FROM events e WHERE e.ts_ms >= ? AND e.ts_ms < ?""",
+        [lo_ms, hi_ms],
+    ).fetchone()
+    grid = hour_of_week(db, zone, lo_ms, hi_ms)
+    cte, params = _spans_cte(zone, lo_ms, hi_ms)
+    active_days = db.execute(
+        f"""{cte}
+        SELECT COUNT(DISTINCT date(e.ts_ms / 1000 + s.off, 'unixepoch'))
+        FROM events e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
+        WHERE e.ts_ms >= ? AND e.ts_ms < ?""",
+        params + [lo_ms, hi_ms],
+    ).fetchone()[0]
+    biggest_rows = sorted(sessions(db, lo_ms, hi_ms), key=lambda s: -s["total_tokens"])[:biggest]
+    return Signals(
+        cache_hit_ratio=cache_hit_ratio_of(inp, cr, cw),
+        sessions=n_sessions,
+        cost_per_session=cost / n_sessions if n_sessions else None,
+        busiest_hours=busiest_hours(grid),
+        biggest_sessions=biggest_rows,
+        active_days=active_days,
+    )
+
+
+# ---- formatting shared by tooltip, popup and window -----------------------------------
+
+
+def format_tokens(value: float) -> str:
+    """Compact token counts: 950, 12.3k, 4.56M, 1.2B."""
+    value = float(value)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            scaled = value / limit
+            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
+            return f"{scaled:.{digits}f}{suffix}"
+    return f"{value:.0f}"
+
+
+def format_cost(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value < 0.005:
+        return "$0"
+    if value < 100:
+        return f"${value:.2f}"
+    return f"${value:,.0f}"
