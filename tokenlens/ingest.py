@@ -232,7 +232,10 @@ def _ingest_jsonl(db, source: JsonlSource, ctx, row: FileRow, st, pricer, stats)
             if line is None:
                 skips.append((line_start, "line too long"))
             elif markers and not any(m in line for m in markers):
-                pass
+                # Unparsed for speed; still, a line that cannot be a JSON object is bad input.
+                head = line.lstrip()[:1]
+                if head and head != b"{":
+                    skips.append((line_start, "not a JSON object"))
             else:
                 try:
                     obj = orjson.loads(line)

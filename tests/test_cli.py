@@ -1,0 +1,125 @@
+"""The CLI contract (design.md): options, --json shapes, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from tests.logs import append, claude_assistant
+from tokenlens.cli import cli
+
+
+@pytest.fixture
+def runner(home, monkeypatch):
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "XDG_CONFIG_HOME", "TOKENLENS_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    return CliRunner()
+
+
+@pytest.fixture
+def with_usage(home):
+    path = home / ".claude/projects/-p/s.jsonl"
+    append(path, claude_assistant("2026-11-24T10:00:00Z", "s", "m1", "r1", inp=10, out=20, cr=30, cw=40))
+    append(path, "not json at all\n")
+    return path
+
+
+def invoke(runner, data_dir, *args):
+    return runner.invoke(cli, ["--data-dir", str(data_dir), *args], catch_exceptions=False)
+
+
+def test_report_json_contract(runner, data_dir, with_usage):
+    result = invoke(runner, data_dir, "report", "daily", "--json", "--tz", "UTC")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert list(payload) == ["report", "tz", "rows", "totals"]
+    assert payload["report"] == "daily" and payload["tz"] == "UTC"
+    row = payload["rows"][0]
+    assert row["period"] == "2026-11-24"
+    assert (row["input_tokens"], row["output_tokens"], row["cache_read_tokens"], row["cache_write_tokens"]) == (10, 20, 30, 40)
+    assert row["total_tokens"] == 100 and row["tools"] == ["claude-code"]
+    assert payload["totals"]["total_tokens"] == 100
+
+
+def test_report_no_scan_reads_only_the_ledger(runner, data_dir, with_usage):
+    result = invoke(runner, data_dir, "report", "daily", "--json", "--no-scan")
+    assert json.loads(result.output)["rows"] == []
+
+
+def test_report_table_has_totals_row(runner, data_dir, with_usage):
+    result = invoke(runner, data_dir, "report", "monthly", "--tz", "UTC")
+    assert result.exit_code == 0
+    assert "2026-11" in result.output and "Total" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["report", "daily", "--since", "yesterday"], "--since must be a date"),
+    (["report", "daily", "--tz", "Nowhere/Town"], "unknown time zone"),
+    (["report", "daily", "--tool", "notepad"], "unknown tool id"),
+])
+def test_user_mistakes_are_one_line_errors(runner, data_dir, args, message):
+    result = invoke(runner, data_dir, *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unwritable_data_dir_is_a_one_line_error(tmp_path, home):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tokenlens", "--data-dir", str(blocker / "sub"), "report", "daily"],
+        capture_output=True, text=True, env={**os.environ, "HOME": str(home)},
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "cannot create data dir" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_scan_json_counts_added_and_skipped(runner, data_dir, with_usage):
+    payload = json.loads(invoke(runner, data_dir, "scan", "--json").output)
+    claude = payload["sources"]["claude-code"]
+    assert (claude["events_added"], claude["lines_skipped"], claude["files"]) == (1, 1, 1)
+    again = json.loads(invoke(runner, data_dir, "scan", "--json").output)
+    assert again["sources"]["claude-code"]["events_added"] == 0
+
+
+def test_sources_lists_every_tool_with_paths(runner, data_dir, with_usage, home):
+    from tokenlens.sources import source_ids
+
+    invoke(runner, data_dir, "scan")
+    rows = json.loads(invoke(runner, data_dir, "sources", "--json").output)["sources"]
+    assert [r["id"] for r in rows] == source_ids()
+    claude = next(r for r in rows if r["id"] == "claude-code")
+    assert claude["found"] and claude["events"] == 1 and claude["files"] == 1
+    assert str(home / ".claude" / "projects") in claude["paths"]
+    codex = next(r for r in rows if r["id"] == "codex")
+    assert not codex["found"] and codex["note"]
+
+
+def test_doctor_says_where_lines_were_skipped(runner, data_dir, with_usage):
+    invoke(runner, data_dir, "scan")
+    payload = json.loads(invoke(runner, data_dir, "doctor", "--json").output)
+    assert payload["lines_skipped"] == 1
+    assert payload["skipped"][0]["file"] == str(with_usage)
+    assert payload["skipped"][0]["reason"] == "not a JSON object"
+
+
+def test_report_does_not_import_qt_or_pricing_when_nothing_changed(tmp_path, home, data_dir):
+    env = {**os.environ, "HOME": str(home)}
+    subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(data_dir), "scan"], env=env, check=True,
+                   capture_output=True)
+    code = (
+        f"import sys; from tokenlens.cli import main; sys.argv=['tokenlens','--data-dir',{str(data_dir)!r},'report','daily','--json'];"
+        "\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+        "bad=[m for m in sys.modules if m.startswith(('PySide6','genai_prices','rich'))]\n"
+        "sys.stderr.write(repr(bad))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert proc.stderr.strip() == "[]"
