@@ -8,6 +8,9 @@ from rich.table import Table
 from tokenlens.reports import Report
 
 console = Console()
+if not console.is_terminal:
+    # Piped output (less, files, CI logs) gets the full table rather than 80 truncated columns.
+    console = Console(width=160)
 
 TOKEN_COLUMNS = (
     ("Input", "input_tokens"),
@@ -32,7 +35,7 @@ def print_report(report: Report) -> None:
     table.add_column("Period")
     if report.by:
         table.add_column(report.by.capitalize())
-    table.add_column("Models / tools")
+    table.add_column("Tools / models")
     for label, _ in TOKEN_COLUMNS:
         table.add_column(label, justify="right")
     table.add_column("Cost", justify="right")
@@ -42,7 +45,8 @@ def print_report(report: Report) -> None:
         cells.append(", ".join(row["tools"]))
         cells += [fmt_int(row[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(row["cost_usd"])]
         table.add_row(*cells, style="bold")
-        for part in report.breakdown.get(key, []):
+        # Split by model already? Then a per-model breakdown would repeat the row.
+        for part in report.breakdown.get(key, []) if report.by != "model" else []:
             sub = [""] + ([""] if report.by else []) + [f"  {part['model'] or '(unknown model)'}"]
             sub += [fmt_int(part[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(part["cost_usd"])]
             table.add_row(*sub, style="dim")
