@@ -15,7 +15,12 @@ fi
 extra=${1:-}
 stamp=".venv/.installed${extra:+-$extra}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".${extra:+[$extra]}"
+  log=.venv/install.log
+  if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+         .venv/bin/python -m pip install -q -e ".${extra:+[$extra]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: pip install failed (log above)" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
