@@ -122,6 +122,7 @@ def scan(ctx: Context, as_json: bool) -> None:
       tokenlens scan --json
     """
     result = ctx.scan()
+    totals = dict(ctx.db.execute("SELECT tool, COUNT(*) FROM events GROUP BY tool").fetchall())
     payload = {
         "seconds": round(result.seconds, 3),
         "sources": {
@@ -130,7 +131,7 @@ def scan(ctx: Context, as_json: bool) -> None:
                 "files_read": s.files_read,
                 "files_missing": s.files_missing,
                 "events_added": s.events_added,
-                "events_total": s.events_after,
+                "events_total": totals.get(sid, 0),
                 "lines_skipped": s.lines_skipped,
                 "errors": s.errors,
             }

@@ -45,14 +45,15 @@ class SourceScan:
     files_seen: int = 0
     files_read: int = 0
     files_missing: int = 0
-    events_before: int = 0
+    # Counted only when a file actually changed: a warm `report` should not count the ledger.
+    events_before: int | None = None
     events_after: int = 0
     lines_skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
     def events_added(self) -> int:
-        return self.events_after - self.events_before
+        return 0 if self.events_before is None else self.events_after - self.events_before
 
 
 @dataclass
@@ -97,7 +98,7 @@ def scan(
     for source in sources if sources is not None else all_sources():
         if source.no_local_data_reason:
             continue
-        stats = SourceScan(source.id, events_before=_count_events(db, source.id))
+        stats = SourceScan(source.id)
         result.sources[source.id] = stats
         seen_paths: set[str] = set()
         for found in source.discover(env):
@@ -111,7 +112,8 @@ def scan(
                 # Vanished or unreadable mid-read: what was committed stays; next scan retries.
                 stats.errors.append(f"{found.path}: {exc.strerror or exc}")
         stats.files_missing = _mark_missing(db, source.id, seen_paths)
-        stats.events_after = _count_events(db, source.id)
+        if stats.events_before is not None:
+            stats.events_after = _count_events(db, source.id)
     result.unknown_models = set(pricer.unknown_models)
     result.seconds = time.perf_counter() - started
     return result
@@ -180,6 +182,8 @@ def _ingest_file(db: Database, source: Source, found: Discovered, pricer: Pricer
     companions = _companion_stamp(source, path) if whole else None
     if _unchanged(row, st) and (not whole or (row.state or {}).get("companions") == companions):
         return
+    if stats.events_before is None:
+        stats.events_before = _count_events(db, source.id)
     stats.files_read += 1
     ctx = FileContext(path=path, root=found.root)
     if whole and isinstance(source, SnapshotSource):
