@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from tokenlens.sources.amp import Amp
 from tokenlens.sources.base import JsonlSource, SnapshotSource, Source
 from tokenlens.sources.claude_code import ClaudeCode
 from tokenlens.sources.codex import Codex
+from tokenlens.sources.gemini_cli import GeminiCli
+from tokenlens.sources.opencode import OpenCode
+from tokenlens.sources.qwen_code import QwenCode
 
 SOURCES: tuple[type[Source], ...] = (
     ClaudeCode,
     Codex,
+    GeminiCli,
+    QwenCode,
+    OpenCode,
+    Amp,
 )
 
 
