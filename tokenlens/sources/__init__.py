@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from tokenlens.sources.aider import Aider
 from tokenlens.sources.amp import Amp
 from tokenlens.sources.base import JsonlSource, SnapshotSource, Source
 from tokenlens.sources.claude_code import ClaudeCode
 from tokenlens.sources.codex import Codex
+from tokenlens.sources.copilot_cli import CopilotCli
 from tokenlens.sources.gemini_cli import GeminiCli
+from tokenlens.sources.goose import Goose
+from tokenlens.sources.no_local_data import NO_LOCAL_DATA_SOURCES
+from tokenlens.sources.openclaw import OpenClaw
 from tokenlens.sources.opencode import OpenCode
 from tokenlens.sources.qwen_code import QwenCode
 
@@ -17,6 +22,11 @@ SOURCES: tuple[type[Source], ...] = (
     QwenCode,
     OpenCode,
     Amp,
+    OpenClaw,
+    CopilotCli,
+    Aider,
+    Goose,
+    *NO_LOCAL_DATA_SOURCES,
 )
 
 
