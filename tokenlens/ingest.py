@@ -227,7 +227,7 @@ def _ingest_jsonl(db, source: JsonlSource, ctx, row: FileRow, st, pricer, stats)
             with write_transaction(db):
                 db.execute("DELETE FROM skips WHERE file_id = ?", [row.id])
         state = row.state if row.state is not None else source.new_state()
-        markers = source.line_markers
+        has_marker = _marker_test(source.line_markers)
         pending: list[UsageEvent] = []
         skips: list[tuple[int, str]] = []
         offset = row.offset
@@ -235,7 +235,7 @@ def _ingest_jsonl(db, source: JsonlSource, ctx, row: FileRow, st, pricer, stats)
         for line, line_start, next_offset in iter_lines(handle, row.offset):
             if line is None:
                 skips.append((line_start, "line too long"))
-            elif markers and not any(m in line for m in markers):
+            elif has_marker is not None and not has_marker(line):
                 # Unparsed for speed; still, a line that cannot be a JSON object is bad input.
                 head = line.lstrip()[:1]
                 if head and head != b"{":
@@ -257,6 +257,19 @@ def _ingest_jsonl(db, source: JsonlSource, ctx, row: FileRow, st, pricer, stats)
                 _commit(db, source, row, st, handle, offset, state, pending, skips, pricer, stats)
                 pending, skips, batch_start = [], [], offset
         _commit(db, source, row, st, handle, offset, state, pending, skips, pricer, stats)
+
+
+def _marker_test(markers: tuple[bytes, ...]) -> Callable[[bytes], bool] | None:
+    """A fast `any(m in line for m in markers)`: a first scan runs it on every line."""
+    if not markers:
+        return None
+    if len(markers) == 1:
+        marker = markers[0]
+        return lambda line: marker in line
+    if len(markers) == 2:
+        first, second = markers
+        return lambda line: first in line or second in line
+    return lambda line: any(m in line for m in markers)
 
 
 def _ingest_snapshot(db, source: SnapshotSource, ctx, row: FileRow, st, pricer, stats, companions=None) -> None:
@@ -332,10 +345,25 @@ DELETE FROM events WHERE tool = ? AND is_replay = 1
 """
 
 
+def _keep_best(events: list[UsageEvent]) -> Iterable[UsageEvent]:
+    """One event per key, the one the upsert would keep (highest rank; the later on ties).
+
+    Claude Code writes one response as several lines: choosing here, before pricing and
+    SQL, makes a first scan price and write each response once instead of once per line.
+    """
+    best: dict[tuple[str, str], UsageEvent] = {}
+    for e in events:
+        key = (e.tool, e.event_key)
+        kept = best.get(key)
+        if kept is None or e.rank >= kept.rank:
+            best[key] = e
+    return best.values() if len(best) < len(events) else events
+
+
 def _upsert_events(db: Database, events: list[UsageEvent], file_id: int, pricer: Pricer) -> None:
     rows = []
     replay_keys: dict[str, set[str]] = {}
-    for e in events:
+    for e in _keep_best(events):
         cost, cost_source = pricer.cost(e)
         rows.append((
             e.tool, e.event_key, e.ts_ms, e.session_id, e.project, e.model, e.provider,

@@ -182,8 +182,13 @@ def iter_lines(handle, start: int, max_line: int = MAX_LINE_BYTES) -> Iterator[t
 # ---- helpers shared by parsers ------------------------------------------------------
 
 
+MAX_COUNT = 10**12
+
+
 def count(value: Any, name: str) -> int:
     """A token count from a log: a non-negative int (None/missing = 0), else BadLine."""
+    if type(value) is int and 0 <= value <= MAX_COUNT:
+        return value  # the common case, first: a first scan calls this millions of times
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -192,13 +197,41 @@ def count(value: Any, name: str) -> int:
         raise BadLine(f"{name} is not finite")
     if value < 0:
         raise BadLine(f"{name} is negative")
-    if value > 10**12:
+    if value > MAX_COUNT:
         raise BadLine(f"{name} is implausibly large")
     return int(value)
 
 
+_MINUTE_MS: dict[str, int] = {}
+
+
+def _fast_iso_to_ms(value: str) -> int | None:
+    """`YYYY-MM-DDTHH:MM:SS.mmmZ`, what Claude Code and Codex write, without datetime parsing
+    per line: the minute is looked up once, seconds and milliseconds added as integers."""
+    sec, ms = value[17:19], value[20:23]
+    if not (value[16] == ":" and sec.isascii() and sec.isdigit() and ms.isascii() and ms.isdigit()):
+        return None
+    if int(sec) > 59:
+        return None
+    minute = value[:16]
+    base = _MINUTE_MS.get(minute)
+    if base is None:
+        try:
+            dt = datetime.fromisoformat(minute + ":00+00:00")
+        except ValueError:
+            return None
+        if len(_MINUTE_MS) > 65536:  # bounded: a long history spans many minutes
+            _MINUTE_MS.clear()
+        base = _MINUTE_MS[minute] = int(dt.timestamp()) * 1000
+    return base + int(sec) * 1000 + int(ms)
+
+
 def iso_to_ms(value: Any) -> int:
     """ISO-8601 timestamp (with Z or offset; naive = UTC) or epoch s/ms to UTC epoch ms."""
+    if type(value) is str and len(value) == 24 and value[19] == "." and value[23] == "Z":
+        fast = _fast_iso_to_ms(value)
+        if fast is not None:
+            return fast
     if isinstance(value, bool):
         raise BadLine("timestamp has wrong type")
     if isinstance(value, int | float):
