@@ -3,10 +3,10 @@
 Two on-disk generations, both read (log_formats.md §5):
 - current: SQLite `opencode.db` (release channels: `opencode-<channel>.db`), WAL mode; table
   `message(id, session_id, time_created, time_updated, data JSON)` and
-  `session(id, parent_id, directory, time_created, ...)`. Opened read-only through a
-  `file:...?mode=ro` URI (never `immutable=1`: that would miss what is still in the WAL), with
-  retries while the tool holds a lock. The `-wal` file's size/mtime are part of the file's
-  fingerprint, so rows that live only in the WAL are noticed before a checkpoint;
+  `session(id, parent_id, directory, time_created, ...)`. Opened read-only (`sqlite_ro`: a
+  `file:...?mode=ro` URI, never `immutable=1` while a WAL exists, retried while busy). The
+  `-wal` file's size/mtime are part of the file's fingerprint, so rows that live only in the
+  WAL are noticed before a checkpoint;
 - legacy: one file per message, `storage/message/<sessionID>/msg_<id>.json`, rewritten in
   place, with sessions in `storage/session/<projectID>/<sessionID>.json`.
 
@@ -34,7 +34,6 @@ holding or omitting `id`/`sessionID` (both are handled; the row's columns win).
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,9 +51,9 @@ from tokenlens.sources.base import (
     count,
     text,
 )
+from tokenlens.sources.sqlite_ro import open_readonly
 
 DB_PATTERNS = ("opencode.db", "opencode-*.db")
-BUSY_RETRIES = 5
 RANK_LEGACY, RANK_DB = 0, 1
 # providerID -> genai-prices provider id. Others (github-copilot, opencode, bedrock...) are
 # priced by model family, API-equivalent.
@@ -187,7 +186,7 @@ class OpenCode(SnapshotSource):
             ts_ms=int(created),
             model=model,
             provider=PROVIDERS.get(text(info.get("providerID")), ""),
-            session_id=text(info.get("sessionID")) or session_id,
+            session_id=session_id or text(info.get("sessionID")),
             project=text(path_info.get("cwd")) or text(path_info.get("root")) or directory,
             input_tokens=fresh,
             cache_read_tokens=cache_read,
@@ -208,29 +207,12 @@ def _is_db_name(name: str) -> bool:
 
 
 def _query_read_only(path: Path, sql: str) -> list[tuple]:
-    """All rows of `sql`, read without writing or locking out the tool; retried while busy."""
-    uri = path.resolve().as_uri() + "?mode=ro"
-    delay = 0.05
-    for attempt in range(BUSY_RETRIES):
-        try:
-            conn = sqlite3.connect(uri, uri=True, timeout=1.0)
-        except sqlite3.Error as exc:
-            raise OpenCodeDatabaseError(f"cannot open read-only: {exc}") from exc
-        try:
-            conn.execute("PRAGMA query_only = ON")
+    """All rows of `sql`, read without writing or locking out the tool (see sqlite_ro)."""
+    try:
+        with open_readonly(path) as conn:
             return conn.execute(sql).fetchall()
-        except sqlite3.OperationalError as exc:
-            message = str(exc).lower()
-            if ("locked" in message or "busy" in message) and attempt + 1 < BUSY_RETRIES:
-                time.sleep(delay)
-                delay *= 2
-                continue
-            raise OpenCodeDatabaseError(f"not readable as an OpenCode database: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            raise OpenCodeDatabaseError(f"not an SQLite database: {exc}") from exc
-        finally:
-            conn.close()
-    raise OpenCodeDatabaseError("database stayed busy")
+    except sqlite3.DatabaseError as exc:  # no message table, not a database...
+        raise OpenCodeDatabaseError(f"not readable as an OpenCode database: {exc}") from exc
 
 
 def _session_created(session: dict) -> Any:
