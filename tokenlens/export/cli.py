@@ -21,7 +21,7 @@ NOISE_HELP = (
 
 
 @click.command()
-@click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE", help="Write the summary here (0600).")
+@click.option("--out", "out", type=click.Path(), metavar="FILE", help="Write the summary here (0600).")
 @click.option("--period", default="last-week", show_default=True, metavar="last-week|last-month|YYYY-Www|YYYY-MM",
               help="The one week or month summarized; local calendar (see --tz).")
 @click.option("--preview", is_flag=True, help="Print the exact bytes that would be written, and write nothing.")
@@ -78,8 +78,8 @@ def team() -> None:
 
 
 @team.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), metavar="FILE", help="Where the merged aggregate goes.")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--out", "out", required=True, type=click.Path(), metavar="FILE", help="Where the merged aggregate goes.")
 @click.option("--k", "k", default=5, show_default=True, type=int,
               help="Publish a cell only when at least k devices are in it (minimum 3).")
 def merge(files, out, k) -> None:

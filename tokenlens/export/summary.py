@@ -21,6 +21,7 @@ import stat
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import orjson
@@ -99,10 +100,13 @@ def _month(first: date) -> Period:
 
 
 def round_sig(value: float, digits: int = 2) -> float:
-    """Round to `digits` significant digits (1234567 -> 1200000, 0.01234 -> 0.012)."""
+    """Round to `digits` significant digits, halves up (1234567 -> 1200000, 20500 -> 21000,
+    0.01234 -> 0.012). Decimal, so a float's binary tail cannot tip a tie either way."""
     if not value or not math.isfinite(value):
         return 0.0
-    return float(f"{value:.{digits - 1}e}")
+    exact = Decimal(repr(value))
+    exponent = exact.adjusted() - (digits - 1)
+    return float(exact.scaleb(-exponent).quantize(Decimal(1), rounding=ROUND_HALF_UP).scaleb(exponent))
 
 
 def coarse_tokens(value: int) -> int:
