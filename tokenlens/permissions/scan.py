@@ -1,0 +1,84 @@
+"""Run every tool's scanner over one home: projects first (from the usage ledger and the
+tools' own project lists, never a disk crawl), then each scanner, each isolated from the
+others' failures."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tokenlens.config import Env
+from tokenlens.model import Grant
+from tokenlens.permissions.base import NeverOpen, ScanContext
+from tokenlens.permissions.secrets import Fingerprinter
+
+# Scanner modules in display order; each has `scan(ctx)`, some have `projects(ctx)`.
+SCANNERS = (
+    "claude_code", "claude_desktop", "codex", "gemini", "qwen", "opencode", "cursor", "vscode",
+    "openclaw", "amp", "goose",
+)
+PROJECT_LISTS = (
+    ("claude_code", "projects"), ("codex", "projects"), ("gemini", "projects"), ("qwen", "projects"),
+    ("vscode", "projects"), ("vscode", "copilot_projects"),
+)
+
+
+@dataclass
+class ScanOutcome:
+    grants: list[Grant]
+    files: dict[str, int]  # config file (display path) -> mtime ms
+    problems: list[str] = field(default_factory=list)
+    projects: int = 0
+
+
+def ledger_projects(db) -> list[Path]:
+    if db is None:
+        return []
+    rows = db.execute("SELECT DISTINCT project FROM events WHERE project LIKE '/%'").fetchall()
+    return [Path(r[0]) for r in rows]
+
+
+def scan_all(env: Env, fingerprint: Fingerprinter, db=None) -> ScanOutcome:
+    ctx = ScanContext(env=env, fingerprint=fingerprint)
+    projects: list[Path] = list(ledger_projects(db))
+    for module_name, attr in PROJECT_LISTS:
+        try:
+            projects += getattr(_module(module_name), attr)(ctx)
+        except NeverOpen:
+            raise
+        except Exception as exc:  # a tool's odd file must not stop the others
+            ctx.problems.append(f"{module_name}: project list unreadable ({type(exc).__name__})")
+    ctx.projects = list(dict.fromkeys(p for p in projects if str(p).startswith("/")))
+    ctx.grants.clear()
+    for module_name in SCANNERS:
+        try:
+            _module(module_name).scan(ctx)
+        except NeverOpen:
+            raise
+        except Exception as exc:
+            ctx.problems.append(f"{module_name}: scanner failed ({type(exc).__name__})")
+    return ScanOutcome(_unique(ctx.grants), dict(ctx.files), ctx.problems, len(ctx.projects))
+
+
+def _module(name: str):
+    return importlib.import_module(f"tokenlens.permissions.{name}")
+
+
+def grant_key(grant: Grant) -> str:
+    import hashlib
+
+    ident = "\0".join((grant.tool, grant.scope, grant.kind, grant.subject, grant.source_file))
+    return hashlib.sha256(ident.encode()).hexdigest()[:20]
+
+
+def _unique(grants: list[Grant]) -> list[Grant]:
+    """One grant per identity (a file read twice, a rule listed twice): the riskier kept."""
+    from tokenlens.permissions.rules import RISK_LEVELS
+
+    best: dict[str, Grant] = {}
+    for grant in grants:
+        key = grant_key(grant)
+        if key not in best or RISK_LEVELS.index(grant.risk) < RISK_LEVELS.index(best[key].risk):
+            best[key] = grant
+    return list(best.values())

@@ -1,0 +1,79 @@
+"""The permissions feature's tables (its own sqlite-utils migration set, applied by the ledger).
+
+perm_scans    one row per distinct permission state ("snapshot"); re-confirming the same
+              state only moves `confirmed_ms`, so a scan every minute costs no rows.
+perm_grants   the grants of each snapshot (values are redacted; secrets only as keyed
+              fingerprints).
+perm_changes  what each snapshot added, removed or changed against the one before.
+perm_first    per grant identity: first snapshot that saw it, and the earliest evidence
+              (file mtime, tool backups) that it existed.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("tokenlens.permissions")
+
+
+@migrations()
+def m001_snapshots(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE perm_scans (
+            id INTEGER PRIMARY KEY,
+            scanned_ms INTEGER NOT NULL,
+            confirmed_ms INTEGER NOT NULL,
+            grants INTEGER NOT NULL DEFAULT 0,
+            high INTEGER NOT NULL DEFAULT 0,
+            medium INTEGER NOT NULL DEFAULT 0,
+            low INTEGER NOT NULL DEFAULT 0,
+            info INTEGER NOT NULL DEFAULT 0,
+            problems TEXT NOT NULL DEFAULT '[]'
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE perm_grants (
+            scan_id INTEGER NOT NULL REFERENCES perm_scans(id),
+            grant_key TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            value TEXT NOT NULL,
+            risk TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            source_file TEXT NOT NULL,
+            fingerprint TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (scan_id, grant_key)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE perm_changes (
+            scan_id INTEGER NOT NULL REFERENCES perm_scans(id),
+            grant_key TEXT NOT NULL,
+            change TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            source_file TEXT NOT NULL,
+            old_value TEXT, new_value TEXT,
+            old_risk TEXT, new_risk TEXT,
+            old_rule TEXT, new_rule TEXT,
+            secret_changed INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (scan_id, grant_key)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE perm_first (
+            grant_key TEXT PRIMARY KEY,
+            first_scan_id INTEGER NOT NULL,
+            first_seen_ms INTEGER NOT NULL,
+            since_ms INTEGER NOT NULL
+        )"""
+    )
