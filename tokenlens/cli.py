@@ -206,17 +206,22 @@ def sources(ctx: Context, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--rebuild", is_flag=True, help="Keep the ledger aside (never deleted) and rebuild it from the logs.")
 @pass_ctx
-def doctor(ctx: Context, as_json: bool) -> None:
+def doctor(ctx: Context, as_json: bool, rebuild: bool) -> None:
     """Paths, counts, skipped lines and where, unknown models, keyring.
 
     \b
-    Example:
+    Examples:
       tokenlens doctor --json
+      tokenlens doctor --rebuild     # after "ledger ... is damaged"
     """
     from tokenlens.status import doctor_report
 
+    rebuilt = _rebuild(ctx) if rebuild else None
     payload = doctor_report(ctx.db, ctx.data_dir, ctx.env)
+    if rebuilt is not None:
+        payload["rebuilt"] = rebuilt
     if as_json:
         _dump_json(payload)
         return
@@ -225,11 +230,33 @@ def doctor(ctx: Context, as_json: bool) -> None:
     print_doctor(payload)
 
 
+def _rebuild(ctx: Context) -> dict:
+    from tokenlens.store.ledger import LedgerError, rebuild_ledger
+
+    try:
+        ctx._db, aside = rebuild_ledger(ctx.data_dir)
+    except LedgerError as exc:
+        raise UserError(str(exc)) from None
+    result = ctx.scan()
+    kept = f"old ledger kept at {aside}" if aside else "no old ledger"
+    click.echo(f"tokenlens: {kept}; rebuilt from the logs: {result.events_added} events", err=True)
+    return {"set_aside": str(aside) if aside else None, "events": result.events_added}
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:
+        # Damage deep inside the ledger shows only when a query reaches it: one line, no traceback.
+        from tokenlens.store.ledger import is_damage
+
+        if not is_damage(exc):
+            raise
+        click.echo(f"tokenlens: the ledger is damaged ({exc}); run `tokenlens doctor --rebuild`"
+                   " to keep it aside and rebuild it from the logs", err=True)
+        sys.exit(2)
 
 
 def gui_main() -> None:

@@ -1,8 +1,16 @@
-"""Open the ledger database: private file modes, WAL, a busy timeout, migrations applied."""
+"""Open the ledger database: private file modes, WAL, a busy timeout, migrations applied.
+
+A damaged ledger (not a database, truncated, malformed pages) is never deleted and never
+silently replaced: logs the tools have since deleted may survive only in it. Opening it
+raises `LedgerDamaged`; `rebuild_ledger` sets it aside (with its WAL, so the copy stays
+readable) and starts a fresh one for the caller to fill from the logs.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -20,6 +28,35 @@ MIGRATION_MODULES = (
 
 class LedgerError(Exception):
     """The ledger cannot be opened or is damaged; the message is one line for the person."""
+
+
+class LedgerDamaged(LedgerError):
+    """The ledger file is not a healthy SQLite database; `rebuild_ledger` recovers."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"ledger {path} is damaged ({reason}); run `tokenlens doctor --rebuild` to keep it"
+            " aside and rebuild the ledger from the logs"
+        )
+
+
+# SQLITE_CORRUPT and SQLITE_NOTADB (primary codes): the file itself is bad. Anything else
+# (locked, read-only, I/O, full disk) is a problem around the file, not in it.
+DAMAGE_CODES = (11, 26)
+COMPANIONS = ("-wal", "-shm")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True when a SQLite error says the database file is damaged (not e.g. locked)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in DAMAGE_CODES
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
 
 
 def ledger_path(data_dir: Path) -> Path:
@@ -58,13 +95,86 @@ def open_ledger(data_dir: Path, *, migrate: bool = True) -> Database:
     except DataDirError as exc:
         raise LedgerError(str(exc)) from exc
     path = ledger_path(data_dir)
+    db = None
     try:
         create_private_file(path)
         db = connect(path)
+        # Reading the schema touches the header and the schema pages: a file that is not a
+        # database, or is truncated below its recorded size, fails here rather than mid-report.
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         if migrate:
             apply_migrations(db)
     except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"ledger {path} is damaged or unreadable: {exc}") from exc
+        _close(db)
+        if is_damage(exc):
+            raise LedgerDamaged(path, str(exc)) from exc
+        raise LedgerError(f"cannot open ledger {path}: {exc}") from exc
     except OSError as exc:
+        _close(db)
         raise LedgerError(f"cannot open ledger {path}: {exc.strerror or exc}") from exc
     return db
+
+
+def _close(db: Database | None) -> None:
+    if db is not None:
+        db.conn.close()
+
+
+def check_integrity(path: Path) -> str | None:
+    """None when SQLite's quick_check passes; else the first problem it names.
+
+    Reads every page, so it is for doctor and rebuild, not for every open.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    finally:
+        conn.close()
+    verdict = rows[0][0] if rows else "no answer"
+    return None if verdict == "ok" else verdict
+
+
+def set_aside(data_dir: Path, label: str = "damaged") -> Path | None:
+    """Rename the ledger (and its WAL and SHM, which hold committed data) out of the way.
+
+    `ledger.db` becomes `ledger.db.<label>-<UTC time>`; its `-wal` follows under the
+    matching name, so SQLite still reads the pair together. Nothing is deleted.
+    """
+    path = ledger_path(data_dir)
+    if not path.exists():
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = path.with_name(f"{path.name}.{label}-{stamp}")
+    n = 1
+    while any(Path(f"{target}{suffix}").exists() for suffix in ("", *COMPANIONS)):
+        n += 1
+        target = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
+    for suffix in COMPANIONS:
+        companion = Path(f"{path}{suffix}")
+        if companion.exists():
+            os.replace(companion, f"{target}{suffix}")
+    os.replace(path, target)
+    return target
+
+
+def rebuild_ledger(data_dir: Path) -> tuple[Database, Path | None]:
+    """Set the current ledger aside (labelled `damaged` if it fails its check) and open a
+    fresh, empty one. The caller scans the logs into it. Returns (db, where the old one went)."""
+    try:
+        ensure_data_dir(data_dir)
+    except DataDirError as exc:
+        raise LedgerError(str(exc)) from exc
+    path = ledger_path(data_dir)
+    label = "damaged" if check_integrity(path) else "before-rebuild"
+    try:
+        aside = set_aside(data_dir, label)
+    except OSError as exc:
+        raise LedgerError(f"cannot set ledger {path} aside: {exc.strerror or exc}") from exc
+    return open_ledger(data_dir), aside
