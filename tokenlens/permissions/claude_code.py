@@ -228,3 +228,37 @@ def _approved_mcpjson(state: ConfigFile | None) -> dict[str, set[str]]:
         for path, entry in projects_map.items()
         if isinstance(entry, dict)
     }
+
+
+MAX_BACKUPS = 20
+
+
+def backup_evidence(ctx: ScanContext) -> dict[str, int]:
+    """grant key -> epoch ms of the oldest `~/.claude/backups/.claude.json.backup.<ms>` holding it.
+
+    Claude Code keeps these copies of `~/.claude.json`; they prove a trust, allow or MCP
+    server existed before tokenlens first looked. Read with the same redaction as the live file.
+    """
+    from tokenlens.permissions.scan import grant_key
+
+    backups = []
+    for directory in config_dirs(ctx):
+        for path in (directory / "backups").glob(".claude.json.backup.*"):
+            suffix = path.name.rsplit(".", 1)[-1]
+            if suffix.isdigit():
+                backups.append((int(suffix), path))
+    backups.sort()
+    if len(backups) > MAX_BACKUPS:  # keep the oldest and an even spread of the rest
+        step = len(backups) / MAX_BACKUPS
+        backups = [backups[int(i * step)] for i in range(MAX_BACKUPS)]
+    evidence: dict[str, int] = {}
+    live = state_file(ctx)
+    for epoch, path in backups:
+        copy = ctx.read(path)
+        if copy is None:
+            continue
+        probe = ScanContext(env=ctx.env, fingerprint=ctx.fingerprint)
+        scan_state(probe, ConfigFile(live, copy.data, copy.mtime_ms))
+        for grant in probe.grants:
+            evidence.setdefault(grant_key(grant), epoch)
+    return evidence

@@ -30,6 +30,7 @@ class ScanOutcome:
     files: dict[str, int]  # config file (display path) -> mtime ms
     problems: list[str] = field(default_factory=list)
     projects: int = 0
+    evidence: dict[str, int] = field(default_factory=dict)  # grant key -> ms a tool's backup proves it
 
 
 def ledger_projects(db) -> list[Path]:
@@ -58,7 +59,15 @@ def scan_all(env: Env, fingerprint: Fingerprinter, db=None) -> ScanOutcome:
             raise
         except Exception as exc:
             ctx.problems.append(f"{module_name}: scanner failed ({type(exc).__name__})")
-    return ScanOutcome(_unique(ctx.grants), dict(ctx.files), ctx.problems, len(ctx.projects))
+    grants = _unique(ctx.grants)
+    evidence: dict[str, int] = {}
+    try:
+        evidence = _module("claude_code").backup_evidence(ctx)
+    except NeverOpen:
+        raise
+    except Exception as exc:
+        ctx.problems.append(f"claude_code: backups unreadable ({type(exc).__name__})")
+    return ScanOutcome(grants, dict(ctx.files), ctx.problems, len(ctx.projects), evidence)
 
 
 def _module(name: str):

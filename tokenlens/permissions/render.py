@@ -1,0 +1,58 @@
+"""Human output of `tokenlens permissions` (rich tables, grouped by tool)."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+RISK_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def print_permissions(payload: dict, *, diff: bool) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console()
+    summary = payload["summary"]
+    console.print(
+        Text.assemble(
+            ("Agent permissions", "bold"), f"  scanned {payload['scanned_at']}  ",
+            *[(f"{summary[r]} {r}  ", RISK_STYLE[r]) for r in ("high", "medium", "low", "info")],
+        )
+    )
+    if not payload["grants"]:
+        console.print("No agent configs found in this home.")
+    for tool, grants in groupby(payload["grants"], key=lambda g: g["tool"]):
+        table = Table(title=tool, title_justify="left", show_lines=False, expand=False)
+        for column in ("risk", "kind", "subject", "value", "scope", "since"):
+            table.add_column(column, overflow="fold")
+        hints = {}
+        for g in grants:
+            table.add_row(Text(g["risk"], RISK_STYLE[g["risk"]]), *(Text(g[c]) for c in ("kind", "subject", "value", "scope")),
+                          (g["since"] or "")[:10])
+            if g["risk"] in ("high", "medium"):
+                hints[g["rule"]] = g["hint"]
+        console.print(table)
+        for rule, hint in sorted(hints.items()):
+            console.print(f"  [dim]{rule}:[/dim] {escape(hint)}")
+    if diff:
+        _print_diff(console, payload)
+    for problem in payload.get("problems", []):
+        console.print(f"[yellow]note:[/yellow] {escape(problem)}")
+
+
+def _print_diff(console, payload: dict) -> None:
+    from rich.markup import escape
+
+    changes = len(payload["added"]) + len(payload["removed"]) + len(payload["changed"])
+    console.print(f"\n[bold]Since the previous scan:[/bold] {changes or 'no'} change{'s' if changes != 1 else ''}")
+    for label, sign, style in (("added", "+", "green"), ("removed", "-", "red")):
+        for g in payload[label]:
+            console.print(f"  [{style}]{sign}[/{style}] {g['tool']} {g['kind']} {escape(g['subject'])} = {escape(g['value'])}"
+                          f" [{RISK_STYLE[g['risk']]}]({g['risk']})[/]  {escape(g['scope'])}")
+    for g in payload["changed"]:
+        what = "secret changed" if g["secret_changed"] and g["before"]["value"] == g["value"] else \
+            escape(f"{g['before']['value']} -> {g['value']}")
+        console.print(f"  [yellow]~[/yellow] {g['tool']} {g['kind']} {escape(g['subject'])}: {what}"
+                      f" [{RISK_STYLE[g['risk']]}]({g['before']['risk']} -> {g['risk']})[/]  {escape(g['scope'])}")

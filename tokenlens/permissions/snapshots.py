@@ -1,0 +1,285 @@
+"""Permission snapshots in the ledger: record a scan, diff it against the previous one, and
+answer "since when" for each grant.
+
+"Since" = the earliest evidence a grant existed: the first scan that saw it, or earlier when
+the config file's modification time (at first sight) or a tool's own backup proves it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from sqlite_utils import Database
+
+from tokenlens.config import Env
+from tokenlens.model import Grant
+from tokenlens.permissions.rules import RISK_LEVELS, RULES
+from tokenlens.permissions.scan import ScanOutcome, grant_key
+
+GRANT_COLUMNS = ("tool", "scope", "kind", "subject", "value", "risk", "rule", "source_file", "fingerprint")
+
+
+@dataclass
+class Snapshot:
+    scan_id: int | None
+    scanned_ms: int | None
+    grants: list[Grant]
+    added: list[Grant] = field(default_factory=list)
+    removed: list[Grant] = field(default_factory=list)
+    changed: list[tuple[Grant, Grant]] = field(default_factory=list)  # (before, after)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return summarize(self.grants)
+
+
+def summarize(grants: list[Grant]) -> dict[str, int]:
+    counts = dict.fromkeys(RISK_LEVELS, 0)
+    for grant in grants:
+        counts[grant.risk] = counts.get(grant.risk, 0) + 1
+    return counts
+
+
+def run_scan(db: Database, env: Env, data_dir: Path, now_ms: int | None = None) -> Snapshot:
+    """Scan every tool's configs and record the result as a snapshot."""
+    from tokenlens.permissions.scan import scan_all
+    from tokenlens.permissions.secrets import Fingerprinter
+
+    outcome = scan_all(env, Fingerprinter.for_data_dir(data_dir), db)
+    return record(db, outcome, now_ms)
+
+
+def record(db: Database, outcome: ScanOutcome, now_ms: int | None = None) -> Snapshot:
+    from tokenlens.ingest import write_transaction
+
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    current = {grant_key(g): g for g in outcome.grants}
+    with write_transaction(db):
+        previous_id = _latest_id(db)
+        previous = _grants_of(db, previous_id) if previous_id else {}
+        added = [current[k] for k in current.keys() - previous.keys()]
+        removed = [previous[k] for k in previous.keys() - current.keys()]
+        changed = [(previous[k], current[k]) for k in current.keys() & previous.keys() if _differs(previous[k], current[k])]
+        if previous_id and not (added or removed or changed):
+            scan_id = previous_id
+            db.execute("UPDATE perm_scans SET confirmed_ms = ?, problems = ? WHERE id = ?",
+                       [now, orjson.dumps(outcome.problems).decode(), scan_id])
+        else:
+            scan_id = _insert_snapshot(db, now, outcome, current)
+            _insert_changes(db, scan_id, added, removed, changed)
+            _remember_first(db, scan_id, now, added if previous_id else list(current.values()), outcome)
+        since = _since(db)
+    grants = sorted(current.values(), key=sort_key)
+    for grant in grants:
+        grant.since_ms = since.get(grant_key(grant))
+    return Snapshot(scan_id, now, grants, sorted(added, key=sort_key), sorted(removed, key=sort_key),
+                    sorted(changed, key=lambda pair: sort_key(pair[1])), outcome.problems)
+
+
+def sort_key(grant: Grant) -> tuple:
+    return (grant.tool, RISK_LEVELS.index(grant.risk), grant.scope, grant.kind, grant.subject)
+
+
+def _differs(before: Grant, after: Grant) -> bool:
+    return (before.value, before.risk, before.rule, before.fingerprint) != (after.value, after.risk, after.rule, after.fingerprint)
+
+
+def _latest_id(db: Database) -> int | None:
+    row = db.execute("SELECT MAX(id) FROM perm_scans").fetchone()
+    return row[0] if row else None
+
+
+def _grants_of(db: Database, scan_id: int) -> dict[str, Grant]:
+    rows = db.execute(f"SELECT grant_key, {', '.join(GRANT_COLUMNS)} FROM perm_grants WHERE scan_id = ?", [scan_id])
+    grants = {}
+    for key, *values in rows:
+        grant = Grant(**dict(zip(GRANT_COLUMNS, values, strict=True)))
+        grant.hint = RULES[grant.rule].hint if grant.rule in RULES else ""
+        grants[key] = grant
+    return grants
+
+
+def _insert_snapshot(db: Database, now: int, outcome: ScanOutcome, current: dict[str, Grant]) -> int:
+    counts = summarize(list(current.values()))
+    cur = db.execute(
+        "INSERT INTO perm_scans (scanned_ms, confirmed_ms, grants, high, medium, low, info, problems)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [now, now, len(current), counts["high"], counts["medium"], counts["low"], counts["info"],
+         orjson.dumps(outcome.problems).decode()],
+    )
+    scan_id = cur.lastrowid
+    db.conn.executemany(
+        f"INSERT INTO perm_grants (scan_id, grant_key, {', '.join(GRANT_COLUMNS)})"
+        f" VALUES (?, ?, {', '.join('?' * len(GRANT_COLUMNS))})",
+        [(scan_id, key, *(getattr(g, c) for c in GRANT_COLUMNS)) for key, g in current.items()],
+    )
+    return scan_id
+
+
+def _insert_changes(db: Database, scan_id: int, added, removed, changed) -> None:
+    rows = []
+    for grant in added:
+        rows.append((scan_id, grant_key(grant), "added", grant, None, grant))
+    for grant in removed:
+        rows.append((scan_id, grant_key(grant), "removed", grant, grant, None))
+    for before, after in changed:
+        rows.append((scan_id, grant_key(after), "changed", after, before, after))
+    db.conn.executemany(
+        "INSERT INTO perm_changes (scan_id, grant_key, change, tool, scope, kind, subject, source_file,"
+        " old_value, new_value, old_risk, new_risk, old_rule, new_rule, secret_changed)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (sid, key, change, g.tool, g.scope, g.kind, g.subject, g.source_file,
+             old.value if old else None, new.value if new else None,
+             old.risk if old else None, new.risk if new else None,
+             old.rule if old else None, new.rule if new else None,
+             int(bool(old and new and old.fingerprint != new.fingerprint)))
+            for sid, key, change, g, old, new in rows
+        ],
+    )
+
+
+def _remember_first(db: Database, scan_id: int, now: int, grants: list[Grant], outcome: ScanOutcome) -> None:
+    rows = []
+    for grant in grants:
+        key = grant_key(grant)
+        evidence = [now]
+        mtime = outcome.files.get(grant.source_file)
+        if mtime:
+            evidence.append(mtime)
+        if key in outcome.evidence:
+            evidence.append(outcome.evidence[key])
+        rows.append((key, scan_id, now, min(evidence)))
+    # A grant that comes back after removal keeps its first sighting: history, not a reset.
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO perm_first (grant_key, first_scan_id, first_seen_ms, since_ms) VALUES (?, ?, ?, ?)", rows
+    )
+
+
+def _since(db: Database) -> dict[str, int]:
+    return dict(db.execute("SELECT grant_key, since_ms FROM perm_first").fetchall())
+
+
+# ---- reads for the CLI, the app and doctor ------------------------------------------------
+
+
+def latest(db: Database) -> Snapshot:
+    """The last recorded snapshot, with its changes against the one before."""
+    scan_id = _latest_id(db)
+    if not scan_id:
+        return Snapshot(None, None, [])
+    row = db.execute("SELECT confirmed_ms, problems FROM perm_scans WHERE id = ?", [scan_id]).fetchone()
+    grants = sorted(_grants_of(db, scan_id).values(), key=sort_key)
+    since = _since(db)
+    for grant in grants:
+        grant.since_ms = since.get(grant_key(grant))
+    changes = changes_of(db, scan_id)
+    return Snapshot(scan_id, row[0], grants, changes["added"], changes["removed"], changes["changed"],
+                    orjson.loads(row[1]))
+
+
+def changes_of(db: Database, scan_id: int) -> dict[str, list]:
+    previous = db.execute("SELECT MAX(id) FROM perm_scans WHERE id < ?", [scan_id]).fetchone()[0]
+    result: dict[str, list] = {"added": [], "removed": [], "changed": []}
+    if previous is None:
+        return result
+    now_grants = _grants_of(db, scan_id)
+    before_grants = _grants_of(db, previous)
+    for key, change in db.execute("SELECT grant_key, change FROM perm_changes WHERE scan_id = ?", [scan_id]):
+        if change == "added" and key in now_grants:
+            result["added"].append(now_grants[key])
+        elif change == "removed" and key in before_grants:
+            result["removed"].append(before_grants[key])
+        elif change == "changed" and key in now_grants and key in before_grants:
+            result["changed"].append((before_grants[key], now_grants[key]))
+    return result
+
+
+def latest_summary(db: Database) -> dict[str, int]:
+    """Counts per risk level in the newest snapshot (all zero before the first scan)."""
+    row = db.execute("SELECT high, medium, low, info FROM perm_scans ORDER BY id DESC LIMIT 1").fetchone()
+    return dict(zip(RISK_LEVELS, row or (0, 0, 0, 0), strict=True))
+
+
+def new_high_risk_grants(db: Database) -> list[Grant]:
+    """High-risk grants that appeared (or became high) in the newest snapshot: what the app
+    notifies about. Empty for the very first snapshot: the person has not seen those yet
+    either, but a first scan is an inventory, not news."""
+    scan_id = _latest_id(db)
+    if not scan_id:
+        return []
+    changes = changes_of(db, scan_id)
+    fresh = [g for g in changes["added"] if g.risk == "high"]
+    fresh += [after for before, after in changes["changed"] if after.risk == "high" and before.risk != "high"]
+    return sorted(fresh, key=sort_key)
+
+
+def history(db: Database, limit: int = 200) -> list[dict]:
+    """Changes across snapshots, newest first, display-safe (no fingerprints)."""
+    rows = db.execute(
+        "SELECT s.scanned_ms, c.change, c.tool, c.scope, c.kind, c.subject, c.old_value, c.new_value,"
+        " c.old_risk, c.new_risk, c.secret_changed FROM perm_changes c JOIN perm_scans s ON s.id = c.scan_id"
+        " ORDER BY s.id DESC, c.tool, c.subject LIMIT ?",
+        [limit],
+    )
+    keys = ("at", "change", "tool", "scope", "kind", "subject", "old_value", "new_value", "old_risk", "new_risk",
+            "secret_changed")
+    out = []
+    for row in rows:
+        item = dict(zip(keys, row, strict=True))
+        item["at"] = iso(item["at"])
+        item["secret_changed"] = bool(item["secret_changed"])
+        out.append(item)
+    return out
+
+
+def iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def grant_json(grant: Grant) -> dict:
+    return {
+        "tool": grant.tool, "scope": grant.scope, "kind": grant.kind, "subject": grant.subject,
+        "value": grant.value, "risk": grant.risk, "rule": grant.rule, "hint": grant.hint,
+        "source_file": grant.source_file, "since": iso(grant.since_ms),
+    }
+
+
+def snapshot_json(snapshot: Snapshot, *, diff: bool) -> dict:
+    payload = {
+        "scanned_at": iso(snapshot.scanned_ms),
+        "grants": [grant_json(g) for g in snapshot.grants],
+        "summary": snapshot.summary,
+    }
+    if diff:
+        payload["added"] = [grant_json(g) for g in snapshot.added]
+        payload["removed"] = [grant_json(g) for g in snapshot.removed]
+        payload["changed"] = [
+            {**grant_json(after), "before": {"value": before.value, "risk": before.risk, "rule": before.rule},
+             "secret_changed": before.fingerprint != after.fingerprint}
+            for before, after in snapshot.changed
+        ]
+    if snapshot.problems:
+        payload["problems"] = snapshot.problems
+    return payload
+
+
+def doctor_check(db: Database, data_dir: Path, env: Env) -> dict:
+    from tokenlens.permissions.secrets import key_status
+
+    row = db.execute("SELECT COUNT(*), MAX(confirmed_ms) FROM perm_scans").fetchone()
+    latest_row = db.execute("SELECT problems FROM perm_scans ORDER BY id DESC LIMIT 1").fetchone()
+    return {
+        "snapshots": row[0],
+        "last_scan": iso(row[1]),
+        "summary": latest_summary(db),
+        "fingerprint_key": key_status(data_dir),
+        "problems": orjson.loads(latest_row[0]) if latest_row else [],
+    }
