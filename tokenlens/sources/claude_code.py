@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from tokenlens.config import Env
-from tokenlens.model import UsageEvent
+from tokenlens.model import Action, UsageEvent
 from tokenlens.sources.base import BadLine, FileContext, JsonlSource, count, iso_to_ms, text
 
 
 class ClaudeCode(JsonlSource):
     id = "claude-code"
     name = "Claude Code"
-    line_markers = (b'"usage"',)
+    # tool_use blocks become Actions; permissionMode (on user lines) tells whether they ran unasked.
+    line_markers = (b'"usage"', b'"tool_use"', b'"permissionMode"')
 
     def roots(self, env: Env) -> list[Path]:
         configured = env.path_list("CLAUDE_CONFIG_DIR")
@@ -31,7 +32,9 @@ class ClaudeCode(JsonlSource):
             return [p if p.name == "projects" else p / "projects" for p in configured]
         return [env.xdg("XDG_CONFIG_HOME", ".config") / "claude" / "projects", env.home / ".claude" / "projects"]
 
-    def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent]:
+    def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent | Action]:
+        if isinstance(obj.get("permissionMode"), str):
+            state["mode"] = obj["permissionMode"]
         if obj.get("type") == "progress":
             # A subagent's message nested in the parent transcript (same key as its own file).
             nested = (obj.get("data") or {}).get("message")
@@ -41,9 +44,10 @@ class ClaudeCode(JsonlSource):
         message = obj.get("message")
         if obj.get("type") != "assistant" or not isinstance(message, dict):
             return []
+        actions = _tool_actions(self.id, obj, message, state)
         usage = message.get("usage")
         if not isinstance(usage, dict):
-            return []
+            return actions
         model = message.get("model")
         if model == "<synthetic>":
             return []
@@ -91,7 +95,26 @@ class ClaudeCode(JsonlSource):
             is_replay=obj.get("isSidechain") is True,
         )
         event.rank = event.total_tokens * 2 + (message.get("stop_reason") is not None)
-        return [event]
+        return [*actions, event]
+
+
+def _tool_actions(tool: str, obj: dict, message: dict, state: dict[str, Any]) -> list[Action]:
+    """One Action per tool_use block: category and risk only, never the command itself."""
+    content = message.get("content")
+    if not isinstance(content, list) or not any(isinstance(b, dict) and b.get("type") == "tool_use" for b in content):
+        return []
+    from tokenlens.permissions.actions import RISKY, classify_claude
+
+    ts_ms = iso_to_ms(obj.get("timestamp"))
+    unattended = state.get("mode") == "bypassPermissions"
+    actions = []
+    for block in content:
+        if isinstance(block, dict) and block.get("type") == "tool_use" and isinstance(block.get("id"), str):
+            category = classify_claude(text(block.get("name")), block.get("input"))
+            actions.append(Action(tool=tool, action_key=block["id"], ts_ms=ts_ms, category=category,
+                                  session_id=text(obj.get("sessionId")), risky=category in RISKY,
+                                  unattended=unattended))
+    return actions
 
 
 def _reported_cost(value: Any) -> float | None:

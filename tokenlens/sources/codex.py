@@ -17,8 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from tokenlens.config import Env
-from tokenlens.model import UsageEvent
+from tokenlens.model import Action, UsageEvent
 from tokenlens.sources.base import BadLine, FileContext, JsonlSource, count, iso_to_ms, text
 
 FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
@@ -28,7 +30,8 @@ FALLBACK_MODEL = "gpt-5"  # builds of Sept 2025 wrote no turn_context; ccusage a
 class Codex(JsonlSource):
     id = "codex"
     name = "Codex CLI"
-    line_markers = (b"token_count", b"turn_context", b"session_meta")
+    line_markers = (b"token_count", b"turn_context", b"session_meta", *(
+        b'"%s"' % t for t in (b"function_call", b"local_shell_call", b"custom_tool_call", b"web_search_call")))
     patterns = ("rollout-*.jsonl",)
 
     def roots(self, env: Env) -> list[Path]:
@@ -39,7 +42,7 @@ class Codex(JsonlSource):
     def new_state(self) -> dict[str, Any]:
         return {"prev": None, "model": None, "session": None, "cwd": "", "fork_second": None}
 
-    def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent]:
+    def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent | Action]:
         kind = obj.get("type")
         payload = obj.get("payload")
         if not isinstance(payload, dict):
@@ -52,8 +55,12 @@ class Codex(JsonlSource):
                 state["model"] = payload["model"]
             if isinstance(payload.get("cwd"), str):
                 state["cwd"] = payload["cwd"]
+            if isinstance(payload.get("approval_policy"), str):
+                state["approval"] = payload["approval_policy"]
             _maybe_end_replay(obj, state)
             return []
+        if kind == "response_item" and payload.get("type") in TOOL_CALLS:
+            return _tool_action(self.id, obj, payload, state, ctx)
         if kind != "event_msg" or payload.get("type") != "token_count":
             return []
         info = payload.get("info")
@@ -90,6 +97,34 @@ class Codex(JsonlSource):
                 reasoning_tokens=min(reasoning, output),
             )
         ]
+
+
+TOOL_CALLS = ("function_call", "local_shell_call", "custom_tool_call", "web_search_call")
+
+
+def _tool_action(tool: str, obj: dict, payload: dict, state: dict[str, Any], ctx: FileContext) -> list[Action]:
+    """One Action per tool call: category and risk only, never the command itself."""
+    from tokenlens.permissions.actions import RISKY, classify_codex
+
+    kind = payload["type"]
+    if kind == "local_shell_call":
+        name, arguments = "local_shell", payload.get("action") or {}
+    elif kind == "web_search_call":
+        name, arguments = "web_search", {}
+    else:
+        name = text(payload.get("name"))
+        arguments = payload.get("arguments")
+        if isinstance(arguments, str):
+            try:
+                arguments = orjson.loads(arguments)
+            except orjson.JSONDecodeError:
+                arguments = {}
+    ts_ms = iso_to_ms(obj.get("timestamp"))
+    session = state.get("session") or _session_from_name(ctx.path)
+    key = text(payload.get("call_id")) or text(payload.get("id")) or f"{session}:{ts_ms}:{name}"
+    category = classify_codex(name, arguments)
+    return [Action(tool=tool, action_key=key, ts_ms=ts_ms, category=category, session_id=session,
+                   risky=category in RISKY, unattended=state.get("approval") == "never")]
 
 
 def _read_session_meta(obj: dict, payload: dict, state: dict[str, Any]) -> None:
