@@ -24,6 +24,12 @@ fi
 
 bash scripts/setup.sh test
 
+# ccusage (pinned in bench/package.json), for the parity test against it.
+if [ ! -x bench/node_modules/.bin/ccusage ]; then
+  command -v npm >/dev/null || { echo "test: npm is needed to install ccusage (apt-get install npm)" >&2; exit 1; }
+  (cd bench && npm install --no-audit --no-fund >/dev/null)
+fi
+
 # A private X server for the real-tray tests; offscreen Qt for everything else.
 display=":$(( 70 + RANDOM % 200 ))"
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
