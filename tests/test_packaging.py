@@ -318,6 +318,15 @@ def test_desktop_module_cli_toggles_autostart(tmp_path):
     assert run("autostart-status") == "off"
 
 
+def test_host_environment_undoes_the_bundles_library_path():
+    frozen_env = {"LD_LIBRARY_PATH": "/opt/tl/_internal:/usr/local/lib", "LD_LIBRARY_PATH_ORIG": "/usr/local/lib", "PATH": "/usr/bin"}
+    assert desktop.host_environment(frozen_env, frozen=True) == {"LD_LIBRARY_PATH": "/usr/local/lib", "PATH": "/usr/bin"}
+    # The person had none: the bundle's must not leak either.
+    assert desktop.host_environment({"LD_LIBRARY_PATH": "/opt/tl/_internal", "PATH": "/usr/bin"}, frozen=True) == {"PATH": "/usr/bin"}
+    # Not frozen: untouched (the person's own value stays).
+    assert desktop.host_environment({"LD_LIBRARY_PATH": "/x"}, frozen=False) == {"LD_LIBRARY_PATH": "/x"}
+
+
 def test_core_modules_here_do_not_import_qt():
     code = "import sys, tokenlens.desktop, tokenlens.resources; print(sorted(m for m in sys.modules if m.startswith('PySide6')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)

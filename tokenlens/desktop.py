@@ -136,6 +136,24 @@ def gui_command() -> list[str]:
     return [sys.executable, "-m", "tokenlens"]
 
 
+def host_environment(environ: dict[str, str] | None = None, frozen: bool | None = None) -> dict[str, str]:
+    """The environment for starting a host program (xdg-open, a file manager) from the app.
+
+    A PyInstaller bundle points LD_LIBRARY_PATH (LIBPATH on AIX) at its own libraries and
+    keeps the person's value in *_ORIG; a host program must get the person's value back,
+    or it may load the bundle's Qt or libstdc++ and crash."""
+    env = dict(os.environ if environ is None else environ)
+    if not (getattr(sys, "frozen", False) if frozen is None else frozen):
+        return env
+    for name in ("LD_LIBRARY_PATH", "LIBPATH"):
+        original = env.pop(name + "_ORIG", None)
+        if original is not None:
+            env[name] = original
+        else:
+            env.pop(name, None)
+    return env
+
+
 # ---- Linux / freedesktop ----------------------------------------------------------------
 
 
