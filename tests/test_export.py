@@ -308,35 +308,34 @@ def test_preview_with_noise_equals_written_file(ledger, data_dir, tmp_path, memo
     assert out.read_bytes() == preview.stdout_bytes
 
 
-def test_posture_reduced_to_facts_and_counts(ledger, data_dir, memory_keyring, monkeypatch):
-    import sys
-    import types
+def test_posture_from_a_real_permissions_scan_is_facts_and_counts_only(ledger, data_dir, env, home, memory_keyring):
+    import json
 
-    secret_path = "/home/alice/.ssh/id_ed25519"
-    latest = {
-        "scanned_at": "2026-09-18T10:00:00Z",
-        "grants": [
-            {"tool": "claude-code", "scope": PROJECT, "kind": "approval_mode", "subject": "defaultMode",
-             "value": "bypassPermissions", "risk": "critical", "rule": "MODE-1", "source_file": PROJECT + "/.claude/settings.json"},
-            {"tool": "claude-code", "scope": "global", "kind": "allow", "subject": f"Read({secret_path})",
-             "value": "allow", "risk": "high", "rule": "FILE-1", "source_file": "/home/alice/.claude/settings.json"},
-            {"tool": "codex", "scope": "global", "kind": "mcp_server", "subject": "github", "value": "npx x",
-             "risk": "medium", "rule": "MCP-2", "source_file": "/home/alice/.codex/config.toml"},
-        ],
-        "summary": {"critical": 1, "high": 1, "medium": 1, "low": 0, "info": 0},
-    }
-    module = types.ModuleType("tokenlens.permissions.snapshots")
-    module.latest_summary = lambda db: latest
-    monkeypatch.setitem(sys.modules, "tokenlens.permissions.snapshots", module)
+    from tokenlens.permissions.snapshots import latest, run_scan
+
+    token = "ghp_" + "S3CR3T" * 6
+    (home / ".claude").mkdir(exist_ok=True)
+    (home / ".claude" / "settings.json").write_text(json.dumps({
+        "permissions": {"defaultMode": "bypassPermissions", "allow": ["Bash(*)", "Read(~/.ssh/**)"]},
+    }))
+    (home / ".claude.json").write_text(json.dumps({
+        "mcpServers": {"acme-canaryproj-github": {"command": "npx", "args": ["-y", "github-mcp"],
+                                                 "env": {"GITHUB_TOKEN": token}}},
+    }))
+    assert build(ledger, data_dir).document["posture"] == {"scanned": False}
+    run_scan(ledger, env, data_dir)
+    grants = latest(ledger).grants
+    expected_counts = {level: sum(g.risk == level for g in grants) for level in ("high", "medium", "low", "info")}
     doc = build(ledger, data_dir).document
-    assert doc["posture"] == {
-        "scanned": True,
-        "facts": {
-            "approve_everything_mode": True, "unrestricted_shell": False, "secret_files_allowed": True,
-            "home_wide_access": False, "network_enabled_sandbox": False, "mcp_servers_configured": True,
-        },
-        "risk_counts": {"critical": 1, "high": 1, "medium": 1, "low": 0, "info": 0},
-    }
+    posture = doc["posture"]
+    assert posture["scanned"] is True
+    assert posture["risk_counts"] == expected_counts and expected_counts["high"] >= 3
+    assert posture["facts"]["approve_everything_mode"] is True
+    assert posture["facts"]["unrestricted_shell"] is True
+    assert posture["facts"]["secret_files_allowed"] is True
+    assert posture["facts"]["mcp_servers_configured"] is True
+    assert posture["facts"]["network_enabled_sandbox"] is False
+    assert all(isinstance(v, bool) for v in posture["facts"].values())
     text = build(ledger, data_dir).data.decode()
-    for needle in (secret_path, "id_ed25519", "settings.json", "github", "npx", "bypassPermissions"):
-        assert needle not in text
+    for needle in (token, "S3CR3T", ".ssh", "settings.json", "github", "npx", "bypassPermissions", "Bash", "canaryproj"):
+        assert needle not in text, needle

@@ -94,9 +94,9 @@ def test_noisy_team_merge_estimates_within_its_uncertainty(tmp_path: Path):
 
     period = Period("2026-W38", "week", date(2026, 9, 14), date(2026, 9, 20))
     figures = {"total_tokens": 3_000_000, "cost_usd": 30.0}  # band 1M-5M, $10-$50 for everyone
-    posture = {"scanned": True, "facts": {"approve_everything_mode": True, "unrestricted_shell": False,
-                                          "secret_files_allowed": False, "home_wide_access": False,
-                                          "network_enabled_sandbox": False, "mcp_servers_configured": True}}
+    from tests.test_merge import ALL_FACTS
+
+    posture = {"scanned": True, "facts": {f: f in ("approve_everything_mode", "mcp_servers_configured") for f in ALL_FACTS}}
     n = 400
     paths = []
     for i in range(n):
@@ -114,8 +114,8 @@ def test_noisy_team_merge_estimates_within_its_uncertainty(tmp_path: Path):
     assert tokens["estimated_devices"]["<1M"] <= 4 * tokens["plus_minus"]
     bypass = out["posture"]["facts"]["approve_everything_mode"]
     assert bypass["of"] == n and bypass["text"].startswith("about ")
-    # binary RR at ε = 4/2/6: sigma of the estimate, by hand
-    e = math.exp(4.0 / 2 / 6)
+    # binary RR at ε = 4/2/8 (half the budget over eight facts): sigma of the estimate, by hand
+    e = math.exp(4.0 / 2 / 8)
     p = e / (e + 1)
     sigma = math.sqrt(n * p * (1 - p)) / (2 * p - 1)
     assert abs(bypass["yes"] - n) <= 5 * sigma

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from tokenlens.cli import cli
 
 PERIOD = "2026-W38"
-ALL_FACTS = ("approve_everything_mode", "unrestricted_shell", "secret_files_allowed", "home_wide_access",
-             "network_enabled_sandbox", "mcp_servers_configured")
+ALL_FACTS = ("approve_everything_mode", "no_sandbox_or_auto_approve", "unrestricted_shell", "secret_files_allowed",
+             "home_wide_access", "network_enabled_sandbox", "secrets_in_agent_configs", "mcp_servers_configured")
 
 
 def device(i: int) -> str:
@@ -33,7 +33,7 @@ def summary(dev: str, tools: dict[str, int], *, period: str = PERIOD, families: 
     posture = {"scanned": False}
     if bypass is not None:
         posture = {"scanned": True, "facts": {f: (f == "approve_everything_mode" and bypass) for f in ALL_FACTS},
-                   "risk_counts": {"critical": int(bypass), "high": 2, "medium": 0, "low": 1, "info": 0}}
+                   "risk_counts": {"high": 2 + int(bypass), "medium": 0, "low": 1, "info": 0}}
     return {
         "schema": "tokenlens.summary/1", "period": period, "device": dev, "app_version": "0.1.0",
         "methodology": "Estimates from local logs, not billing.", "privacy": {"mechanism": "none"},
@@ -78,7 +78,8 @@ def test_six_contributors_yield_aggregates(tmp_path):
     bypass = out["posture"]["facts"]["approve_everything_mode"]
     assert (bypass["yes"], bypass["of"]) == (2, 6)
     assert bypass["text"].startswith("2 of 6 devices run an agent in approve-everything")
-    assert out["posture"]["risk_levels"]["critical"] == {"devices_with_any": 2, "of": 6, "grants_total": 2}
+    assert out["posture"]["risk_levels"]["high"] == {"devices_with_any": 6, "of": 6, "grants_total": 14}
+    assert out["posture"]["risk_levels"]["medium"] == {"devices_with_any": 0, "of": 6, "grants_total": 0}
     text = orjson.dumps(out).decode()
     for i in range(6):
         assert device(i) not in text

@@ -50,6 +50,8 @@ MAX_CELLS = 64
 FACTS = (*POSTURE_FACTS, MCP_FACT)
 FACT_TEXT = {
     "approve_everything_mode": "run an agent in approve-everything (bypass) mode",
+    "no_sandbox_or_auto_approve": "run an agent without a sandbox or in an auto-approving mode",
+    "secrets_in_agent_configs": "keep a literal secret in an agent's config",
     "unrestricted_shell": "let an agent run any shell command",
     "secret_files_allowed": "let an agent read secret files (keys, credentials)",
     "home_wide_access": "give an agent the whole home directory or more",

@@ -36,14 +36,16 @@ METHODOLOGY = (
     "Estimates from this device's local AI tool logs at list prices, not billing; "
     "figures rounded to 2 significant digits."
 )
-RISK_LEVELS = ("critical", "high", "medium", "low", "info")
-# Yes/no posture facts and the risk rules (permissions.md §4) that make each one true.
+RISK_LEVELS = ("high", "medium", "low", "info")
+# Yes/no posture facts and the risk rules (tokenlens.permissions.rules) that make each true.
 POSTURE_FACTS = {
-    "approve_everything_mode": ("MODE-1", "MODE-2"),
+    "approve_everything_mode": ("MODE-1",),
+    "no_sandbox_or_auto_approve": ("MODE-2", "SBX-2"),
     "unrestricted_shell": ("SHELL-1",),
     "secret_files_allowed": ("FILE-1",),
     "home_wide_access": ("FILE-3", "TRUST-1"),
     "network_enabled_sandbox": ("NET-1", "NET-2"),
+    "secrets_in_agent_configs": ("MCP-1", "SECRET-1"),
 }
 MCP_FACT = "mcp_servers_configured"
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -203,53 +205,35 @@ def coarse_usage(figures: dict) -> dict:
 
 
 def posture_summary(db: Database) -> dict:
-    """Yes/no facts and counts per risk level from the latest permissions scan, or
-    `{"scanned": false}` when there is none (or the permissions feature is not installed)."""
+    """Yes/no facts and counts per risk level from the latest permissions snapshot, or
+    `{"scanned": false}` when there is none (or the permissions feature is not installed).
+    Only rule ids, risk levels and grant kinds are looked at: never a path, subject or value."""
     try:
-        from tokenlens.permissions.snapshots import latest_summary
+        from tokenlens.permissions.snapshots import latest
     except ImportError:
         return {"scanned": False}
     try:
-        latest = latest_summary(db)
-    except Exception:  # a broken scan history must not block an export; say "not scanned"
+        snapshot = latest(db)
+    except Exception:  # a damaged scan history must not block an export; say "not scanned"
         return {"scanned": False}
-    if not isinstance(latest, dict):
+    if getattr(snapshot, "scan_id", None) is None:
         return {"scanned": False}
-    return {"scanned": True, "facts": _facts(latest), "risk_counts": _risk_counts(latest)}
+    grants = [(str(g.rule or ""), str(g.risk or ""), str(g.kind or "")) for g in snapshot.grants]
+    return {"scanned": True, "facts": posture_facts(grants), "risk_counts": risk_counts(grants)}
 
 
-def _grants(latest: dict) -> list[dict]:
-    grants = latest.get("grants")
-    if not isinstance(grants, list):
-        return []
-    return [g for g in grants if isinstance(g, dict) and not g.get("latent")]
-
-
-def _facts(latest: dict) -> dict[str, bool]:
-    grants = _grants(latest)
-    rules = {str(g.get("rule") or "") for g in grants}
+def posture_facts(grants: list[tuple[str, str, str]]) -> dict[str, bool]:
+    rules = {rule for rule, _, _ in grants}
     facts = {name: any(r in rules for r in ids) for name, ids in POSTURE_FACTS.items()}
-    facts[MCP_FACT] = any("mcp" in str(g.get("kind") or "").lower() for g in grants)
-    given = latest.get("facts")
-    if isinstance(given, dict):
-        for name in facts:
-            if isinstance(given.get(name), bool):
-                facts[name] = facts[name] or given[name]
+    facts[MCP_FACT] = any(kind == "mcp_server" or rule.startswith("MCP-") for rule, _, kind in grants)
     return facts
 
 
-def _risk_counts(latest: dict) -> dict[str, int]:
-    for key in ("summary", "risk_counts"):
-        given = latest.get(key)
-        if isinstance(given, dict) and any(level in given for level in RISK_LEVELS):
-            return {
-                level: int(given[level]) if isinstance(given.get(level), int) and given[level] >= 0 else 0
-                for level in RISK_LEVELS
-            }
+def risk_counts(grants: list[tuple[str, str, str]]) -> dict[str, int]:
     counts = dict.fromkeys(RISK_LEVELS, 0)
-    for grant in _grants(latest):
-        if grant.get("risk") in counts:
-            counts[grant["risk"]] += 1
+    for _, risk, _ in grants:
+        if risk in counts:
+            counts[risk] += 1
     return counts
 
 
