@@ -60,12 +60,12 @@ class Source:
 
     def discover(self, env: Env) -> Iterator[Discovered]:
         """Every data file under the roots. Default: files matching `patterns`, recursively."""
-        seen: set[Path] = set()
+        seen: set = set()
         for root in self.roots(env):
             for path in _walk_files(root, self.patterns):
-                resolved = _real(path)
-                if resolved not in seen:
-                    seen.add(resolved)
+                identity = _identity(path)
+                if identity not in seen:
+                    seen.add(identity)
                     yield Discovered(path, root)
 
     patterns: ClassVar[tuple[str, ...]] = ("*.jsonl",)
@@ -99,6 +99,16 @@ class SnapshotSource(Source):
     def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
         """All events in the file now, and how many records were skipped as bad."""
         raise NotImplementedError
+
+
+def _identity(path: Path) -> tuple[int, int] | Path:
+    """The same file reached twice (symlinked dirs, overlapping roots) is one file: (dev, inode)
+    says so with one stat, where resolving the real path costs a lstat per path component."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return _real(path)
+    return (st.st_dev, st.st_ino)
 
 
 def _real(path: Path) -> Path:
