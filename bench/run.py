@@ -220,7 +220,8 @@ def machine() -> str:
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     return (f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, {mem_kb / 1024 / 1024:.1f} GiB RAM, "
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
-            f"ccusage {ccusage or '?'}, tokenlens @ {commit or '?'}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+            f"ccusage {ccusage or '?'}, tokenlens @ {commit or '?'}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"load average at the end {os.getloadavg()[0]:.1f} (a shared machine: other jobs run too)")
 
 
 def verdict(ok: bool) -> str:
