@@ -135,6 +135,9 @@ def _validate(doc, source: str) -> Contribution:
         _keys(privacy, {"mechanism", "epsilon", "truth_probability"}, "privacy")
         epsilon = privacy["epsilon"]
         _require(epsilon in rr.PRESETS.values() and type(epsilon) is float, "privacy.epsilon is not a known preset")
+        chances = privacy["truth_probability"]
+        _require(isinstance(chances, dict) and len(chances) <= MAX_CELLS, "privacy.truth_probability must be an object")
+        _require(all(_is_number(v) and v <= 1 for v in chances.values()), "privacy.truth_probability must hold probabilities")
         usage = _validate_banded_usage(doc["usage"], kind)
     else:
         raise ValueError("privacy.mechanism must be 'none' or 'randomized-response'")
