@@ -65,14 +65,19 @@ def record(db: Database, outcome: ScanOutcome, now_ms: int | None = None) -> Sna
         added = [current[k] for k in current.keys() - previous.keys()]
         removed = [previous[k] for k in previous.keys() - current.keys()]
         changed = [(previous[k], current[k]) for k in current.keys() & previous.keys() if _differs(previous[k], current[k])]
-        if previous_id and not (added or removed or changed):
+        if not previous_id:
+            # The first scan is an inventory: everything is "since", nothing is a change.
+            scan_id = _insert_snapshot(db, now, outcome, current)
+            _remember_first(db, scan_id, now, list(current.values()), outcome)
+            added = []
+        elif not (added or removed or changed):
             scan_id = previous_id
             db.execute("UPDATE perm_scans SET confirmed_ms = ?, problems = ? WHERE id = ?",
                        [now, orjson.dumps(outcome.problems).decode(), scan_id])
         else:
             scan_id = _insert_snapshot(db, now, outcome, current)
             _insert_changes(db, scan_id, added, removed, changed)
-            _remember_first(db, scan_id, now, added if previous_id else list(current.values()), outcome)
+            _remember_first(db, scan_id, now, added, outcome)
         since = _since(db)
     grants = sorted(current.values(), key=sort_key)
     for grant in grants:
