@@ -1,0 +1,258 @@
+"""The tray app's controller: tray icon and menu, popup, main window, live ledger, nudges.
+
+A thin shell: numbers come from `tokenlens.insights` and scans from `tokenlens.ingest`, the
+same core the CLI uses. Booting defensively (desktop_notes 3.1):
+- no tray host (GNOME without the extension, offscreen): the main window opens with a
+  one-line explanation and the app keeps running; Qt embeds the icon if a tray appears
+  later, and a slow check then drops the explanation;
+- some hosts never deliver clicks, so every tray action is also in the context menu, and
+  the window has the same actions in its menu bar;
+- the tooltip is set again after show() (aw-qt#112: some hosts drop an earlier one).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
+
+from tokenlens.app import autostart
+from tokenlens.app.icons import app_icon, gauge_fraction, glance_icon
+from tokenlens.app.live import LiveLedger, ScanOutcome
+from tokenlens.app.main_window import LedgerView, MainWindow
+from tokenlens.app.popup import GlancePopup, tooltip_text
+from tokenlens.app.settings import WELCOMED, AppSettings
+from tokenlens.app.settings_tab import SettingsTab
+from tokenlens.app.welcome import WelcomeDialog
+from tokenlens.config import Env, default_data_dir
+from tokenlens.insights import Glance, format_tokens, now_ms
+from tokenlens.reports import ReportError, get_zone
+from tokenlens.store import open_ledger
+from tokenlens.store.ledger import ledger_path
+
+log = logging.getLogger(__name__)
+
+NO_TRAY_NOTE = (
+    "No system tray was found on this desktop, so tokenlens shows this window instead and keeps "
+    "running; closing it leaves tokenlens watching (launch it again to bring the window back)."
+)
+TRAY_RECHECK_MS = 30_000
+
+
+class TokenlensApp(QObject):
+    def __init__(self, data_dir: Path, env: Env | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.data_dir = data_dir
+        self.env = env or Env()
+        self.settings = AppSettings(data_dir)
+        # Opening here applies migrations before the worker opens its own connection.
+        self.read_db = open_ledger(data_dir)
+        self.view = LedgerView(self.read_db, self.zone, now_ms)
+        self.glance: Glance | None = None
+        self.risky: int | None = None
+        self.welcome: WelcomeDialog | None = None
+        self.scans_completed = 0
+        self._nudged_day = None
+        self._shut_down = False
+
+        self.live = LiveLedger(data_dir, self.env, self.settings, self)
+        self.live.updated.connect(self.on_updated)
+        self.live.failed.connect(self.on_failed)
+        self.live.busy_changed.connect(self.on_busy)
+
+        self._build_actions()
+        self.popup = GlancePopup()
+        self.popup.setWindowIcon(app_icon())
+        self.popup.open_window.connect(self.open_window)
+        self.popup.scan_requested.connect(self.live.scan_now)
+        self.settings_tab = SettingsTab(
+            self.settings, self.env, autostart.launch_command(data_dir, default_data_dir())
+        )
+        self.settings_tab.changed.connect(self.on_settings_changed)
+        self.window = MainWindow(self.view, data_dir, self.settings_tab)
+        self.window.setWindowIcon(app_icon())
+        app_menu = self.window.menuBar().addMenu("&tokenlens")
+        for action in (self.act_scan, self.act_pause, None, self.act_quit):
+            app_menu.addSeparator() if action is None else app_menu.addAction(action)
+
+        self.tray = QSystemTrayIcon(glance_icon(0.0), self)
+        self.tray.setContextMenu(self.menu)
+        self.tray.activated.connect(self.on_tray_activated)
+        self.tray.setToolTip(tooltip_text(None))
+        self._tray_check = QTimer(self)
+        self._tray_check.setInterval(TRAY_RECHECK_MS)
+        self._tray_check.timeout.connect(self.check_tray)
+
+    # ---- setup ----------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        self.act_popup = QAction("Today at a glance…", self)
+        self.act_popup.triggered.connect(self.show_popup)
+        self.act_open = QAction("Open tokenlens", self)
+        self.act_open.triggered.connect(self.open_window)
+        self.act_scan = QAction("Scan now", self)
+        self.act_scan.triggered.connect(self.scan_now)
+        self.act_pause = QAction("Pause watching", self)
+        self.act_pause.setCheckable(True)
+        self.act_pause.toggled.connect(self.set_paused)
+        self.act_settings = QAction("Settings…", self)
+        self.act_settings.triggered.connect(self.open_settings)
+        self.act_quit = QAction("Quit tokenlens", self)
+        self.act_quit.triggered.connect(self.quit)
+        self.menu = QMenu()
+        for action in (self.act_popup, self.act_open, None, self.act_scan, self.act_pause, self.act_settings, None, self.act_quit):
+            self.menu.addSeparator() if action is None else self.menu.addAction(action)
+
+    def start(self) -> None:
+        self.tray.show()
+        self.tray.setToolTip(tooltip_text(self.glance, self.live.paused))  # aw-qt#112
+        self.tray_available = QSystemTrayIcon.isSystemTrayAvailable()
+        log.info("system tray available: %s", self.tray_available)
+        if not self.tray_available:
+            self.window.set_banner(NO_TRAY_NOTE)
+            self.open_window()
+            self._tray_check.start()
+        self.live.start()
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop the watcher and the worker cleanly; safe to call twice (aboutToQuit + tests)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self._tray_check.stop()
+        self.live.stop()
+        self.tray.hide()
+        self.popup.close()
+        if self.welcome is not None:
+            self.welcome.close()
+        self.window.hide()
+        self.read_db.conn.close()
+        log.info("stopped cleanly")
+
+    # ---- state ----------------------------------------------------------------------
+
+    def zone(self) -> ZoneInfo:
+        try:
+            return get_zone(self.settings.tz())
+        except ReportError:
+            return get_zone(None)
+
+    @Slot(object)
+    def on_updated(self, outcome: ScanOutcome) -> None:
+        self.scans_completed += 1
+        self.glance = outcome.glance
+        self.risky = outcome.risky_grants
+        self._render_glance()
+        self.popup.set_status("; ".join(outcome.errors[:2]))
+        self.window.refresh()
+        self._maybe_nudge()
+        if outcome.first_scan and not self.settings.welcomed():
+            self.show_welcome(outcome.sources)
+
+    @Slot(str)
+    def on_failed(self, message: str) -> None:
+        log.warning("scan failed: %s", message)
+        self.popup.set_status(message)
+        self.tray.setToolTip(f"{tooltip_text(self.glance, self.live.paused)}\n{message}")
+
+    @Slot(bool)
+    def on_busy(self, busy: bool) -> None:
+        self.act_scan.setEnabled(not busy)
+
+    def _render_glance(self) -> None:
+        glance = self.glance
+        fraction = gauge_fraction(glance.ratio_to_average, glance.today_tokens) if glance else 0.0
+        self.tray.setIcon(glance_icon(fraction, self.live.paused))
+        self.tray.setToolTip(tooltip_text(glance, self.live.paused))
+        if glance is not None:
+            self.popup.set_glance(glance, self.risky)
+
+    def _maybe_nudge(self) -> None:
+        threshold = self.settings.daily_threshold()
+        glance = self.glance
+        if not threshold or glance is None or glance.today_tokens < threshold or self._nudged_day == glance.day:
+            return
+        self._nudged_day = glance.day
+        text = (
+            f"Today you have used {format_tokens(glance.today_tokens)} tokens, past the "
+            f"{format_tokens(threshold)} you set for yourself."
+        )
+        self.last_nudge = text
+        if self.tray.isVisible() and QSystemTrayIcon.isSystemTrayAvailable() and self.tray.supportsMessages():
+            self.tray.showMessage("tokenlens", text, QSystemTrayIcon.MessageIcon.Information, 10_000)
+        else:
+            self.window.set_banner(text)
+
+    # ---- actions --------------------------------------------------------------------
+
+    @Slot(QSystemTrayIcon.ActivationReason)
+    def on_tray_activated(self, reason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            if self.popup.isVisible():
+                self.popup.hide()
+            else:
+                self.show_popup()
+        elif reason == QSystemTrayIcon.ActivationReason.DoubleClick:
+            self.open_window()
+
+    @Slot()
+    def show_popup(self) -> None:
+        geometry = self.tray.geometry() if QSystemTrayIcon.isSystemTrayAvailable() else None
+        self.popup.show_near(geometry)
+
+    @Slot()
+    def open_window(self) -> None:
+        self.popup.hide()
+        self.window.showNormal()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    @Slot()
+    def open_settings(self) -> None:
+        self.window.show_tab("Settings")
+        self.open_window()
+
+    @Slot()
+    def scan_now(self) -> None:
+        self.live.scan_now()
+
+    @Slot(bool)
+    def set_paused(self, paused: bool) -> None:
+        self.live.set_paused(paused)
+        self.act_pause.setChecked(paused)
+        self._render_glance()
+
+    @Slot()
+    def on_settings_changed(self) -> None:
+        self.live.rearm()
+        self.live.scan_now()
+        self.window.refresh()
+
+    @Slot()
+    def check_tray(self) -> None:
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            log.info("system tray appeared")
+            self.tray_available = True
+            self._tray_check.stop()
+            self.window.set_banner("")
+            self.tray.show()
+            self.tray.setToolTip(tooltip_text(self.glance, self.live.paused))
+
+    def show_welcome(self, sources: list[dict]) -> None:
+        self.welcome = WelcomeDialog(sources, self.data_dir, ledger_path(self.data_dir))
+        self.welcome.setWindowIcon(app_icon())
+        self.welcome.finished.connect(self._welcomed)
+        self.welcome.show()
+
+    @Slot()
+    def _welcomed(self) -> None:
+        self.settings.update(**{WELCOMED: True})
+
+    @Slot()
+    def quit(self) -> None:
+        QApplication.instance().quit()

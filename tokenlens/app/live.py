@@ -1,0 +1,337 @@
+"""Live ledger: file-system hints -> debounced incremental scan on a worker thread -> UI.
+
+- watchdog observes each source's directories recursively. Its callbacks run on the
+  observer's thread, so they only emit a Qt signal (queued to the main thread); events are
+  hints, never data.
+- A single-shot timer debounces hints; then the worker, living in its own QThread and owning
+  its own ledger connection (SQLite connections are per thread), runs `tokenlens.ingest.scan`
+  and computes today's glance from the same connection.
+- Results come back as signals to bound slots of main-thread objects (a lambda would run in
+  the worker thread: desktop_notes 3.4).
+- A slow periodic rescan catches what the kernel dropped (inotify overflow, suspend, roots
+  created later). At rest nothing runs: no timers tick faster than that.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from tokenlens.config import Env
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 250
+RESCAN_MS = 5 * 60 * 1000
+# Events that mean a file's content or presence changed. Reading a file (as our own scan
+# does) raises opened/closed_no_write events: reacting to those would loop forever.
+CHANGE_EVENTS = frozenset({"modified", "created", "moved", "deleted", "closed"})
+
+
+@dataclass
+class ScanOutcome:
+    """What one background scan produced, handed to the main thread."""
+
+    glance: object  # tokenlens.insights.Glance
+    events_added: int = 0
+    risky_grants: int | None = None
+    sources: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    first_scan: bool = False
+
+
+def risky_grants(db) -> int | None:
+    """How many risky agent grants the latest permissions snapshot holds; None if unknown."""
+    try:
+        from tokenlens.permissions.snapshots import latest_summary
+    except Exception:  # absent, or a feature still landing: leave the line out
+        return None
+    try:
+        summary = latest_summary(db)
+    except Exception:  # a feature still landing must not take the tray down
+        log.exception("permissions summary failed")
+        return None
+    return count_risky(summary)
+
+
+def count_risky(summary) -> int | None:
+    """Read the risky count out of the permissions summary, whichever shape it has."""
+    if summary is None:
+        return None
+    if isinstance(summary, int):
+        return summary
+    if not isinstance(summary, dict):
+        summary = getattr(summary, "__dict__", {})
+    for key in ("risky", "risky_grants", "risky_count"):
+        if isinstance(summary.get(key), int):
+            return summary[key]
+    for key in ("by_risk", "risk_counts", "counts"):
+        counts = summary.get(key)
+        if isinstance(counts, dict):
+            return sum(v for k, v in counts.items() if str(k).lower() in ("high", "critical") and isinstance(v, int))
+    return None
+
+
+class ScanWorker(QObject):
+    """Lives in the worker thread; owns the writer connection. Never touches widgets."""
+
+    finished = Signal(object)  # ScanOutcome
+    failed = Signal(str)
+
+    def __init__(self, data_dir: Path, env: Env) -> None:
+        super().__init__()
+        self._data_dir = data_dir
+        self._env = env
+        self._db = None
+        self._scans = 0
+
+    @Slot(object, str)
+    def scan(self, disabled_sources, tz_name) -> None:
+        from tokenlens import insights
+        from tokenlens.ingest import scan
+        from tokenlens.reports import ReportError, get_zone
+        from tokenlens.sources import all_sources
+        from tokenlens.status import sources_status
+        from tokenlens.store import LedgerError, open_ledger
+
+        try:
+            if self._db is None:
+                self._db = open_ledger(self._data_dir)
+            chosen = [s for s in all_sources() if s.id not in set(disabled_sources or ())]
+            result = scan(self._db, self._env, chosen)
+            try:
+                zone = get_zone(tz_name or None)
+            except ReportError:
+                zone = get_zone(None)
+            outcome = ScanOutcome(
+                glance=insights.glance(self._db, zone),
+                events_added=result.events_added,
+                risky_grants=risky_grants(self._db),
+                errors=[e for s in result.sources.values() for e in s.errors],
+                first_scan=self._scans == 0,
+            )
+            if outcome.first_scan:
+                outcome.sources = sources_status(self._db, self._env)
+            self._scans += 1
+        except (LedgerError, OSError) as exc:
+            self.failed.emit(str(exc))
+            return
+        except Exception as exc:  # keep the tray alive; the message says what broke
+            log.exception("background scan failed")
+            self.failed.emit(f"scan failed: {exc}")
+            return
+        self.finished.emit(outcome)
+
+    @Slot()
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.conn.close()
+            self._db = None
+
+
+class _HintBridge(QObject):
+    """watchdog handler whose callbacks (observer thread) only emit a queued signal."""
+
+    hint = Signal(str)
+
+    def dispatch(self, event) -> None:
+        if event.event_type in CHANGE_EVENTS:
+            self.hint.emit(str(event.src_path))
+
+
+def watch_plan(roots: list[Path]) -> list[tuple[Path, bool]]:
+    """(path, recursive) to observe: each existing root recursively; for a missing root its
+    nearest existing parent, non-recursively, so its creation is noticed."""
+    plan: dict[Path, bool] = {}
+    for root in roots:
+        if root.is_dir():
+            plan[root] = True
+            continue
+        parent = root.parent
+        while not parent.is_dir() and parent != parent.parent:
+            parent = parent.parent
+        if parent.is_dir():
+            plan.setdefault(parent, False)
+    # drop paths already covered by a recursive parent
+    covered = [p for p, rec in plan.items() if rec]
+    return sorted(
+        (p, rec) for p, rec in plan.items()
+        if not any(c != p and c in p.parents for c in covered)
+    )
+
+
+class LiveLedger(QObject):
+    """Main-thread owner of the watcher, the debounce, the periodic rescan and the worker."""
+
+    updated = Signal(object)  # ScanOutcome, on the main thread
+    failed = Signal(str)
+    busy_changed = Signal(bool)
+    _request = Signal(object, str)
+    _close = Signal()
+
+    def __init__(self, data_dir: Path, env: Env, settings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._env = env
+        self._settings = settings
+        self._paused = False
+        self._busy = False
+        self._again = False
+        self._observer = None
+        self._plan: list[tuple[Path, bool]] = []
+        self._missing_roots: list[Path] = []
+        self._observer_lock = threading.Lock()
+
+        self._thread = QThread()
+        self._thread.setObjectName("tokenlens-scan")
+        self._worker = ScanWorker(data_dir, env)
+        self._worker.moveToThread(self._thread)
+        self._request.connect(self._worker.scan)
+        self._close.connect(self._worker.close)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+
+        self._bridge = _HintBridge()
+        self._bridge.hint.connect(self._on_hint)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.scan_now)
+        self._periodic = QTimer(self)
+        self._periodic.setInterval(RESCAN_MS)
+        self._periodic.timeout.connect(self._periodic_rescan)
+
+    # ---- lifecycle ----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+        self._arm_watches()
+        self._periodic.start()
+        self.scan_now()
+
+    def stop(self) -> None:
+        """Stop watching and wait for the worker: called from aboutToQuit."""
+        self._debounce.stop()
+        self._periodic.stop()
+        self._stop_observer()
+        if self._thread.isRunning():
+            self._close.emit()
+            self._thread.quit()
+            self._thread.wait(30_000)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def rearm(self) -> None:
+        """Re-plan the watches (sources turned on or off, roots created or removed)."""
+        self._arm_watches()
+
+    def watched(self) -> list[tuple[Path, bool]]:
+        return list(self._plan)
+
+    def set_paused(self, paused: bool) -> None:
+        if paused == self._paused:
+            return
+        self._paused = paused
+        if paused:
+            self._debounce.stop()
+            self._periodic.stop()
+            self._stop_observer()
+        else:
+            self._arm_watches()
+            self._periodic.start()
+            self.scan_now()
+
+    # ---- scanning -----------------------------------------------------------------
+
+    @Slot()
+    def scan_now(self) -> None:
+        if self._busy:
+            self._again = True
+            return
+        self._busy = True
+        self.busy_changed.emit(True)
+        self._request.emit(self._settings.disabled_sources(), self._settings.tz() or "")
+
+    @Slot()
+    def _periodic_rescan(self) -> None:
+        self._arm_watches()  # roots created since (e.g. a first Codex session) get watched
+        self.scan_now()
+
+    @Slot(str)
+    def _on_hint(self, path: str) -> None:
+        if self._paused or not self._relevant(Path(path)):
+            return
+        self._debounce.start()
+
+    def _relevant(self, path: Path) -> bool:
+        """Inside a watched root, or on the way to a root that does not exist yet (a parent
+        like HOME is watched non-recursively only for that; its other traffic is noise)."""
+        for watched, recursive in self._plan:
+            if recursive and (path == watched or watched in path.parents):
+                return True
+        return any(path == root or path in root.parents for root in self._missing_roots)
+
+    @Slot(object)
+    def _on_finished(self, outcome: ScanOutcome) -> None:
+        self._finish_cycle()
+        self.updated.emit(outcome)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._finish_cycle()
+        self.failed.emit(message)
+
+    def _finish_cycle(self) -> None:
+        self._arm_watches()  # a root created since the last scan gets its recursive watch
+        self._busy = False
+        self.busy_changed.emit(False)
+        if self._again:
+            self._again = False
+            self.scan_now()
+
+    # ---- watching -----------------------------------------------------------------
+
+    def _roots(self) -> list[Path]:
+        from tokenlens.sources import all_sources
+
+        disabled = set(self._settings.disabled_sources())
+        return [r for s in all_sources() if s.id not in disabled for r in s.roots(self._env)]
+
+    def _arm_watches(self) -> None:
+        if self._paused:
+            return
+        roots = self._roots()
+        self._missing_roots = [r for r in roots if not r.is_dir()]
+        plan = watch_plan(roots)
+        if plan == self._plan and self._observer is not None:
+            return
+        self._stop_observer()
+        from watchdog.observers import Observer
+
+        observer = Observer()
+        for path, recursive in plan:
+            try:
+                observer.schedule(self._bridge, str(path), recursive=recursive)
+            except OSError as exc:  # e.g. ENOSPC: out of inotify watches; the rescan still runs
+                log.warning("cannot watch %s: %s", path, exc)
+        observer.daemon = True
+        observer.start()
+        with self._observer_lock:
+            self._observer, self._plan = observer, plan
+
+    def _stop_observer(self) -> None:
+        with self._observer_lock:
+            observer, self._observer = self._observer, None
+            self._plan = []
+        if observer is not None:
+            observer.stop()
+            observer.join(5)

@@ -1,0 +1,349 @@
+"""The main window: Overview, Sessions, Permissions, Export and Settings tabs.
+
+The window reads the ledger through its own connection on the main thread (WAL lets it read
+while the worker writes); the queries are SQL aggregates over an indexed time range.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QScrollArea,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tokenlens import insights
+from tokenlens.app.charts import Heatmap, StackedBars
+from tokenlens.app.models import SessionsFilter, SessionsModel, project_label
+from tokenlens.insights import format_cost, format_tokens
+
+log = logging.getLogger(__name__)
+
+RANGES = (("Last 7 days", 7), ("Last 14 days", 14), ("Last 30 days", 30), ("Last 90 days", 90), ("Last year", 365))
+SESSION_RANGES = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("Last year", 365), ("All time", 0))
+
+
+class LedgerView:
+    """What the tabs need from the app: a read connection, the zone, the time 'now'."""
+
+    def __init__(self, db, zone_fn, now_fn=insights.now_ms) -> None:
+        self.db = db
+        self.zone_fn = zone_fn
+        self.now_fn = now_fn
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.zone_fn()
+
+
+class OverviewTab(QWidget):
+    def __init__(self, view: LedgerView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._view = view
+        self.range = QComboBox()
+        for label, days in RANGES:
+            self.range.addItem(label, days)
+        self.range.setCurrentIndex(2)
+        self.split_by = QComboBox()
+        self.split_by.addItem("by tool", "tool")
+        self.split_by.addItem("by model", "model")
+        self.metric = QComboBox()
+        self.metric.addItem("Tokens", "tokens")
+        self.metric.addItem("Cost (USD)", "cost")
+        for combo in (self.range, self.split_by, self.metric):
+            combo.currentIndexChanged.connect(self.refresh)
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.metric)
+        controls.addWidget(self.split_by)
+        controls.addStretch(1)
+        controls.addWidget(self.range)
+
+        self.summary = QLabel("")
+        self.summary.setObjectName("rangeSummary")
+        self.bars = StackedBars()
+        self.heatmap = Heatmap()
+        self.projects = QTableWidget(0, 4)
+        self.projects.setHorizontalHeaderLabels(["Project", "Sessions", "Tokens", "Cost"])
+        self.projects.verticalHeader().hide()
+        self.projects.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.projects.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.projects.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.projects.setMinimumHeight(150)
+        self.signals = QLabel("")
+        self.signals.setObjectName("signals")
+        self.signals.setWordWrap(True)
+        self.signals.setTextFormat(Qt.TextFormat.RichText)
+        self.signals.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+
+        lower = QGridLayout()
+        lower.addWidget(_heading("When you use them (tokens by weekday and hour)"), 0, 0)
+        lower.addWidget(self.heatmap, 1, 0)
+        lower.addWidget(_heading("Your patterns"), 0, 1)
+        lower.addWidget(self.signals, 1, 1, 3, 1)
+        lower.addWidget(_heading("Top projects"), 2, 0)
+        lower.addWidget(self.projects, 3, 0)
+        lower.setColumnStretch(0, 3)
+        lower.setColumnStretch(1, 2)
+
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.addLayout(controls)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.bars, 1)
+        layout.addLayout(lower)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    def days(self) -> int:
+        return int(self.range.currentData())
+
+    @Slot()
+    def refresh(self) -> None:
+        view = self._view
+        zone = view.zone
+        today = insights.local_day(zone, view.now_fn())
+        first = today - timedelta(days=self.days() - 1)
+        lo, hi = insights.day_range_ms(zone, first, today)
+        metric = self.metric.currentData()
+        series = insights.daily_series(view.db, zone, first, today, by=self.split_by.currentData())
+        fmt = format_cost if metric == "cost" else format_tokens
+        self.bars.set_data(series.days, series.groups, lambda d, g: series.value(d, g, metric), fmt)
+        total_tokens = sum(series.day_total(d) for d in series.days)
+        total_cost = sum(series.day_total(d, "cost") for d in series.days)
+        self.summary.setText(
+            f"{format_tokens(total_tokens)} tokens · {format_cost(total_cost)} from "
+            f"{first.strftime('%d %b %Y').lstrip('0')} to today"
+        )
+        self.heatmap.set_grid(insights.hour_of_week(view.db, zone, lo, hi), format_tokens)
+        self._fill_projects(insights.top_projects(view.db, lo, hi))
+        self.signals.setText(signals_html(insights.signals(view.db, zone, lo, hi)))
+
+    def _fill_projects(self, rows: list[dict]) -> None:
+        self.projects.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            cells = [project_label(row["project"]), f"{row['sessions']:,}", format_tokens(row["tokens"]), format_cost(row["cost"])]
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if j:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                else:
+                    item.setToolTip(row["project"])
+                self.projects.setItem(i, j, item)
+        self.projects.resizeColumnsToContents()
+        self.projects.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+
+
+def signals_html(sig: insights.Signals) -> str:
+    cache = "–" if sig.cache_hit_ratio is None else f"{100 * sig.cache_hit_ratio:.0f}%"
+    per_session = format_cost(sig.cost_per_session)
+    hours = ", ".join(f"{h:02d}:00" for h in sig.busiest_hours) or "–"
+    parts = [
+        f"<p><b>Cache hits</b>: {cache} of prompt tokens came from cache.</p>",
+        f"<p><b>Sessions</b>: {sig.sessions:,} on {sig.active_days} active days, "
+        f"about {per_session} each.</p>",
+        f"<p><b>Busiest hours</b>: {hours}</p>",
+    ]
+    if sig.biggest_sessions:
+        items = "".join(
+            f"<li>{project_label(s['project'])} ({s['tool']}): {format_tokens(s['total_tokens'])} · "
+            f"{format_cost(s['cost_usd'])}</li>"
+            for s in sig.biggest_sessions[:3]
+        )
+        parts.append(f"<p><b>Biggest sessions</b>:</p><ul style='margin-left:-20px'>{items}</ul>")
+    return "".join(parts)
+
+
+class SessionsTab(QWidget):
+    def __init__(self, view: LedgerView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._view = view
+        self.model = SessionsModel(view.zone, self)
+        self.proxy = SessionsFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter by project, model, tool or session id")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.proxy.set_text)
+        self.tool = QComboBox()
+        self.tool.addItem("All tools", "")
+        self.tool.currentIndexChanged.connect(lambda _i: self.proxy.set_tool(self.tool.currentData() or ""))
+        self.range = QComboBox()
+        for label, days in SESSION_RANGES:
+            self.range.addItem(label, days)
+        self.range.setCurrentIndex(1)
+        self.range.currentIndexChanged.connect(self.refresh)
+        self.count = QLabel("")
+
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.tool)
+        top.addWidget(self.range)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+        layout.addWidget(self.count)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.modelReset.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+
+    @Slot()
+    def refresh(self) -> None:
+        view = self._view
+        days = int(self.range.currentData())
+        now = view.now_fn()
+        if days:
+            zone = view.zone
+            today = insights.local_day(zone, now)
+            lo, hi = insights.day_range_ms(zone, today - timedelta(days=days - 1), today)
+        else:
+            lo, hi = 0, now + 86_400_000
+        rows = insights.sessions(view.db, lo, hi)
+        self.model.set_rows(rows, view.zone)
+        self._sync_tools(sorted({r["tool"] for r in rows}))
+        self._update_count()
+
+    def _sync_tools(self, tools: list[str]) -> None:
+        current = self.tool.currentData() or ""
+        present = [self.tool.itemData(i) for i in range(1, self.tool.count())]
+        if present == tools:
+            return
+        self.tool.blockSignals(True)
+        while self.tool.count() > 1:
+            self.tool.removeItem(1)
+        for tool in tools:
+            self.tool.addItem(tool, tool)
+        self.tool.setCurrentIndex(max(0, self.tool.findData(current)))
+        self.tool.blockSignals(False)
+
+    @Slot()
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.count.setText(f"{shown:,} of {total:,} sessions" if shown != total else f"{total:,} sessions")
+
+
+def feature_tab(module: str, cls: str, what: str, data_dir: Path, parent: QWidget) -> QWidget:
+    """A feature's tab if its module is installed, else one line saying it is not."""
+    try:
+        tab_class = getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError) as exc:
+        log.info("%s tab not available: %s", what, exc)
+        label = QLabel(f"The {what} feature isn't installed in this build of tokenlens.")
+        label.setObjectName("featureMissing")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        return label
+    return tab_class(data_dir, parent)
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, view: LedgerView, data_dir: Path, settings_tab: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("tokenlens")
+        self.resize(980, 720)
+        self._view = view
+        self.banner = QLabel("")
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "QLabel#banner { background: palette(alternate-base); border: 1px solid palette(mid);"
+            " border-radius: 4px; padding: 6px 10px; }"
+        )
+        self.banner.hide()
+        self.tabs = QTabWidget()
+        self.overview = OverviewTab(view)
+        self.sessions = SessionsTab(view)
+        self.permissions = feature_tab("tokenlens.app.permissions_tab", "PermissionsTab", "permissions", data_dir, self)
+        self.export = feature_tab("tokenlens.app.export_tab", "ExportTab", "export", data_dir, self)
+        self.settings = settings_tab
+        self.tabs.addTab(self.overview, "Overview")
+        self.tabs.addTab(self.sessions, "Sessions")
+        self.tabs.addTab(self.permissions, "Permissions")
+        self.tabs.addTab(self.export, "Export")
+        self.tabs.addTab(self.settings, "Settings")
+        self.tabs.currentChanged.connect(self._refresh_current)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs)
+        self.setCentralWidget(central)
+
+    def set_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def show_tab(self, name: str) -> None:
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i).lower() == name.lower():
+                self.tabs.setCurrentIndex(i)
+
+    @Slot()
+    def refresh(self) -> None:
+        """Refresh what is on screen; hidden tabs refresh when shown."""
+        if self.isVisible():
+            self._refresh_current()
+
+    @Slot()
+    def _refresh_current(self) -> None:
+        tab = self.tabs.currentWidget()
+        refresh = getattr(tab, "refresh", None)
+        if callable(refresh):
+            try:
+                refresh()
+            except Exception:  # one tab's bug must not take the window down
+                log.exception("refreshing %s failed", type(tab).__name__)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._refresh_current()
+
+    def closeEvent(self, event) -> None:
+        # Closing the window hides it; the tray (or Quit) ends the app.
+        event.ignore()
+        self.hide()
+        self.closed.emit()
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label

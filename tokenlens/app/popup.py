@@ -1,0 +1,180 @@
+"""The compact popup: today and this week, 14 days, the split by tool, risky grants.
+
+Where the platform can place a window next to the tray icon (X11 with a known icon
+geometry) it opens there as a popup that closes on an outside click; elsewhere (Wayland,
+hosts that report no geometry) it is an ordinary window, centred (desktop_notes 3.1).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tokenlens.app.charts import Sparkline, SplitBar
+from tokenlens.insights import Glance, format_cost, format_tokens
+
+
+def compare_text(glance: Glance) -> str:
+    """Today against the person's own 7-day average, in words."""
+    ratio = glance.ratio_to_average
+    if ratio is None:
+        return "No earlier days to compare with yet"
+    avg = f"{format_tokens(glance.avg7_tokens)} tokens · {format_cost(glance.avg7_cost)}"
+    if 0.9 <= ratio <= 1.1:
+        return f"About your 7-day average ({avg})"
+    return f"{ratio:.1f}× your 7-day average ({avg})"
+
+
+def tooltip_text(glance: Glance | None, paused: bool = False) -> str:
+    if glance is None:
+        return "tokenlens — reading your logs…"
+    lines = [
+        "tokenlens",
+        f"Today: {format_tokens(glance.today_tokens)} tokens · {format_cost(glance.today_cost)}",
+        f"7-day average: {format_tokens(glance.avg7_tokens)} tokens · {format_cost(glance.avg7_cost)}",
+    ]
+    if paused:
+        lines.append("Watching paused")
+    return "\n".join(lines)
+
+
+def can_anchor(tray_geometry: QRect | None) -> bool:
+    platform = QGuiApplication.platformName().lower()
+    return platform == "xcb" and tray_geometry is not None and tray_geometry.isValid() and not tray_geometry.isEmpty()
+
+
+class GlancePopup(QFrame):
+    open_window = Signal()
+    scan_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("glancePopup")
+        self.setWindowTitle("tokenlens — today")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.anchored = False
+
+        self.today_value = QLabel("–")
+        self.today_value.setObjectName("todayValue")
+        big = self.today_value.font()
+        big.setPointSizeF(big.pointSizeF() * 1.9)
+        big.setBold(True)
+        self.today_value.setFont(big)
+        self.today_cost = QLabel("")
+        self.compare = QLabel("")
+        self.compare.setWordWrap(True)
+        self.week_value = QLabel("–")
+        self.sparkline = Sparkline()
+        self.split = SplitBar()
+        self.risky = QLabel("")
+        self.risky.setObjectName("riskyGrants")
+        self.risky.hide()
+        self.status = QLabel("")
+        self.status.setObjectName("status")
+
+        self.open_button = QPushButton("Open tokenlens")
+        self.open_button.setDefault(True)
+        self.open_button.clicked.connect(self.open_window)
+        self.scan_button = QPushButton("Scan now")
+        self.scan_button.clicked.connect(self.scan_requested)
+
+        head = QGridLayout()
+        head.addWidget(_caption("Today"), 0, 0)
+        head.addWidget(_caption("This week"), 0, 1, Qt.AlignmentFlag.AlignRight)
+        head.addWidget(self.today_value, 1, 0)
+        head.addWidget(self.week_value, 1, 1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
+        head.addWidget(self.today_cost, 2, 0)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.scan_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.open_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 12)
+        layout.setSpacing(6)
+        layout.addLayout(head)
+        layout.addWidget(self.compare)
+        layout.addSpacing(4)
+        layout.addWidget(_caption("Last 14 days"))
+        layout.addWidget(self.sparkline)
+        layout.addSpacing(4)
+        layout.addWidget(_caption("Today by tool"))
+        layout.addWidget(self.split)
+        layout.addWidget(self.risky)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self.setFixedWidth(300)
+
+    def set_glance(self, glance: Glance, risky: int | None = None) -> None:
+        self.today_value.setText(f"{format_tokens(glance.today_tokens)} tokens")
+        self.today_cost.setText(f"≈ {format_cost(glance.today_cost)} at list prices")
+        self.week_value.setText(f"{format_tokens(glance.week_tokens)} · {format_cost(glance.week_cost)}")
+        self.compare.setText(compare_text(glance))
+        self.sparkline.set_values([d.tokens for d in glance.series14])
+        self.sparkline.setToolTip(
+            "\n".join(f"{d.day.strftime('%a %d %b')}: {format_tokens(d.tokens)}" for d in glance.series14)
+        )
+        self.split.set_parts([(tool, tokens, format_tokens(tokens)) for tool, tokens, _ in glance.by_tool_today])
+        if risky is None:
+            self.risky.hide()
+        else:
+            noun = "grant" if risky == 1 else "grants"
+            self.risky.setText(f"⚠ {risky} risky agent {noun} — see Permissions" if risky else "No risky agent grants found")
+            self.risky.show()
+        self.adjustSize()
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
+    def show_near(self, tray_geometry: QRect | None) -> None:
+        """Next to the tray icon when the platform allows it, else as an ordinary window."""
+        self.anchored = can_anchor(tray_geometry)
+        self.setWindowFlags(
+            Qt.WindowType.Popup if self.anchored else Qt.WindowType.Window
+        )
+        self.adjustSize()
+        if self.anchored:
+            self.move(popup_position(tray_geometry, self.size(), _screen_rect(tray_geometry.center())))
+        else:
+            screen = _screen_rect(None)
+            self.move(screen.center() - QPoint(self.width() // 2, self.height() // 2))
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+
+def popup_position(icon: QRect, size, screen: QRect) -> QPoint:
+    """Below the icon if the panel is at the top, above it otherwise; kept on screen."""
+    below = icon.center().y() < screen.center().y()
+    y = icon.bottom() + 6 if below else icon.top() - size.height() - 6
+    x = icon.center().x() - size.width() // 2
+    x = max(screen.left() + 4, min(x, screen.right() - size.width() - 4))
+    y = max(screen.top() + 4, min(y, screen.bottom() - size.height() - 4))
+    return QPoint(x, y)
+
+
+def _screen_rect(point: QPoint | None) -> QRect:
+    screen = QGuiApplication.screenAt(point) if point is not None else None
+    screen = screen or QGuiApplication.primaryScreen()
+    return screen.availableGeometry() if screen else QRect(0, 0, 1280, 800)
+
+
+def _caption(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 0.8)
+    font.setBold(True)
+    label.setFont(font)
+    label.setStyleSheet("color: palette(placeholder-text);")
+    return label

@@ -1,0 +1,52 @@
+"""The app's settings, persisted with `tokenlens.config.load_settings/save_settings`.
+
+Other features keep their own keys in the same file, so every write re-reads the file and
+changes only the keys given (never a stale whole-dict overwrite).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tokenlens.config import load_settings, save_settings
+
+DISABLED_SOURCES = "disabled_sources"
+TZ = "tz"
+AUTOSTART = "autostart"
+DAILY_THRESHOLD = "daily_threshold_tokens"
+WELCOMED = "welcomed"
+
+
+class AppSettings:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._values = load_settings(data_dir)
+
+    def reload(self) -> None:
+        self._values = load_settings(self.data_dir)
+
+    def update(self, **changes) -> None:
+        current = load_settings(self.data_dir)
+        current.update(changes)
+        save_settings(self.data_dir, current)
+        self._values = current
+
+    def disabled_sources(self) -> list[str]:
+        value = self._values.get(DISABLED_SOURCES)
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    def tz(self) -> str | None:
+        value = self._values.get(TZ)
+        return value if isinstance(value, str) and value else None
+
+    def autostart(self) -> bool:
+        return self._values.get(AUTOSTART) is True
+
+    def daily_threshold(self) -> int | None:
+        value = self._values.get(DAILY_THRESHOLD)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        return None
+
+    def welcomed(self) -> bool:
+        return self._values.get(WELCOMED) is True

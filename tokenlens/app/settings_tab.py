@@ -1,0 +1,125 @@
+"""Settings: which sources to read, the time zone days are counted in, start at login, and an
+optional daily threshold for a private nudge. Every change is saved at once."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tokenlens.app import autostart
+from tokenlens.app.settings import AUTOSTART, DAILY_THRESHOLD, DISABLED_SOURCES, TZ, AppSettings
+from tokenlens.config import Env
+from tokenlens.reports import local_zone_name
+
+LOCAL_ZONE_LABEL = "This computer's zone"
+THRESHOLD_STEP = 1000  # the spin box counts thousands of tokens
+
+
+class SettingsTab(QWidget):
+    changed = Signal()
+
+    def __init__(self, settings: AppSettings, env: Env, launch_command: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from tokenlens.sources import all_sources
+
+        self._settings = settings
+        self._env = env
+        self._launch_command = launch_command
+
+        sources_box = QGroupBox("Sources to read")
+        sources_layout = QVBoxLayout(sources_box)
+        self.source_boxes: dict[str, QCheckBox] = {}
+        disabled = set(settings.disabled_sources())
+        for source in all_sources():
+            box = QCheckBox(f"{source.name}  ({source.id})")
+            box.setChecked(source.id not in disabled)
+            roots = ", ".join(str(p) for p in source.roots(env))
+            box.setToolTip(f"Reads: {roots}" if roots else (source.no_local_data_reason or ""))
+            box.toggled.connect(self._save_sources)
+            self.source_boxes[source.id] = box
+            sources_layout.addWidget(box)
+        sources_layout.addWidget(_note("Turning a source off stops reading it; what is already in the ledger stays."))
+
+        self.zone = QComboBox()
+        self.zone.setEditable(False)
+        self.zone.addItem(f"{LOCAL_ZONE_LABEL} ({local_zone_name()})", "")
+        for name in sorted(available_timezones()):
+            if "/" in name and not name.startswith(("Etc/", "SystemV/", "posix/", "right/")) or name == "UTC":
+                self.zone.addItem(name, name)
+        self.zone.setCurrentIndex(max(0, self.zone.findData(settings.tz() or "")))
+        self.zone.currentIndexChanged.connect(self._save_zone)
+
+        self.autostart = QCheckBox("Start tokenlens when I log in")
+        self.autostart.setChecked(autostart.is_enabled(env))
+        self.autostart.setToolTip(str(autostart.autostart_path(env)))
+        self.autostart.toggled.connect(self._save_autostart)
+
+        self.threshold = QSpinBox()
+        self.threshold.setRange(0, 1_000_000)
+        self.threshold.setSingleStep(50)
+        self.threshold.setSpecialValueText("off")
+        self.threshold.setSuffix(" k tokens")
+        self.threshold.setValue((settings.daily_threshold() or 0) // THRESHOLD_STEP)
+        self.threshold.valueChanged.connect(self._save_threshold)
+
+        form = QFormLayout()
+        form.addRow("Count days in", self.zone)
+        form.addRow("", self.autostart)
+        form.addRow("Nudge me past", self.threshold)
+        form.addRow("", _note("A private note from the tray when today's usage passes this. Only you see it."))
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(sources_box)
+        layout.addLayout(form)
+        layout.addWidget(_note(f"Settings and the ledger live in {settings.data_dir}. Nothing leaves this device."))
+        layout.addStretch(1)
+
+    @Slot()
+    def _save_sources(self) -> None:
+        disabled = sorted(sid for sid, box in self.source_boxes.items() if not box.isChecked())
+        self._settings.update(**{DISABLED_SOURCES: disabled})
+        self.changed.emit()
+
+    @Slot()
+    def _save_zone(self) -> None:
+        self._settings.update(**{TZ: self.zone.currentData() or None})
+        self.changed.emit()
+
+    @Slot(bool)
+    def _save_autostart(self, on: bool) -> None:
+        try:
+            if on:
+                autostart.enable(self._launch_command, self._env)
+            else:
+                autostart.disable(self._env)
+        except OSError as exc:
+            self.autostart.blockSignals(True)
+            self.autostart.setChecked(not on)
+            self.autostart.blockSignals(False)
+            self.autostart.setToolTip(f"Could not change the autostart entry: {exc.strerror or exc}")
+            return
+        self._settings.update(**{AUTOSTART: on})
+        self.changed.emit()
+
+    @Slot(int)
+    def _save_threshold(self, value: int) -> None:
+        self._settings.update(**{DAILY_THRESHOLD: value * THRESHOLD_STEP or None})
+        self.changed.emit()
+
+
+def _note(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: palette(placeholder-text);")
+    return label
