@@ -110,4 +110,20 @@ def print_doctor(payload: dict) -> None:
         if key in ("data_dir", "database", "database_bytes", "events", "lines_skipped", "skipped",
                    "unknown_models", "files_deleted_by_tools"):
             continue
-        console.print(f"[bold]{key.replace('_', ' ').capitalize()}[/bold]  {value}")
+        console.print(f"[bold]{key.replace('_', ' ').capitalize()}[/bold]  {_check_text(value)}")
+
+
+def _check_text(value) -> str:
+    """A feature's doctor check as one readable line: its message, else its summary."""
+    if not isinstance(value, dict):
+        return str(value)
+    if value.get("message"):
+        return str(value["message"])
+    parts = []
+    for k, v in value.items():
+        if isinstance(v, dict):
+            v = ", ".join(f"{ik} {iv}" for ik, iv in v.items())
+        elif isinstance(v, list):
+            v = "; ".join(map(str, v)) or "none"
+        parts.append(f"{k.replace('_', ' ')}: {v}")
+    return "\n    ".join([""] + parts)
