@@ -35,7 +35,7 @@ DEPLOY = re.compile(
     | \b(npm|pnpm|yarn|cargo|gem|poetry|flit|hatch)\s+publish\b | \btwine\s+upload\b | \buv\s+publish\b
     | \bdocker\s+push\b | \bkubectl\s+(apply|rollout|set\s+image|scale)\b | \bhelm\s+(install|upgrade)\b
     | \bterraform\s+apply\b | \bpulumi\s+up\b | \bgh\s+(release\s+create|pr\s+merge|workflow\s+run)\b
-    | \b(vercel|netlify|fly|flyctl|firebase|wrangler|serverless|sls|railway|heroku)\b[^;&|]*\b(deploy|--prod|publish|release)\b
+    | \b(vercel|netlify|fly|flyctl|firebase|wrangler|serverless|sls|railway|heroku)\b[^;&|]*(\bdeploy\b|\s--prod\b|\bpublish\b|\brelease\b)
     | \bgcloud\b[^;&|]*\bdeploy\b | \baws\b[^;&|]*\b(deploy|s3\s+(cp|sync)|lambda\s+update)\b | \baz\b[^;&|]*\bdeploy\b
     | \bansible-playbook\b | \bcap\s+\w+\s+deploy\b | \bmake\s+(deploy|release|publish)\b
     | \b(sendmail|mail|mutt)\s
