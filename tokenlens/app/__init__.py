@@ -29,7 +29,8 @@ def run_app(data_dir: Path) -> int:
     from tokenlens.app.single_instance import InstanceServer, ask_running_to_show, server_name
     from tokenlens.store import LedgerError
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # argv[0] names the X11 window class; "tokenlens", not "__main__.py".
+    app = QApplication.instance() or QApplication(["tokenlens"])
     app.setApplicationName("tokenlens")
     app.setApplicationDisplayName("tokenlens")
     app.setDesktopFileName("tokenlens")
