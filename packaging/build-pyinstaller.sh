@@ -24,6 +24,17 @@ set -x
 "$app/tokenlens" report daily --no-scan --json
 "$app/tokenlens" scan --json >/dev/null
 set +x
+# The tray app must come up (offscreen: no tray, so its window) and keep running.
+set +e
+timeout 10 "$app/tokenlens-gui" >"$scratch/gui.log" 2>&1
+gui_status=$?
+set -e
+if [ "$gui_status" != 124 ] || grep -q Traceback "$scratch/gui.log"; then
+  echo "build-pyinstaller: tokenlens-gui did not keep running (exit $gui_status):" >&2
+  cat "$scratch/gui.log" >&2
+  exit 1
+fi
+echo "tokenlens-gui: still running after 10 s, stopped by timeout (as intended)"
 for icon in tokenlens-48.png tokenlens.svg tokenlens-symbolic-light.svg; do
   found=$(find "$app" -name "$icon" -path '*tokenlens/resources/*' | head -1)
   [ -n "$found" ] || { echo "build-pyinstaller: $icon missing from the bundle" >&2; exit 1; }

@@ -90,6 +90,7 @@ def test_wheel_declares_console_and_gui_scripts(wheel):
     console, _, gui = text.partition("[gui_scripts]")
     assert "tokenlens = tokenlens.cli:main" in console.split("[console_scripts]", 1)[1]
     assert "tokenlens-gui = tokenlens.cli:gui_main" in gui
+    assert "tokenlens-desktop = tokenlens.desktop:main" in console
 
 
 def test_installed_wheel_runs_help_and_version_from_a_clean_venv(clean_venv, tmp_path):
@@ -104,6 +105,7 @@ def test_installed_wheel_runs_help_and_version_from_a_clean_venv(clean_venv, tmp
     for command in ("scan", "report", "sources", "doctor"):
         assert f"\n  {command} " in help_text
     assert "Example" in run([tokenlens, "report", "--help"], env=env, cwd=tmp_path).stdout
+    assert "Example" in run([clean_venv / "bin" / "tokenlens-desktop", "--help"], env=env, cwd=tmp_path).stdout
     out = run([clean_venv / "bin" / "python", "-m", "tokenlens", "--version"], env=env, cwd=tmp_path).stdout
     assert out.strip() == f"tokenlens, version {version}"
 

@@ -8,7 +8,7 @@ Windows the per-user `Run` registry key; those paths are written portably but on
 one is exercised by the tests here.
 
 A wheel or pipx install cannot register a launcher by itself, hence `install_launcher`
-(`python -m tokenlens.desktop install`), which writes an entry with the absolute command.
+(`tokenlens-desktop install`), which writes an entry with the absolute command.
 """
 
 from __future__ import annotations
@@ -356,13 +356,13 @@ def disable_autostart(env: Env, platform: str = sys.platform) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m tokenlens.desktop {install,uninstall,autostart-on,autostart-off,autostart-status}`."""
+    """`tokenlens-desktop {install,uninstall,autostart-on,autostart-off,autostart-status}`."""
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m tokenlens.desktop",
+        prog="tokenlens-desktop",
         description="Add tokenlens to this user's application menu and login items.",
-        epilog="Example: python -m tokenlens.desktop install",
+        epilog="Example: tokenlens-desktop install   (then look for tokenlens in the menu)",
     )
     parser.add_argument("action", choices=["install", "uninstall", "autostart-on", "autostart-off", "autostart-status"])
     args = parser.parse_args(argv)
