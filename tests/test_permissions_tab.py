@@ -1,0 +1,124 @@
+"""The Permissions tab, offscreen: grants grouped by tool with risk badges, filters, the change
+history after a config edit, the actions panel, and no secret in any widget."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.test_permissions import ALL_SECRETS, dangerous_home, write
+from tests.test_permissions_snapshots import ENV_VARS
+
+pytest.importorskip("PySide6")
+
+
+@pytest.fixture
+def tab(qtbot, home, data_dir, monkeypatch):
+    from tokenlens.app.permissions_tab import PermissionsTab
+
+    monkeypatch.setenv("HOME", str(home))
+    for var in ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    widget = PermissionsTab(data_dir)
+    qtbot.addWidget(widget)
+    yield widget
+    widget.wait()
+
+
+def refresh(qtbot, tab):
+    with qtbot.waitSignal(tab.loaded, timeout=30_000):
+        tab.refresh()
+
+
+def tree_rows(tab) -> dict[str, list[list[str]]]:
+    out = {}
+    for i in range(tab.grants.topLevelItemCount()):
+        parent = tab.grants.topLevelItem(i)
+        out[parent.text(0)] = [[parent.child(j).text(c) for c in range(7)] for j in range(parent.childCount())]
+    return out
+
+
+def all_widget_text(tab) -> str:
+    from PySide6.QtWidgets import QLabel, QTableWidget
+
+    texts = [tab.summary.text(), tab.problems.text()]
+    for i in range(tab.grants.topLevelItemCount()):
+        parent = tab.grants.topLevelItem(i)
+        for j in range(parent.childCount()):
+            child = parent.child(j)
+            texts += [child.text(c) for c in range(7)] + [child.toolTip(0)]
+    for table in tab.findChildren(QTableWidget):
+        for r in range(table.rowCount()):
+            texts += [table.item(r, c).text() for c in range(table.columnCount()) if table.item(r, c)]
+    texts += [label.text() for label in tab.findChildren(QLabel)]
+    return "\n".join(texts)
+
+
+def test_grants_grouped_by_tool_with_badges_and_filters(qtbot, tab, home, data_dir):
+    dangerous_home(home)
+    refresh(qtbot, tab)
+    rows = tree_rows(tab)
+    assert {"claude-code", "codex", "gemini-cli", "openclaw"} <= set(rows)
+    codex = {r[2]: r for r in rows["codex"]}
+    assert codex["approval_policy"][0] == "high" and codex["approval_policy"][6] == "MODE-1"
+    # The badge colour follows the risk.
+    from PySide6.QtCore import Qt
+
+    parent = tab.grants.findItems("codex", Qt.MatchFlag.MatchExactly)[0]
+    badge = next(parent.child(j) for j in range(parent.childCount()) if parent.child(j).text(2) == "approval_policy")
+    assert badge.background(0).color().name() == "#c62828"
+    assert "high" in tab.summary.text()
+
+    tab.risk_filter.setCurrentIndex(tab.risk_filter.findText("High only"))
+    assert {r[0] for rows_ in tree_rows(tab).values() for r in rows_} == {"high"}
+    tab.tool_filter.setCurrentIndex(tab.tool_filter.findData("gemini-cli"))
+    assert set(tree_rows(tab)) == {"gemini-cli"}
+    tab.risk_filter.setCurrentIndex(0)
+    tab.search.setText("yolo")
+    assert [r[2] for r in tree_rows(tab)["gemini-cli"]] == ["defaultApprovalMode"]
+
+    tab.search.clear()
+    tab.tool_filter.setCurrentIndex(0)
+    text = all_widget_text(tab)
+    assert "<secret>" in text
+    assert not any(secret in text for secret in ALL_SECRETS)
+
+
+def test_history_shows_a_config_edit_and_actions_panel_counts(qtbot, tab, home, db):
+    write(home, ".claude/settings.json", {"permissions": {"allow": ["Bash(npm test)"]}})
+    refresh(qtbot, tab)
+    assert tab.history.rowCount() == 0
+    write(home, ".claude/settings.json", {"permissions": {"allow": ["Bash(npm test)", "Bash(*)"]}})
+    db.conn.executemany(
+        "INSERT INTO actions (tool, action_key, ts_ms, category, risky, unattended) VALUES (?, ?, ?, ?, ?, ?)",
+        [("claude-code", f"a{i}", time.time_ns() // 1_000_000, cat, risky, un)
+         for i, (cat, risky, un) in enumerate([("shell", 0, 0), ("shell", 0, 1), ("destructive", 1, 1), ("edit", 0, 0)])],
+    )
+    db.conn.commit()
+    refresh(qtbot, tab)
+    history = [[tab.history.item(r, c).text() for c in range(8)] for r in range(tab.history.rowCount())]
+    assert [(h[1], h[2], h[3], h[4], h[7]) for h in history] == [("added", "claude-code", "allowed_tool", "Bash(*)", "high")]
+    actions = {tab.actions.item(r, 0).text(): [tab.actions.item(r, c).text() for c in range(1, 4)]
+               for r in range(tab.actions.rowCount())}
+    assert actions == {"shell": ["2", "0", "0"], "edit": ["1", "0", "0"], "destructive": ["1", "1", "1"]}
+
+
+def test_refresh_runs_off_the_gui_thread(qtbot, tab, home, monkeypatch):
+    import threading
+
+    from tokenlens.app import permissions_tab
+
+    threads = []
+    real = permissions_tab.load_permissions
+
+    def spy(data_dir, rescan):
+        threads.append(threading.current_thread())
+        return real(data_dir, rescan)
+
+    monkeypatch.setattr(permissions_tab, "load_permissions", spy)
+    write(home, ".codex/config.toml", json.dumps({}).replace("{}", 'approval_policy = "never"'))
+    refresh(qtbot, tab)
+    assert threads and threads[0] is not threading.main_thread()
+    assert tree_rows(tab)["codex"][0][2] == "approval_policy"

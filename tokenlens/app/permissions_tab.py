@@ -1,0 +1,310 @@
+"""The Permissions tab: every grant the person's AI tools hold, grouped by tool with risk
+badges and filters; the history of changes between scans; and what the agents actually did
+(tool calls per category over the last 30 days).
+
+Scanning configs and reading the ledger happen on a worker thread with its own connection;
+the GUI thread only fills widgets from the plain data it gets back.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+log = logging.getLogger(__name__)
+
+RISKS = ("high", "medium", "low", "info")
+BADGE = {"high": "#c62828", "medium": "#ef6c00", "low": "#1565c0", "info": "#757575"}
+RISK_FILTERS = (("All risks", RISKS), ("High only", ("high",)), ("Medium and up", ("high", "medium")),
+                ("Low and up", ("high", "medium", "low")))
+GRANT_COLUMNS = ("Risk", "Kind", "Subject", "Value", "Scope", "Since", "Rule")
+ACTION_DAYS = 30
+
+
+def load_permissions(data_dir: Path, rescan: bool) -> dict:
+    """Everything the tab shows, as plain data (runs on the worker thread)."""
+    from tokenlens.config import Env
+    from tokenlens.permissions import actions, snapshots
+    from tokenlens.store import open_ledger
+
+    db = open_ledger(Path(data_dir))
+    try:
+        if rescan:
+            snapshots.run_scan(db, Env(), Path(data_dir))
+        snap = snapshots.latest(db)
+        return {
+            "scanned_at": snapshots.iso(snap.scanned_ms),
+            "grants": [snapshots.grant_json(g) for g in snap.grants],
+            "summary": snap.summary,
+            "problems": snap.problems,
+            "history": snapshots.history(db, limit=300),
+            "actions": actions.totals(db, days=ACTION_DAYS),
+            "actions_by_tool": _actions_by_tool(actions.daily_counts(db, days=ACTION_DAYS)),
+        }
+    finally:
+        db.conn.close()
+
+
+def _actions_by_tool(rows: list[dict]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        per_tool = out.setdefault(row["tool"], {})
+        per_tool[row["category"]] = per_tool.get(row["category"], 0) + row["count"]
+    return out
+
+
+class _Signals(QObject):
+    done = Signal(object)
+    failed = Signal(str)
+
+
+class _LoadJob(QRunnable):
+    def __init__(self, data_dir: Path, rescan: bool, signals: _Signals) -> None:
+        super().__init__()
+        self.data_dir, self.rescan, self.signals = data_dir, rescan, signals
+
+    def run(self) -> None:
+        try:
+            result = load_permissions(self.data_dir, self.rescan)
+        except Exception as exc:  # shown as one line in the tab, never a crash of the app
+            log.exception("permissions scan failed")
+            self.signals.failed.emit(f"Scan failed: {exc}")
+            return
+        self.signals.done.emit(result)
+
+
+class PermissionsTab(QWidget):
+    loaded = Signal()  # after each refresh has been shown (tests and the window wait on it)
+
+    def __init__(self, data_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data_dir = Path(data_dir)
+        self._data: dict = {}
+        self._busy = False
+        self._pending = False
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._signals = _Signals()  # parentless: outlives the tab while a job still runs
+        self._signals.done.connect(self._show)
+        self._signals.failed.connect(self._fail)
+
+        self.summary = QLabel("Not scanned yet.")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.rescan_button = QPushButton("Scan now")
+        self.rescan_button.clicked.connect(self.refresh)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.rescan_button)
+
+        self.tool_filter = QComboBox()
+        self.tool_filter.addItem("All tools", None)
+        self.risk_filter = QComboBox()
+        for label, risks in RISK_FILTERS:
+            self.risk_filter.addItem(label, risks)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter by subject, value or project…")
+        self.search.setClearButtonEnabled(True)
+        for signal in (self.tool_filter.currentIndexChanged, self.risk_filter.currentIndexChanged, self.search.textChanged):
+            signal.connect(self._fill_grants)
+        filters = QHBoxLayout()
+        filters.addWidget(self.tool_filter)
+        filters.addWidget(self.risk_filter)
+        filters.addWidget(self.search, 1)
+
+        self.grants = QTreeWidget()
+        self.grants.setHeaderLabels(list(GRANT_COLUMNS))
+        self.grants.setRootIsDecorated(True)
+        self.grants.setAlternatingRowColors(True)
+        self.grants.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.grants.setColumnWidth(0, 70)
+        self.grants.setColumnWidth(2, 240)
+        self.grants.setColumnWidth(3, 260)
+
+        self.history = _table(("When", "Change", "Tool", "Kind", "Subject", "Before", "After", "Risk"))
+        self.actions = _table(("Category", f"Calls ({ACTION_DAYS} days)", "Risky", "Risky, run without approval"))
+        self.actions_note = QLabel(
+            "Counted from the usage logs: categories only, never the commands themselves. "
+            "“Without approval” means the agent was in a no-prompt mode (bypass / never ask) at the time."
+        )
+        self.actions_note.setWordWrap(True)
+        actions_page = QWidget()
+        actions_layout = QVBoxLayout(actions_page)
+        actions_layout.addWidget(self.actions_note)
+        actions_layout.addWidget(self.actions, 1)
+        self.lower = QTabWidget()
+        self.lower.addTab(self.history, "Changes")
+        self.lower.addTab(actions_page, "What agents did")
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.grants)
+        splitter.addWidget(self.lower)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        self.problems = QLabel("")
+        self.problems.setWordWrap(True)
+        self.problems.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.problems)
+
+    # ---- loading -----------------------------------------------------------------------------
+
+    @Slot()
+    def refresh(self) -> None:
+        """Scan the tools' configs again and reload, off the GUI thread."""
+        if self._busy:
+            self._pending = True
+            return
+        self._busy = True
+        self.rescan_button.setEnabled(False)
+        self.summary.setText(self.summary.text() if self._data else "Scanning agent configs…")
+        self._pool.start(_LoadJob(self.data_dir, True, self._signals))
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        return self._pool.waitForDone(msecs)
+
+    @Slot(object)
+    def _show(self, data: dict) -> None:
+        self._data = data
+        self._finish()
+        counts = data["summary"]
+        parts = [f'<b style="color:{BADGE[r]}">{counts[r]} {r}</b>' for r in RISKS]
+        when = data["scanned_at"] or "never"
+        self.summary.setText(f"{' · '.join(parts)} &nbsp; <span>last scan {when}</span>")
+        self._fill_tool_filter(sorted({g["tool"] for g in data["grants"]}))
+        self._fill_grants()
+        self._fill_history(data["history"])
+        self._fill_actions(data["actions"])
+        problems = data.get("problems") or []
+        self.problems.setText("Could not read: " + "; ".join(problems) if problems else "")
+        self.problems.setVisible(bool(problems))
+        self.loaded.emit()
+
+    @Slot(str)
+    def _fail(self, message: str) -> None:
+        self._finish()
+        self.summary.setText(message)
+        self.loaded.emit()
+
+    def _finish(self) -> None:
+        self._busy = False
+        self.rescan_button.setEnabled(True)
+        if self._pending:
+            self._pending = False
+            self.refresh()
+
+    # ---- filling widgets ----------------------------------------------------------------------
+
+    def _fill_tool_filter(self, tools: list[str]) -> None:
+        current = self.tool_filter.currentData()
+        self.tool_filter.blockSignals(True)
+        self.tool_filter.clear()
+        self.tool_filter.addItem("All tools", None)
+        for tool in tools:
+            self.tool_filter.addItem(tool, tool)
+        index = self.tool_filter.findData(current)
+        self.tool_filter.setCurrentIndex(max(index, 0))
+        self.tool_filter.blockSignals(False)
+
+    def visible_grants(self) -> list[dict]:
+        tool = self.tool_filter.currentData()
+        risks = self.risk_filter.currentData() or RISKS
+        needle = self.search.text().strip().lower()
+        out = []
+        for grant in self._data.get("grants", []):
+            if tool and grant["tool"] != tool or grant["risk"] not in risks:
+                continue
+            if needle and not any(needle in str(grant[k]).lower() for k in ("subject", "value", "scope", "kind", "source_file")):
+                continue
+            out.append(grant)
+        return out
+
+    @Slot()
+    def _fill_grants(self) -> None:
+        self.grants.clear()
+        by_tool: dict[str, list[dict]] = {}
+        for grant in self.visible_grants():
+            by_tool.setdefault(grant["tool"], []).append(grant)
+        for tool, grants in sorted(by_tool.items()):
+            counts = {r: sum(1 for g in grants if g["risk"] == r) for r in RISKS}
+            label = ", ".join(f"{n} {r}" for r, n in counts.items() if n)
+            parent = QTreeWidgetItem([tool, "", label])
+            font = parent.font(0)
+            font.setBold(True)
+            parent.setFont(0, font)
+            parent.setFirstColumnSpanned(False)
+            self.grants.addTopLevelItem(parent)
+            for grant in grants:
+                item = QTreeWidgetItem([grant["risk"], grant["kind"], grant["subject"], grant["value"], grant["scope"],
+                                        (grant["since"] or "")[:10], grant["rule"]])
+                item.setForeground(0, QBrush(QColor("white")))
+                item.setBackground(0, QBrush(QColor(BADGE[grant["risk"]])))
+                item.setTextAlignment(0, Qt.AlignmentFlag.AlignCenter)
+                tip = f"{grant['hint']}\n\nfrom {grant['source_file']}"
+                for column in range(len(GRANT_COLUMNS)):
+                    item.setToolTip(column, tip)
+                parent.addChild(item)
+            parent.setExpanded(counts["high"] > 0 or len(by_tool) == 1)
+
+    def _fill_history(self, history: list[dict]) -> None:
+        self.history.setRowCount(len(history))
+        for row, change in enumerate(history):
+            risk = change["new_risk"] or change["old_risk"] or ""
+            after = change["new_value"] or ""
+            if change["secret_changed"]:
+                after = f"{after} (secret changed)"
+            cells = (change["at"] or "", change["change"], change["tool"], change["kind"], change["subject"],
+                     change["old_value"] or "", after, risk)
+            for column, text in enumerate(cells):
+                self.history.setItem(row, column, QTableWidgetItem(str(text)))
+            if risk in BADGE:
+                self.history.item(row, 7).setForeground(QBrush(QColor(BADGE[risk])))
+
+    def _fill_actions(self, totals: dict[str, dict[str, int]]) -> None:
+        from tokenlens.permissions.actions import CATEGORIES
+
+        rows = [c for c in CATEGORIES if c in totals]
+        self.actions.setRowCount(len(rows))
+        for row, category in enumerate(rows):
+            values = totals[category]
+            cells = (category, values["count"], values["risky"], values["risky_unattended"])
+            for column, value in enumerate(cells):
+                item = QTableWidgetItem(str(value))
+                if column:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.actions.setItem(row, column, item)
+            if values["risky_unattended"]:
+                self.actions.item(row, 3).setForeground(QBrush(QColor(BADGE["high"])))
+
+
+def _table(headers: tuple[str, ...]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(list(headers))
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
