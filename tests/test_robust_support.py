@@ -47,6 +47,9 @@ class LogFile:
 class Corpus:
     files: list[LogFile]
 
+    def bad_lines(self) -> int:
+        return sum(1 for log in self.files for line in log.lines if line.text == BAD_LINE)
+
     def expected(self, offsets: dict[str, int] | None = None) -> dict[str, dict]:
         """Totals per tool of the usage in each file's first `offsets[path]` bytes (all by default).
 
@@ -77,10 +80,17 @@ def _add_line(log: LogFile, obj: dict, key=None, rank=0, tokens=None) -> None:
     log.lines.append(Line(text, start + len(text.encode()), key, rank, tokens))
 
 
-def claude_file(path: Path, session: str, n_messages: int, rng: random.Random, start: datetime) -> LogFile:
+# A line that mentions usage but is cut short: skipped and counted, never fatal.
+BAD_LINE = '{"type": "assistant", "message": {"usage": {"input_tokens": 12\n'
+
+
+def claude_file(path: Path, session: str, n_messages: int, rng: random.Random, start: datetime,
+                bad_every: int = 0) -> LogFile:
     log = LogFile("claude-code", path)
     ts = start
     for i in range(n_messages):
+        if bad_every and i % bad_every == bad_every - 1:
+            log.lines.append(Line(BAD_LINE, (log.lines[-1].end if log.lines else 0) + len(BAD_LINE)))
         ts += timedelta(seconds=rng.randint(5, 400))
         stamp = ts.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         _add_line(log, claude_user(stamp, session))

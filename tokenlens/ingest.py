@@ -153,18 +153,19 @@ class FileRow:
 
 
 def _file_row(db: Database, source: Source, path: Path) -> FileRow:
-    row = db.execute(
+    select = (
         "SELECT id, dev, inode, size, mtime_ns, offset, head_len, head_hash, state, lines_skipped"
-        " FROM files WHERE path = ?",
-        [str(path)],
-    ).fetchone()
+        " FROM files WHERE path = ?"
+    )
+    row = db.execute(select, [str(path)]).fetchone()
     if row is None:
+        # Another scanner (the app's watcher, a CLI run) may add the same file meanwhile.
         with write_transaction(db):
-            cur = db.execute(
-                "INSERT INTO files (source, path, first_seen_ms) VALUES (?, ?, ?)",
+            db.execute(
+                "INSERT INTO files (source, path, first_seen_ms) VALUES (?, ?, ?) ON CONFLICT (path) DO NOTHING",
                 [source.id, str(path), int(time.time() * 1000)],
             )
-        return FileRow(cur.lastrowid, None, None, None, None, 0, 0, None, None, 0)
+        row = db.execute(select, [str(path)]).fetchone()
     state = orjson.loads(row[8]) if row[8] else None
     return FileRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], state, row[9])
 

@@ -76,9 +76,10 @@ def connect(path: Path) -> Database:
     return db
 
 
-def apply_migrations(db: Database) -> None:
+def _migration_sets() -> list:
     import importlib
 
+    sets = []
     for name in MIGRATION_MODULES:
         try:
             module = importlib.import_module(name)
@@ -86,7 +87,26 @@ def apply_migrations(db: Database) -> None:
             if exc.name != name:
                 raise
             continue
-        module.migrations.apply(db)
+        sets.append(module.migrations)
+    return sets
+
+
+def apply_migrations(db: Database) -> None:
+    sets = _migration_sets()
+    if not any(s.pending(db) for s in sets):
+        return
+    # The app's watcher and a CLI command may open an old ledger at the same moment: both
+    # would see the same pending migrations and the second would fail ("table already
+    # exists"). Under the write lock the second waits, then finds nothing left to do.
+    # (sqlite-utils nests each migration in a savepoint of this transaction.)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for migrations in sets:
+            migrations.apply(db)
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.execute("COMMIT")
 
 
 def open_ledger(data_dir: Path, *, migrate: bool = True) -> Database:
