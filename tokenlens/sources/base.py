@@ -241,14 +241,16 @@ def iso_to_ms(value: Any) -> int:
     if type(value) is str and len(value) == 24 and value[19] == "." and value[23] == "Z":
         fast = _fast_iso_to_ms(value)
         if fast is not None:
-            return fast
+            return _plausible(fast)
     if isinstance(value, bool):
         raise BadLine("timestamp has wrong type")
     if isinstance(value, int | float):
         if value != value:
             raise BadLine("timestamp is NaN")
         # Epoch seconds vs milliseconds: anything past year 33658 in seconds is ms.
-        return int(value if value > 1e12 else value * 1000)
+        if value in (float("inf"), float("-inf")):
+            raise BadLine("timestamp is not finite")
+        return _plausible(int(value if value > 1e12 else value * 1000))
     if not isinstance(value, str) or not value:
         raise BadLine("timestamp missing")
     text = value.strip()
@@ -260,7 +262,18 @@ def iso_to_ms(value: Any) -> int:
         raise BadLine("timestamp unparseable") from exc
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
+    return _plausible(int(dt.timestamp() * 1000))
+
+
+MAX_TS_MS = 32503680000000  # 3000-01-01T00:00:00Z
+
+
+def _plausible(ms: int) -> int:
+    # Outside 1970..3000 a timestamp is damage, not usage: far enough from datetime's limits
+    # that pricing and reports in any time zone can still date it, and it fits SQLite's int64.
+    if not 0 <= ms <= MAX_TS_MS:
+        raise BadLine("timestamp out of range")
+    return ms
 
 
 def text(value: Any) -> str:
