@@ -1,0 +1,48 @@
+"""Tools with no local token data are listed with the reason, never as silent zero usage."""
+
+from __future__ import annotations
+
+from tokenlens.ingest import scan
+from tokenlens.sources import all_sources
+from tokenlens.status import sources_status
+
+EXPECTED = {"cursor", "windsurf", "antigravity", "jetbrains-ai", "devin-cli", "grok-cli", "vscode-copilot-chat"}
+
+
+def test_sources_lists_them_with_their_reason(db, env, home):
+    (home / ".cursor").mkdir()  # Cursor is installed; its usage still lives only on cursor.com
+    rows = {row["id"]: row for row in sources_status(db, env)}
+    assert EXPECTED <= rows.keys()
+    reasons = {s.id: s.no_local_data_reason for s in all_sources() if s.no_local_data_reason}
+    assert reasons.keys() == EXPECTED
+    for tool in EXPECTED:
+        assert rows[tool]["note"] == reasons[tool]
+        assert rows[tool]["note"] and "no" in rows[tool]["note"].lower()
+        assert rows[tool]["events"] == 0 and rows[tool]["files"] == 0
+    assert rows["cursor"]["found"] is True
+    assert rows["windsurf"]["found"] is False
+    assert "cursor.com" in rows["cursor"]["note"]
+
+
+def test_scan_never_reads_them(db, env, home):
+    (home / ".cursor").mkdir()
+    (home / ".cursor" / "usage.jsonl").write_text('{"usage": {"input_tokens": 5}}\n')
+    result = scan(db, env)
+    assert not EXPECTED & result.sources.keys()
+    assert db.execute("SELECT COUNT(*) FROM files WHERE source IN ('cursor','windsurf')").fetchone()[0] == 0
+
+
+def test_cli_sources_shows_the_reason(tmp_path, home):
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "tokenlens", "--data-dir", str(tmp_path / "d"), "sources", "--json"],
+        capture_output=True, text=True, env={"HOME": str(home), "PATH": "/usr/bin:/bin"}, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+
+    rows = {row["id"]: row for row in json.loads(out.stdout)["sources"]}
+    assert "cursor.com" in rows["cursor"]["note"]
+    assert rows["antigravity"]["note"].startswith("Antigravity")
