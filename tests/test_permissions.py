@@ -339,3 +339,20 @@ def test_credential_files_are_never_opened(home, tmp_path, monkeypatch):
     assert opened, "the spy saw no reads at all"
     for path in opened:
         assert not path.endswith(("auth.json", "whatsapp.json")), path
+
+
+def test_launch_flags_in_shell_startup_files(home, tmp_path):
+    write(home, ".bashrc", "export PATH=$PATH:~/bin\nalias cc='claude --dangerously-skip-permissions'\n"
+          "# alias g='gemini --yolo'\nalias cx=\"codex --dangerously-bypass-approvals-and-sandbox\"\n")
+    grants = {(g.tool, g.subject): (g.risk, g.rule, g.value) for g in scan(home, tmp_path).grants}
+    assert grants == {
+        ("claude-code", "launch flag --dangerously-skip-permissions"): ("high", "MODE-3", "in a shell alias or startup file"),
+        ("codex", "launch flag --dangerously-bypass-approvals-and-sandbox"): ("high", "MODE-3", "in a shell alias or startup file"),
+    }  # the commented-out gemini alias is not a grant; no line text is kept
+
+
+def test_config_writable_by_other_users_is_flagged(home, tmp_path):
+    path = write(home, ".codex/config.toml", 'approval_policy = "on-request"\n')
+    path.chmod(0o666)
+    grant = next(g for g in scan(home, tmp_path).grants if g.kind == "config_file")
+    assert (grant.tool, grant.subject, grant.risk, grant.rule) == ("codex", "~/.codex/config.toml", "high", "HYG-1")

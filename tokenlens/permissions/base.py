@@ -48,6 +48,7 @@ class ScanContext:
     grants: list[Grant] = field(default_factory=list)
     files: dict[str, int] = field(default_factory=dict)  # display path -> mtime ms, for `since`
     problems: list[str] = field(default_factory=list)  # one line each: unreadable / unparseable files
+    world_writable: dict[str, Path] = field(default_factory=dict)  # display path -> path
 
     @property
     def home(self) -> Path:
@@ -111,6 +112,8 @@ class ScanContext:
             return None
         mtime_ms = st.st_mtime_ns // 1_000_000
         self.files[self.show(path)] = mtime_ms
+        if st.st_mode & 0o002:
+            self.world_writable[self.show(path)] = path
         try:
             data = parse(raw, fmt)
         except Exception as exc:  # any parser's error: report file + line only, never content

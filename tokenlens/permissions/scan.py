@@ -16,7 +16,7 @@ from tokenlens.permissions.secrets import Fingerprinter
 # Scanner modules in display order; each has `scan(ctx)`, some have `projects(ctx)`.
 SCANNERS = (
     "claude_code", "claude_desktop", "codex", "gemini", "qwen", "opencode", "cursor", "vscode",
-    "openclaw", "amp", "goose",
+    "openclaw", "amp", "goose", "launch_flags",
 )
 PROJECT_LISTS = (
     ("claude_code", "projects"), ("codex", "projects"), ("gemini", "projects"), ("qwen", "projects"),
@@ -59,6 +59,7 @@ def scan_all(env: Env, fingerprint: Fingerprinter, db=None) -> ScanOutcome:
             raise
         except Exception as exc:
             ctx.problems.append(f"{module_name}: scanner failed ({type(exc).__name__})")
+    _writable_by_others(ctx)
     grants = _unique(ctx.grants)
     evidence: dict[str, int] = {}
     try:
@@ -91,3 +92,10 @@ def _unique(grants: list[Grant]) -> list[Grant]:
         if key not in best or RISK_LEVELS.index(grant.risk) < RISK_LEVELS.index(best[key].risk):
             best[key] = grant
     return list(best.values())
+
+
+def _writable_by_others(ctx: ScanContext) -> None:
+    """HYG-1: a config any other user can write lets anyone grant the agent anything."""
+    by_file = {g.source_file: g.tool for g in ctx.grants}
+    for shown, path in sorted(ctx.world_writable.items()):
+        ctx.add(by_file.get(shown, "unknown"), "global", "config_file", shown, "writable by other users", path, "HYG-1")
