@@ -156,6 +156,19 @@ def test_popup_shows_today_week_series_split_and_risky(qtbot):
     assert clicked == [True]
 
 
+def test_risky_grant_count_from_the_permissions_summary(db):
+    from tokenlens.app.live import count_risky, risky_grants
+
+    assert count_risky({"high": 2, "medium": 5, "low": 1, "info": 0}) == 2
+    assert count_risky(None) is None
+    try:
+        import tokenlens.permissions.snapshots  # noqa: F401
+    except ImportError:
+        assert risky_grants(db) is None
+    else:
+        assert risky_grants(db) == 0  # no permissions snapshot yet: nothing risky recorded
+
+
 def test_popup_position_stays_on_screen():
     from PySide6.QtCore import QRect, QSize
 

@@ -151,7 +151,8 @@ def test_signals_on_an_empty_range(history):
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0, "0"), (950, "950"), (12_345, "12.3k"), (4_560_000, "4.56M"), (1_200_000_000, "1.20B"), (123_456, "123k")],
+    [(0, "0"), (950, "950"), (12_345, "12.3k"), (4_560_000, "4.56M"), (1_200_000_000, "1.20B"), (123_456, "123k"),
+     (999_999, "1.00M"), (999.6, "1.00k"), (99_960, "100k"), (9_996, "10.0k")],
 )
 def test_format_tokens(value, text):
     assert insights.format_tokens(value) == text

@@ -296,12 +296,13 @@ def signals(db: Database, zone: ZoneInfo, lo_ms: int, hi_ms: int, biggest: int =
 
 
 def format_tokens(value: float) -> str:
-    """Compact token counts: 950, 12.3k, 4.56M, 1.2B."""
+    """Compact token counts: 950, 12.3k, 4.56M, 1.20B (never '1000k': that is 1.00M)."""
     value = float(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit:
+    units = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+    for limit, suffix in units:
+        if abs(value) >= limit * 0.9995:  # what would round to 1000 of a unit is one of the next
             scaled = value / limit
-            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
+            digits = 2 if abs(scaled) < 9.995 else 1 if abs(scaled) < 99.95 else 0
             return f"{scaled:.{digits}f}{suffix}"
     return f"{value:.0f}"
 

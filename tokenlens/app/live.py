@@ -66,6 +66,8 @@ def count_risky(summary) -> int | None:
         return summary
     if not isinstance(summary, dict):
         summary = getattr(summary, "__dict__", {})
+    if isinstance(summary.get("high"), int):  # counts per risk level: "risky" means high
+        return summary["high"] + (summary.get("critical") or 0)
     for key in ("risky", "risky_grants", "risky_count"):
         if isinstance(summary.get(key), int):
             return summary[key]

@@ -90,6 +90,7 @@ class OverviewTab(QWidget):
         self.projects.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.projects.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.projects.setMinimumHeight(150)
+        _compact_rows(self.projects)
         self.signals = QLabel("")
         self.signals.setObjectName("signals")
         self.signals.setWordWrap(True)
@@ -193,6 +194,7 @@ class SessionsTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
+        _compact_rows(self.table)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
 
@@ -339,6 +341,10 @@ class MainWindow(QMainWindow):
         event.ignore()
         self.hide()
         self.closed.emit()
+
+
+def _compact_rows(table) -> None:
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
 
 
 def _heading(text: str) -> QLabel:

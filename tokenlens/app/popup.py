@@ -29,6 +29,8 @@ def compare_text(glance: Glance) -> str:
     if ratio is None:
         return "No earlier days to compare with yet"
     avg = f"{format_tokens(glance.avg7_tokens)} tokens · {format_cost(glance.avg7_cost)}"
+    if glance.today_tokens == 0:
+        return f"Nothing yet today. Your 7-day average: {avg}"
     if 0.9 <= ratio <= 1.1:
         return f"About your 7-day average ({avg})"
     return f"{ratio:.1f}× your 7-day average ({avg})"

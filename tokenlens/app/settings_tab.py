@@ -10,8 +10,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QGroupBox,
     QLabel,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -38,7 +41,8 @@ class SettingsTab(QWidget):
         self._launch_command = launch_command
 
         sources_box = QGroupBox("Sources to read")
-        sources_layout = QVBoxLayout(sources_box)
+        sources_layout = QGridLayout(sources_box)
+        columns = 3
         self.source_boxes: dict[str, QCheckBox] = {}
         disabled = set(settings.disabled_sources())
         for source in all_sources():
@@ -47,9 +51,13 @@ class SettingsTab(QWidget):
             roots = ", ".join(str(p) for p in source.roots(env))
             box.setToolTip(f"Reads: {roots}" if roots else (source.no_local_data_reason or ""))
             box.toggled.connect(self._save_sources)
+            index = len(self.source_boxes)
             self.source_boxes[source.id] = box
-            sources_layout.addWidget(box)
-        sources_layout.addWidget(_note("Turning a source off stops reading it; what is already in the ledger stays."))
+            sources_layout.addWidget(box, index // columns, index % columns)
+        sources_layout.addWidget(
+            _note("Turning a source off stops reading it; what is already in the ledger stays."),
+            len(self.source_boxes) // columns + 1, 0, 1, columns,
+        )
 
         self.zone = QComboBox()
         self.zone.setEditable(False)
@@ -59,6 +67,7 @@ class SettingsTab(QWidget):
                 self.zone.addItem(name, name)
         self.zone.setCurrentIndex(max(0, self.zone.findData(settings.tz() or "")))
         self.zone.currentIndexChanged.connect(self._save_zone)
+        self.zone.setMaximumWidth(360)
 
         self.autostart = QCheckBox("Start tokenlens when I log in")
         self.autostart.setChecked(autostart.is_enabled(env))
@@ -72,6 +81,7 @@ class SettingsTab(QWidget):
         self.threshold.setSuffix(" k tokens")
         self.threshold.setValue((settings.daily_threshold() or 0) // THRESHOLD_STEP)
         self.threshold.valueChanged.connect(self._save_threshold)
+        self.threshold.setMaximumWidth(200)
 
         form = QFormLayout()
         form.addRow("Count days in", self.zone)
@@ -79,11 +89,20 @@ class SettingsTab(QWidget):
         form.addRow("Nudge me past", self.threshold)
         form.addRow("", _note("A private note from the tray when today's usage passes this. Only you see it."))
 
-        layout = QVBoxLayout(self)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
         layout.addWidget(sources_box)
+        layout.addSpacing(8)
         layout.addLayout(form)
         layout.addWidget(_note(f"Settings and the ledger live in {settings.data_dir}. Nothing leaves this device."))
         layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
     @Slot()
     def _save_sources(self) -> None:

@@ -1,0 +1,132 @@
+"""Take the README/AppStream screenshots of the popup and the main window's tabs.
+
+Generates a realistic 8-week history of Claude Code and Codex logs (their real JSONL
+formats) in a throwaway HOME, runs the real app on it and saves what the widgets render.
+
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py [OUT_DIR]
+
+(QT_QPA_PLATFORM=offscreen works too; Xvfb gives the same fonts as a desktop session.)
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.logs import append, claude_assistant, codex_meta, codex_tokens, codex_turn  # noqa: E402
+
+PROJECTS = ["/home/me/src/billing-api", "/home/me/src/web-frontend", "/home/me/src/infra", "/home/me/notes", "/home/me/src/mobile-app"]
+CLAUDE_MODELS = ["claude-sonnet-4-5-20250929"] * 4 + ["claude-opus-4-1-20250805", "claude-haiku-4-5-20251001"]
+CODEX_MODELS = ["gpt-5-codex", "gpt-5"]
+
+
+def stamp(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def generate(home: Path, days: int = 56, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    now = datetime.now().astimezone()
+    for back in range(days, -1, -1):
+        day = (now - timedelta(days=back)).replace(hour=0, minute=0, second=0, microsecond=0)
+        weekend = day.weekday() >= 5
+        sessions = 2 if back == 0 else rng.choice([0, 0, 1]) if weekend else rng.randint(1, 4)
+        for n in range(sessions):
+            start = day + timedelta(hours=rng.choice([9, 10, 11, 14, 15, 16, 20]), minutes=rng.randint(0, 50))
+            if back == 0:  # today: sessions that ended within the last hours, whatever the time
+                start = now - timedelta(hours=1 + 1.5 * n, minutes=rng.randint(0, 30))
+            project = rng.choice(PROJECTS[:3] if rng.random() < 0.8 else PROJECTS)
+            if rng.random() < 0.72:
+                claude_session(home, rng, start, project, f"{back}-{n}", now)
+            else:
+                codex_session(home, rng, start, project, f"{back}-{n}", now)
+
+
+def claude_session(home: Path, rng: random.Random, start: datetime, project: str, tag: str, now: datetime) -> None:
+    session = f"c0ffee00-0000-4000-8000-{abs(hash(tag)) % 10**12:012d}"
+    path = home / ".claude" / "projects" / ("-" + project.strip("/").replace("/", "-")) / f"{session}.jsonl"
+    model = rng.choice(CLAUDE_MODELS)
+    context = rng.randint(8_000, 20_000)
+    t = start
+    for i in range(rng.randint(8, 60)):
+        t += timedelta(seconds=rng.randint(20, 240))
+        if t > now:
+            break
+        new = rng.randint(200, 3_000)
+        append(path, claude_assistant(stamp(t), session, f"msg_{tag}_{i}", f"req_{tag}_{i}", model=model,
+                                      inp=rng.randint(3, 40), cr=context, cw=new, out=rng.randint(80, 1_800), cwd=project))
+        context += new
+
+
+def codex_session(home: Path, rng: random.Random, start: datetime, project: str, tag: str, now: datetime) -> None:
+    session = f"0199aaaa-bbbb-7ccc-8ddd-{abs(hash(tag)) % 10**12:012d}"
+    folder = home / ".codex" / "sessions" / f"{start:%Y}" / f"{start:%m}" / f"{start:%d}"
+    path = folder / f"rollout-{start:%Y-%m-%dT%H-%M-%S}-{session}.jsonl"
+    append(path, codex_meta(stamp(start), session, cwd=project), codex_turn(stamp(start), model=rng.choice(CODEX_MODELS), cwd=project))
+    total = [0, 0, 0, 0]
+    t = start
+    for _ in range(rng.randint(5, 30)):
+        t += timedelta(seconds=rng.randint(30, 300))
+        if t > now:
+            break
+        inp = rng.randint(6_000, 40_000)
+        cached = int(inp * rng.uniform(0.5, 0.9))
+        out = rng.randint(200, 3_000)
+        reasoning = int(out * 0.4)
+        last = (inp, cached, out, reasoning)
+        total = [a + b for a, b in zip(total, last, strict=True)]
+        append(path, codex_tokens(stamp(t), tuple(total), last))
+
+
+def main(out_dir: Path) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from tokenlens.app.application import TokenlensApp
+    from tokenlens.config import Env, ensure_data_dir, save_settings
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        home, data_dir = Path(tmp) / "home", Path(tmp) / "data"
+        generate(home)
+        save_settings(ensure_data_dir(data_dir), {"welcomed": True})
+        app = QApplication.instance() or QApplication(["tokenlens"])
+        controller = TokenlensApp(data_dir, Env(environ={"HOME": str(home), "XDG_CONFIG_HOME": str(Path(tmp) / "cfg")}))
+        controller.start()
+        while controller.scans_completed < 1:
+            app.processEvents()
+        try:
+            controller.popup.show_near(None)
+            _settle(app)
+            controller.popup.grab().save(str(out_dir / "popup.png"))
+            controller.popup.hide()
+            window = controller.window
+            window.set_banner("")
+            window.resize(1100, 820)
+            window.show()
+            # Names match packaging/io.github.tokenlens.metainfo.xml.
+            shots = {"Overview": "main-window.png", "Sessions": "sessions.png", "Permissions": "permissions.png", "Export": "export.png"}
+            for tab, name in shots.items():
+                window.show_tab(tab)
+                _settle(app)
+                if window.tabs.currentWidget().objectName() == "featureMissing":
+                    print(f"skipped {name}: the {tab} tab is not installed")
+                    continue
+                window.grab().save(str(out_dir / name))
+        finally:
+            controller.shutdown()
+    print(f"screenshots in {out_dir}")
+
+
+def _settle(app) -> None:
+    for _ in range(5):
+        app.processEvents()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshots")
