@@ -95,7 +95,7 @@ def _configured_log(config: Path, home: Path) -> Path | None:
         import yaml
 
         data = yaml.safe_load(config.read_text(encoding="utf-8", errors="replace"))
-    except Exception:  # unreadable file or invalid YAML: Aider would not log there either
+    except Exception:  # an unreadable file or invalid YAML names no log path
         return None
     value = data.get("analytics-log") if isinstance(data, dict) else None
     if not isinstance(value, str) or not value.strip():
