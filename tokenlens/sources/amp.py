@@ -35,6 +35,8 @@ from tokenlens.model import UsageEvent
 from tokenlens.sources.base import BadLine, FileContext, SnapshotSource, count, iso_to_ms, text
 
 UNKNOWN_MODEL = "unknown"
+# What a malformed record can raise while parsed: skipped and counted, never fatal.
+RECORD_ERRORS = (BadLine, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
 class Amp(SnapshotSource):
@@ -53,14 +55,15 @@ class Amp(SnapshotSource):
         if not isinstance(thread, dict):
             return [], 1
         thread_id = text(thread.get("id")) or path.stem
-        messages = [m for m in thread.get("messages") or [] if isinstance(m, dict)]
+        raw = thread.get("messages")
+        messages = [m for m in raw if isinstance(m, dict)] if isinstance(raw, list) else []
         fallback_ms = _fallback_ms(thread, path)
         events, bad = [], 0
         counted: set[int] = set()  # ids of messages counted from their own usage
         for message in messages:
             try:
                 event = self._message_event(message, thread_id, fallback_ms)
-            except (BadLine, TypeError, ValueError, AttributeError):
+            except RECORD_ERRORS:
                 bad += 1
                 continue
             if event:
@@ -74,7 +77,7 @@ class Amp(SnapshotSource):
                 if target is not None and id(target) in counted:
                     continue
                 events.append(self._ledger_event(entry, target, thread_id, fallback_ms))
-            except (BadLine, TypeError, ValueError, AttributeError):
+            except RECORD_ERRORS:
                 bad += 1
         return events, bad
 
@@ -142,7 +145,7 @@ def _ts(value: Any, fallback_ms: int) -> int:
 
 def _fallback_ms(thread: dict, path: Path) -> int:
     created = thread.get("created")
-    if isinstance(created, int | float) and not isinstance(created, bool) and created > 0:
+    if isinstance(created, int | float) and not isinstance(created, bool) and 0 < created < 1e15:
         return iso_to_ms(created)
     try:
         return int(os.stat(path).st_mtime * 1000)

@@ -52,6 +52,8 @@ from tokenlens.sources.base import (
 )
 
 UNKNOWN_MODEL = "unknown"
+# What a malformed record can raise while parsed: skipped and counted, never fatal.
+RECORD_ERRORS = (BadLine, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
 class GeminiCli(JsonlSource, SnapshotSource):
@@ -113,7 +115,7 @@ class GeminiCli(JsonlSource, SnapshotSource):
         for message in messages:
             try:
                 event = self._message_event(message, session, start, ctx) if isinstance(message, dict) else None
-            except (BadLine, TypeError, ValueError, AttributeError):
+            except RECORD_ERRORS:
                 bad += 1
                 continue
             if event:

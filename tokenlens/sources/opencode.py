@@ -55,6 +55,8 @@ from tokenlens.sources.sqlite_ro import open_readonly
 
 DB_PATTERNS = ("opencode.db", "opencode-*.db")
 RANK_LEGACY, RANK_DB = 0, 1
+# What a malformed record can raise while parsed: skipped and counted, never fatal.
+RECORD_ERRORS = (BadLine, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 # providerID -> genai-prices provider id. Others (github-copilot, opencode, bedrock...) are
 # priced by model family, API-equivalent.
 PROVIDERS = {
@@ -117,7 +119,7 @@ class OpenCode(SnapshotSource):
                 if not isinstance(info, dict):
                     raise BadLine("message data is not an object")
                 event = self._event(info, text(message_id), text(session_id), session_created, RANK_DB, text(directory))
-            except (orjson.JSONDecodeError, BadLine, TypeError, ValueError, AttributeError):
+            except (orjson.JSONDecodeError, *RECORD_ERRORS):
                 bad += 1
                 continue
             if event:
@@ -135,7 +137,7 @@ class OpenCode(SnapshotSource):
             session = self._legacy_session(ctx.root, session_id) if ctx.root else {}
             event = self._event(info, text(info.get("id")) or path.stem, session_id,
                                 _session_created(session), RANK_LEGACY, text(session.get("directory")))
-        except (orjson.JSONDecodeError, BadLine, TypeError, ValueError, AttributeError):
+        except (orjson.JSONDecodeError, *RECORD_ERRORS):
             return [], 1
         return ([event] if event else []), 0
 
