@@ -8,7 +8,7 @@ unreadable file is reported as such, never as absent.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,10 +204,6 @@ def str_list(value: Any) -> list[str]:
     if isinstance(value, list | tuple):
         return [v for v in value if isinstance(v, str)]
     return []
-
-
-def first_existing(paths: Iterable[Path]) -> list[Path]:
-    return [p for p in paths if p.exists()]
 
 
 def appdata_dirs(env: Env) -> list[Path]:

@@ -12,9 +12,9 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from tokenlens.permissions.base import ConfigFile, ScanContext, str_list
+from tokenlens.permissions.base import ConfigFile, ScanContext
 from tokenlens.permissions.rules import is_broad_root, worst
-from tokenlens.permissions.secrets import SECRET, is_reference
+from tokenlens.permissions.secrets import SECRET
 
 RUNNERS = {"npx", "pnpx", "bunx"}
 SHELLS = {"sh", "bash", "zsh", "dash", "cmd", "cmd.exe", "powershell", "pwsh"}
@@ -118,10 +118,3 @@ def _slot_label(slot: str) -> str:
     kind, _, key = slot.partition(":")
     return f"{kind} {key}".strip() if key else kind
 
-
-def is_literal(value: Any) -> bool:
-    return isinstance(value, str) and bool(value) and not is_reference(value)
-
-
-def names(value: Any) -> list[str]:
-    return str_list(value)
