@@ -25,7 +25,9 @@ CREATE TABLE project (id TEXT PRIMARY KEY, worktree TEXT NOT NULL, time_created 
     time_updated INTEGER NOT NULL);
 CREATE TABLE session (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, parent_id TEXT, slug TEXT NOT NULL,
     directory TEXT NOT NULL, title TEXT NOT NULL, version TEXT NOT NULL, time_created INTEGER NOT NULL,
-    time_updated INTEGER NOT NULL);
+    time_updated INTEGER NOT NULL, cost REAL NOT NULL DEFAULT 0, tokens_input INTEGER NOT NULL DEFAULT 0,
+    tokens_output INTEGER NOT NULL DEFAULT 0, tokens_reasoning INTEGER NOT NULL DEFAULT 0,
+    tokens_cache_read INTEGER NOT NULL DEFAULT 0, tokens_cache_write INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES session(id) ON DELETE CASCADE,
     time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE part (id TEXT PRIMARY KEY, message_id TEXT NOT NULL, session_id TEXT NOT NULL,
@@ -66,7 +68,8 @@ class OpenCodeDb:
         self.conn.execute("INSERT INTO project VALUES ('prj_1', ?, ?, ?)", [CWD, T0, T0])
 
     def session(self, sid: str, created: int, parent: str | None = None) -> None:
-        self.conn.execute("INSERT INTO session VALUES (?, 'prj_1', ?, 'slug', ?, ?, '1.14.0', ?, ?)",
+        self.conn.execute("INSERT INTO session (id, project_id, parent_id, slug, directory, title, version,"
+                          " time_created, time_updated) VALUES (?, 'prj_1', ?, 'slug', ?, ?, '1.14.0', ?, ?)",
                           [sid, parent, CWD, f"title {CANARY}", created, created])
 
     def message(self, mid: str, sid: str, data: dict | str) -> None:
@@ -209,6 +212,20 @@ def test_fork_copy_whose_original_was_never_seen_counts(db, env, ocdb):
     ocdb.message("msg_0101", "ses_2", data_of(T0 + 1000, M1))
     run(db, env)
     assert_totals(db, expect(M1))
+
+
+def test_growing_session_rollups_are_not_counted_again(db, env, ocdb):
+    """v1.16+ keeps running session totals beside the messages: cumulative, never usage."""
+    ocdb.session("ses_1", T0)
+    for i, (mid, m) in enumerate((("msg_0002", M1), ("msg_0003", M2))):
+        ocdb.message(mid, "ses_1", data_of(T0 + 1000 * (i + 1), m))
+        ocdb.conn.execute(
+            "UPDATE session SET tokens_input = tokens_input + ?, tokens_output = tokens_output + ?,"
+            " tokens_reasoning = tokens_reasoning + ?, tokens_cache_read = tokens_cache_read + ?,"
+            " tokens_cache_write = tokens_cache_write + ?, time_updated = time_updated + 1 WHERE id = 'ses_1'", list(m))
+        run(db, env)
+    assert_totals(db, expect(M1, M2))
+    assert event_count(db) == 2
 
 
 def test_subagent_sessions_count(db, env, ocdb):
