@@ -10,9 +10,12 @@ formats) in a throwaway HOME, runs the real app on it and saves what the widgets
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,6 +49,23 @@ def generate(home: Path, days: int = 56, seed: int = 7) -> None:
                 claude_session(home, rng, start, project, f"{back}-{n}", now)
             else:
                 codex_session(home, rng, start, project, f"{back}-{n}", now)
+
+
+def agent_configs(home: Path) -> None:
+    """Permission settings in the tools' real config files, for the Permissions tab."""
+    claude = home / ".claude" / "settings.json"
+    claude.parent.mkdir(parents=True, exist_ok=True)
+    claude.write_text(json.dumps({
+        "permissions": {
+            "defaultMode": "acceptEdits",
+            "allow": ["Bash(npm run test:*)", "Bash(git push:*)", "Bash(curl:*)", "WebFetch", "Read(~/.ssh/**)"],
+            "deny": ["Bash(rm -rf:*)"],
+        },
+    }, indent=2))
+    codex = home / ".codex" / "config.toml"
+    codex.parent.mkdir(parents=True, exist_ok=True)
+    codex.write_text('approval_policy = "never"\nsandbox_mode = "danger-full-access"\n\n'
+                     '[mcp_servers.github]\ncommand = "github-mcp"\n')
 
 
 def claude_session(home: Path, rng: random.Random, start: datetime, project: str, tag: str, now: datetime) -> None:
@@ -94,17 +114,16 @@ def main(out_dir: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home, data_dir = Path(tmp) / "home", Path(tmp) / "data"
         generate(home)
+        agent_configs(home)
         save_settings(ensure_data_dir(data_dir), {"welcomed": True})
+        # Tabs that read the environment themselves (Permissions) must see the same HOME.
+        os.environ.update(HOME=str(home), XDG_CONFIG_HOME=str(Path(tmp) / "cfg"))
         app = QApplication.instance() or QApplication(["tokenlens"])
-        controller = TokenlensApp(data_dir, Env(environ={"HOME": str(home), "XDG_CONFIG_HOME": str(Path(tmp) / "cfg")}))
+        controller = TokenlensApp(data_dir, Env())
         controller.start()
         while controller.scans_completed < 1:
             app.processEvents()
         try:
-            controller.popup.show_near(None)
-            _settle(app)
-            controller.popup.grab().save(str(out_dir / "popup.png"))
-            controller.popup.hide()
             window = controller.window
             window.set_banner("")
             window.resize(1100, 820)
@@ -118,12 +137,31 @@ def main(out_dir: Path) -> None:
                     print(f"skipped {name}: the {tab} tab is not installed")
                     continue
                 window.grab().save(str(out_dir / name))
+            # The Permissions tab has scanned by now: a fresh usage scan carries its counts.
+            window.hide()
+            done = controller.scans_completed
+            controller.scan_now()
+            while controller.scans_completed == done:
+                app.processEvents()
+            controller.popup.show_near(None)
+            _settle(app)
+            controller.popup.grab().save(str(out_dir / "popup.png"))
         finally:
             controller.shutdown()
     print(f"screenshots in {out_dir}")
 
 
-def _settle(app) -> None:
+def _settle(app, busy_prefix: str = "Scanning") -> None:
+    """Let the tab finish its own background work (its status line stops saying so)."""
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        app.processEvents()
+        labels = [w for w in QApplication.allWidgets() if isinstance(w, QLabel) and w.isVisible()]
+        if not any(label.text().startswith(busy_prefix) for label in labels):
+            break
+        time.sleep(0.05)
     for _ in range(5):
         app.processEvents()
 

@@ -161,12 +161,24 @@ def test_risky_grant_count_from_the_permissions_summary(db):
 
     assert count_risky({"high": 2, "medium": 5, "low": 1, "info": 0}) == 2
     assert count_risky(None) is None
-    try:
-        import tokenlens.permissions.snapshots  # noqa: F401
-    except ImportError:
-        assert risky_grants(db) is None
-    else:
-        assert risky_grants(db) == 0  # no permissions snapshot yet: nothing risky recorded
+    # Whether or not the permissions feature is installed: before its first scan, no count.
+    assert risky_grants(db) is None
+
+
+def test_popup_counts_risky_grants_after_a_permissions_scan(qtbot, make_app, home, data_dir, app_env):
+    snapshots = pytest.importorskip("tokenlens.permissions.snapshots")
+    codex = home / ".codex" / "config.toml"
+    codex.parent.mkdir(parents=True)
+    codex.write_text('approval_policy = "never"\nsandbox_mode = "danger-full-access"\n')
+    app = make_app()
+    assert app.popup.risky.isHidden()  # never scanned: no claim either way
+    summary = snapshots.run_scan(app.read_db, app_env, data_dir)
+    high = snapshots.latest_summary(app.read_db)["high"]
+    assert summary is not None and high >= 2  # "never" approval and full access are both high
+    done = app.scans_completed
+    app.scan_now()
+    qtbot.waitUntil(lambda: app.scans_completed > done)
+    assert app.popup.risky.text().startswith(f"⚠ {high} risky agent grants")
 
 
 def test_popup_position_stays_on_screen():

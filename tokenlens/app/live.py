@@ -51,6 +51,8 @@ def risky_grants(db) -> int | None:
     except Exception:  # absent, or a feature still landing: leave the line out
         return None
     try:
+        if db.execute("SELECT 1 FROM perm_scans LIMIT 1").fetchone() is None:
+            return None  # permissions never scanned: "no risky grants" would be a guess
         summary = latest_summary(db)
     except Exception:  # a feature still landing must not take the tray down
         log.exception("permissions summary failed")

@@ -115,7 +115,7 @@ class GlancePopup(QFrame):
         layout.addWidget(self.risky)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
-        self.setFixedWidth(300)
+        self.setFixedWidth(320)
 
     def set_glance(self, glance: Glance, risky: int | None = None) -> None:
         self.today_value.setText(f"{format_tokens(glance.today_tokens)} tokens")
