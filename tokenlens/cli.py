@@ -249,13 +249,14 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:
-        # Damage deep inside the ledger shows only when a query reaches it: one line, no traceback.
-        from tokenlens.store.ledger import is_damage
+        # Damage deep inside the ledger, a full disk, a read-only file: these show only when a
+        # query or a write reaches them. One line, no traceback.
+        from tokenlens.store.ledger import failure_message
 
-        if not is_damage(exc):
+        message = failure_message(exc)
+        if message is None:
             raise
-        click.echo(f"tokenlens: the ledger is damaged ({exc}); run `tokenlens doctor --rebuild`"
-                   " to keep it aside and rebuild it from the logs", err=True)
+        click.echo(f"tokenlens: {message}", err=True)
         sys.exit(2)
 
 

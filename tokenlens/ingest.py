@@ -103,20 +103,47 @@ def scan(
         seen_paths: set[str] = set()
         for found in source.discover(env):
             stats.files_seen += 1
-            seen_paths.add(str(found.path))
+            seen_paths.add(_path_key(found.path))
             if progress:
                 progress(source.id, found.path)
             try:
                 _ingest_file(db, source, found, pricer, stats)
             except OSError as exc:
                 # Vanished or unreadable mid-read: what was committed stays; next scan retries.
-                stats.errors.append(f"{found.path}: {exc.strerror or exc}")
+                stats.errors.append(f"{_path_key(found.path)}: {exc.strerror or exc}")
         stats.files_missing = _mark_missing(db, source.id, seen_paths)
         if stats.events_before is not None:
             stats.events_after = _count_events(db, source.id)
     result.unknown_models = set(pricer.unknown_models)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _storable(value):
+    """Text SQLite can bind. File names need not be UTF-8 (Python keeps such bytes as lone
+    surrogates); they, and ids taken from them, keep those bytes as \\xNN escapes."""
+    if not isinstance(value, str):
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        try:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _path_key(path: Path) -> str:
+    return _storable(str(path))
+
+
+def _executemany(db: Database, sql: str, rows: list[tuple]) -> None:
+    try:
+        db.conn.executemany(sql, rows)
+    except UnicodeEncodeError:
+        # Rare (a non-UTF-8 file name became a session id or project): escape and retry.
+        db.conn.executemany(sql, [tuple(_storable(v) for v in row) for row in rows])
 
 
 def _count_events(db: Database, tool: str) -> int:
@@ -157,15 +184,15 @@ def _file_row(db: Database, source: Source, path: Path) -> FileRow:
         "SELECT id, dev, inode, size, mtime_ns, offset, head_len, head_hash, state, lines_skipped"
         " FROM files WHERE path = ?"
     )
-    row = db.execute(select, [str(path)]).fetchone()
+    row = db.execute(select, [_path_key(path)]).fetchone()
     if row is None:
         # Another scanner (the app's watcher, a CLI run) may add the same file meanwhile.
         with write_transaction(db):
             db.execute(
                 "INSERT INTO files (source, path, first_seen_ms) VALUES (?, ?, ?) ON CONFLICT (path) DO NOTHING",
-                [source.id, str(path), int(time.time() * 1000)],
+                [source.id, _path_key(path), int(time.time() * 1000)],
             )
-        row = db.execute(select, [str(path)]).fetchone()
+        row = db.execute(select, [_path_key(path)]).fetchone()
     state = orjson.loads(row[8]) if row[8] else None
     return FileRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], state, row[9])
 
@@ -374,13 +401,14 @@ def _upsert_events(db: Database, events: list[UsageEvent], file_id: int, pricer:
         ))
         if e.replay_key is not None:
             replay_keys.setdefault(e.tool, set()).add(e.replay_key)
-    db.conn.executemany(UPSERT_SQL, rows)
+    _executemany(db, UPSERT_SQL, rows)
     for tool, keys in replay_keys.items():
         db.execute(DROP_REPLAYS_SQL, [tool, orjson.dumps(sorted(keys)).decode()])
 
 
 def _insert_actions(db: Database, actions: list[Action], file_id: int) -> None:
-    db.conn.executemany(
+    _executemany(
+        db,
         "INSERT OR IGNORE INTO actions (tool, action_key, ts_ms, session_id, category, risky,"
         " unattended, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [

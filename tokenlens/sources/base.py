@@ -157,36 +157,46 @@ def iter_lines(handle, start: int, max_line: int = MAX_LINE_BYTES) -> Iterator[t
 
     A partial last line (no newline yet) is not yielded: the writer may be mid-line.
     An over-long line is yielded as None so the caller can count it, without buffering it.
+    Memory stays near `max_line` plus one block: lines that fit in a block are sliced from
+    it; only a line spanning blocks is gathered, in place, in one growing buffer (a line
+    gathered that way may come out as a bytearray).
     """
     handle.seek(start)
-    pos = start
-    buf = b""
+    pos = start  # file offset of the first byte not yet yielded (the start of `partial`)
+    partial = bytearray()  # the start of a line begun in earlier blocks
     oversized_from: int | None = None  # start offset of a giant line being skipped
     while True:
         block = handle.read(READ_BLOCK)
         if not block:
             return
-        buf += block
         cut = 0
-        while True:
-            nl = buf.find(b"\n", cut)
-            if nl < 0:
-                break
-            line_start = pos
-            pos += nl + 1 - cut
+        nl = block.find(b"\n")
+        if nl >= 0 and (partial or oversized_from is not None):
+            # This block ends the line begun earlier.
+            end = pos + len(partial) + nl + 1
             if oversized_from is not None:
-                yield None, oversized_from, pos
+                yield None, oversized_from, end
                 oversized_from = None
             else:
-                yield buf[cut:nl], line_start, pos
-            cut = nl + 1
-        buf = buf[cut:]
-        if len(buf) > max_line:
+                partial += memoryview(block)[:nl]
+                line, partial = partial, bytearray()
+                yield line, pos, end
+            pos, cut = end, nl + 1
+            nl = block.find(b"\n", cut)
+        while nl >= 0:
+            end = pos + nl + 1 - cut
+            yield block[cut:nl], pos, end
+            pos, cut = end, nl + 1
+            nl = block.find(b"\n", cut)
+        if oversized_from is not None:
+            pos += len(block) - cut
+            continue
+        partial += memoryview(block)[cut:]
+        if len(partial) > max_line:
             # Drop what we hold of the giant line; remember to report it when it ends.
-            if oversized_from is None:
-                oversized_from = pos
-            pos += len(buf)
-            buf = b""
+            oversized_from = pos
+            pos += len(partial)
+            partial = bytearray()
 
 
 # ---- helpers shared by parsers ------------------------------------------------------

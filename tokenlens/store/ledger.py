@@ -59,6 +59,29 @@ def is_damage(exc: BaseException) -> bool:
     return "malformed" in text or "not a database" in text
 
 
+# SQLite errors about the ledger's surroundings, said in one line (primary result codes).
+ENVIRONMENT_PROBLEMS = {
+    5: "the ledger is busy (another tokenlens is writing it); try again",
+    6: "the ledger is locked; try again",
+    8: "the ledger cannot be written (read-only file or folder)",
+    10: "a disk I/O error on the ledger",
+    13: "the disk holding the ledger is full",
+    14: "the ledger file cannot be opened",
+}
+
+
+def failure_message(exc: BaseException) -> str | None:
+    """One line for the person about a SQLite failure of the ledger; None if not one."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None
+    if is_damage(exc):
+        return (f"the ledger is damaged ({exc}); run `tokenlens doctor --rebuild` to keep it aside"
+                " and rebuild it from the logs")
+    code = getattr(exc, "sqlite_errorcode", None)
+    problem = ENVIRONMENT_PROBLEMS.get(code & 0xFF) if code is not None else None
+    return f"{problem} ({exc})" if problem else None
+
+
 def ledger_path(data_dir: Path) -> Path:
     return data_dir / DB_FILENAME
 
