@@ -250,10 +250,27 @@ def _group_sql(by: str | None) -> str:
     return f"e.{by}" if by else "''"
 
 
+SPAN_WINDOW_MS = 400 * DAY_MS
+
+
 def _spans_cte(db: Database, zone: ZoneInfo, where_sql: str, params: list) -> tuple[str, list]:
-    """A `WITH tz_spans(...) AS (VALUES ...)` clause: a zone has two spans a year at most."""
-    lo, hi = db.execute(f"SELECT MIN(e.ts_ms), MAX(e.ts_ms) FROM events e WHERE {where_sql}", params).fetchone()
-    spans = zone_spans(zone, lo, hi) if lo is not None else [(0, 1, 0)]
+    """A `WITH tz_spans(...) AS (VALUES ...)` clause: a zone has two spans a year at most.
+
+    Spans are worked out only for ~yearly windows that hold events, jumping over empty
+    years: one line from a skewed clock (year 1970 or 2999) must not cost every report
+    centuries of probing. Windows never overlap, so no event can match two spans.
+    """
+    first_sql = f"SELECT MIN(e.ts_ms) FROM events e WHERE {where_sql} AND e.ts_ms >= ?"
+    spans: list[tuple[int, int, int]] = []
+    start = db.execute(first_sql, [*params, -(2**62)]).fetchone()[0]
+    while start is not None:
+        end = start + SPAN_WINDOW_MS
+        for lo, hi, off in zone_spans(zone, start, end):
+            lo, hi = max(lo, start), min(hi, end)
+            if lo < hi:
+                spans.append((lo, hi, off))
+        start = db.execute(first_sql, [*params, end]).fetchone()[0]
+    spans = spans or [(0, 1, 0)]
     values = ", ".join("(?, ?, ?)" for _ in spans)
     return f"WITH tz_spans(start_ms, end_ms, off) AS (VALUES {values})", [v for span in spans for v in span]
 
