@@ -74,7 +74,12 @@ def export(ctx: Context, out, period, preview, noise, tz, no_scan, new_key) -> N
 
 @click.group()
 def team() -> None:
-    """Combine summaries from several people into aggregates only."""
+    """Combine summaries from several people into aggregates only.
+
+    \b
+    Example:
+      tokenlens team merge a.json b.json c.json d.json e.json --out team-2026-11.json
+    """
 
 
 @team.command()
