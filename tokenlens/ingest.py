@@ -256,6 +256,7 @@ def _ingest_jsonl(db, source: JsonlSource, ctx, row: FileRow, st, pricer, stats)
                 db.execute("DELETE FROM skips WHERE file_id = ?", [row.id])
         state = row.state if row.state is not None else source.new_state()
         has_marker = _marker_test(source.line_markers)
+        glance = source.glance if type(source).glance is not JsonlSource.glance else None
         pending: list[UsageEvent] = []
         skips: list[tuple[int, str]] = []
         offset = row.offset
@@ -268,6 +269,8 @@ def _ingest_jsonl(db, source: JsonlSource, ctx, row: FileRow, st, pricer, stats)
                 head = line.lstrip()[:1]
                 if head and head != b"{":
                     skips.append((line_start, "not a JSON object"))
+                elif glance is not None:
+                    glance(line, state)
             else:
                 try:
                     obj = orjson.loads(line)
@@ -294,10 +297,14 @@ def _marker_test(markers: tuple[bytes, ...]) -> Callable[[bytes], bool] | None:
     if len(markers) == 1:
         marker = markers[0]
         return lambda line: marker in line
-    if len(markers) == 2:
-        first, second = markers
-        return lambda line: first in line or second in line
-    return lambda line: any(m in line for m in markers)
+
+    def has_marker(line: bytes) -> bool:
+        for marker in markers:  # a plain loop: no generator built per line
+            if marker in line:
+                return True
+        return False
+
+    return has_marker
 
 
 def _ingest_snapshot(db, source: SnapshotSource, ctx, row: FileRow, st, pricer, stats, companions=None) -> None:

@@ -58,8 +58,30 @@ CODEX_TOOLS = {
 }
 
 
+# Every DESTRUCTIVE/DEPLOY branch needs one of these words (or a marker below) in the command.
+# Checking words first skips the two big regexes for the usual `ls`/`pytest`/`cat` commands,
+# which a first scan of a long history classifies by the ten thousand.
+TRIGGER_WORDS = frozenset(
+    "rm git curl wget sudo doas su mkfs dd shred wipefs chmod chown drop truncate kubectl terraform"
+    " docker npm pnpm yarn cargo gem poetry flit hatch twine uv helm pulumi gh vercel netlify fly"
+    " flyctl firebase wrangler serverless sls railway heroku gcloud aws az ansible-playbook cap make"
+    " sendmail mail mutt".split()
+)
+TRIGGER_MARKS = (":(", "/dev/sd", "mkfs.")
+_WORD_BREAKS = str.maketrans({c: " " for c in ";&|()<>`$\"'{}=\n\t"})
+
+
+def _may_be_risky(command: str) -> bool:
+    lowered = command.lower()
+    if not TRIGGER_WORDS.isdisjoint(lowered.translate(_WORD_BREAKS).split()):
+        return True
+    return any(mark in lowered for mark in TRIGGER_MARKS)
+
+
 def classify_command(command: str) -> str:
     """shell, deploy or destructive for one shell command line (compound commands included)."""
+    if not _may_be_risky(command):
+        return "shell"
     if DESTRUCTIVE.search(command):
         return "destructive"
     if DEPLOY.search(command):

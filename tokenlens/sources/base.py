@@ -90,6 +90,10 @@ class JsonlSource(Source):
     def new_state(self) -> dict[str, Any]:
         return {}
 
+    def glance(self, line: bytes, state: dict[str, Any]) -> None:
+        """A cheap look at a line without a marker (never parsed), for per-file state such as
+        a mode flag that big lines carry. Sources that need it override this."""
+
     def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> Iterable[UsageEvent | Action]:
         """Usage events (and agent actions, where the log shows tool calls) in one line."""
         raise NotImplementedError

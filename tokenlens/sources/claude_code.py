@@ -12,6 +12,7 @@ Traps handled here (log_formats.md §1):
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,22 @@ from tokenlens.config import Env
 from tokenlens.model import Action, UsageEvent
 from tokenlens.sources.base import BadLine, FileContext, JsonlSource, count, iso_to_ms, text
 
+PERMISSION_MODE = re.compile(rb'"permissionMode"\s*:\s*"([A-Za-z]{1,40})"')
+
 
 class ClaudeCode(JsonlSource):
     id = "claude-code"
     name = "Claude Code"
-    # tool_use blocks become Actions; permissionMode (on user lines) tells whether they ran unasked.
-    line_markers = (b'"usage"', b'"tool_use"', b'"permissionMode"')
+    # tool_use blocks become Actions; permissionMode (on user lines) tells whether they ran
+    # unasked. User lines carry whole tool results, so the mode is read by `glance` from the
+    # raw bytes instead of parsing every one of them.
+    line_markers = (b'"usage"', b'"tool_use"')
+
+    def glance(self, line: bytes, state: dict[str, Any]) -> None:
+        if b'"permissionMode"' in line:
+            found = PERMISSION_MODE.search(line)
+            if found:
+                state["mode"] = found.group(1).decode("ascii")
 
     def roots(self, env: Env) -> list[Path]:
         configured = env.path_list("CLAUDE_CONFIG_DIR")
