@@ -81,42 +81,168 @@ def write_transaction(db: Database):
         db.execute("COMMIT")
 
 
+# A first scan of a big history parses on every core (forked workers, each with its own
+# ledger connection; SQLite's write lock serialises their commits). Below this many unread
+# bytes the fork is not worth it, and in a process with threads (the app) we never fork.
+PARALLEL_MIN_BYTES = 48 << 20
+MAX_WORKERS = 4
+
+
 def scan(
     db: Database,
     env: Env | None = None,
     sources: Iterable[Source] | None = None,
     pricer: Pricer | None = None,
     progress: Callable[[str, Path], None] | None = None,
+    workers: int | None = None,
 ) -> ScanResult:
-    """Ingest every new line of every source; returns what was added per source."""
+    """Ingest every new line of every source; returns what was added per source.
+
+    `workers`: processes to parse with (None: decide from the amount of unread data)."""
     from tokenlens.sources import all_sources
 
     env = env or Env()
     pricer = pricer or Pricer()
     started = time.perf_counter()
     result = ScanResult()
+    known = _known_files(db)
+    plan: list[tuple[Source, Discovered, SourceScan, int]] = []
+    seen_by_source: dict[str, set[str]] = {}
+    roots_by_source: dict[str, list[Path]] = {}
     for source in sources if sources is not None else all_sources():
         if source.no_local_data_reason:
             continue
-        stats = SourceScan(source.id)
-        result.sources[source.id] = stats
-        seen_paths: set[str] = set()
+        stats = result.sources[source.id] = SourceScan(source.id)
+        seen = seen_by_source[source.id] = set()
+        roots_by_source[source.id] = source.roots(env)
         for found in source.discover(env):
             stats.files_seen += 1
-            seen_paths.add(_path_key(found.path))
+            key = _path_key(found.path)
+            seen.add(key)
+            try:
+                unread = _unread_bytes(known.get(key), source, found.path)
+            except OSError as exc:
+                stats.errors.append(f"{key}: {exc.strerror or exc}")
+                continue
+            if unread is not None:
+                plan.append((source, found, stats, unread))
+
+    for stats in {id(p[2]): p[2] for p in plan}.values():
+        stats.events_before = _count_events(db, stats.source)
+    count = _worker_count(workers, plan) if progress is None else 1
+    if count > 1:
+        _ingest_in_parallel(db, plan, count, pricer, result)
+    else:
+        for source, found, stats, _ in plan:
             if progress:
                 progress(source.id, found.path)
-            try:
-                _ingest_file(db, source, found, pricer, stats)
-            except OSError as exc:
-                # Vanished or unreadable mid-read: what was committed stays; next scan retries.
-                stats.errors.append(f"{_path_key(found.path)}: {exc.strerror or exc}")
-        stats.files_missing = _mark_missing(db, source.id, seen_paths)
+            _ingest_file_safely(db, source, found, pricer, stats)
+
+    for source_id, stats in result.sources.items():
+        stats.files_missing = _mark_missing(db, source_id, seen_by_source[source_id], roots_by_source[source_id])
         if stats.events_before is not None:
-            stats.events_after = _count_events(db, source.id)
-    result.unknown_models = set(pricer.unknown_models)
+            stats.events_after = _count_events(db, source_id)
+    result.unknown_models |= pricer.unknown_models
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _known_files(db: Database) -> dict[str, tuple]:
+    """Every file's last-seen (size, mtime, inode), in one query: the warm path is a stat each."""
+    return {path: rest for path, *rest in db.execute("SELECT path, size, mtime_ns, inode FROM files")}
+
+
+def _unread_bytes(known: tuple | None, source: Source, path: Path) -> int | None:
+    """None when the file is surely unchanged since its last read; else a size estimate."""
+    st = os.stat(path)
+    if known is not None and not source.reads_whole(path) and tuple(known) == (st.st_size, st.st_mtime_ns, st.st_ino):
+        return None
+    return st.st_size  # whole-file sources check their companion files in _ingest_file
+
+
+def _ingest_file_safely(db: Database, source: Source, found: Discovered, pricer: Pricer, stats: SourceScan) -> None:
+    try:
+        _ingest_file(db, source, found, pricer, stats)
+    except OSError as exc:
+        # Vanished or unreadable mid-read: what was committed stays; next scan retries.
+        stats.errors.append(f"{_path_key(found.path)}: {exc.strerror or exc}")
+
+
+def _worker_count(requested: int | None, plan: list) -> int:
+    if requested is not None:
+        return max(1, requested)
+    import threading
+
+    if threading.active_count() > 1 or sum(p[3] for p in plan) < PARALLEL_MIN_BYTES:
+        return 1  # forking a threaded process (the GUI) is unsafe; small scans gain nothing
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(plan)))
+
+
+# The plan a forked worker inherits (set just before forking, so nothing is pickled).
+_FORK_PLAN: list = []
+
+
+def _ingest_in_parallel(db: Database, plan: list, count: int, pricer: Pricer, result: ScanResult) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORK_PLAN
+    shares = _balance([p[3] for p in plan], count)
+    db_path = db.execute("PRAGMA database_list").fetchone()[2]
+    pricer.preload()  # children inherit the loaded price table instead of each importing it
+    _FORK_PLAN = plan
+    try:
+        with ProcessPoolExecutor(count - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_ingest_share, db_path, share) for share in shares[1:]]
+            for i in shares[0]:  # this process takes a share too
+                source, found, stats, _ = plan[i]
+                _ingest_file_safely(db, source, found, pricer, stats)
+            for future in futures:
+                _merge_share(future.result(), result)
+    finally:
+        _FORK_PLAN = []
+
+
+def _balance(sizes: list[int], count: int) -> list[list[int]]:
+    """Indices split into `count` shares of about equal bytes (largest first, greedy)."""
+    shares: list[list[int]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(i)
+        loads[lightest] += sizes[i]
+    return shares
+
+
+def _ingest_share(db_path: str, share: list[int]) -> dict:
+    """In a forked worker: ingest these files over a connection of its own."""
+    from tokenlens.store.ledger import connect
+
+    db = connect(Path(db_path))
+    pricer = Pricer()
+    out: dict = {"stats": {}, "unknown": []}
+    try:
+        for i in share:
+            source, found, parent_stats, _ = _FORK_PLAN[i]
+            stats = SourceScan(source.id, events_before=parent_stats.events_before)
+            _ingest_file_safely(db, source, found, pricer, stats)
+            mine = out["stats"].setdefault(source.id, [0, 0, []])
+            mine[0] += stats.files_read
+            mine[1] += stats.lines_skipped
+            mine[2] += stats.errors
+        out["unknown"] = sorted(pricer.unknown_models)
+    finally:
+        db.conn.close()
+    return out
+
+
+def _merge_share(share: dict, result: ScanResult) -> None:
+    for source_id, (files_read, lines_skipped, errors) in share["stats"].items():
+        stats = result.sources[source_id]
+        stats.files_read += files_read
+        stats.lines_skipped += lines_skipped
+        stats.errors += errors
+    result.unknown_models |= {tuple(u) for u in share["unknown"]}
 
 
 def _storable(value):
@@ -150,16 +276,45 @@ def _count_events(db: Database, tool: str) -> int:
     return db.execute("SELECT COUNT(*) FROM events WHERE tool = ?", [tool]).fetchone()[0]
 
 
-def _mark_missing(db: Database, tool: str, seen: set[str]) -> int:
-    """Files the tool deleted keep their events; we only note that the file is gone."""
+def _mark_missing(db: Database, tool: str, seen: set[str], roots: list[Path]) -> int:
+    """Note which files the tool deleted (their events stay); returns how many are gone.
+
+    Not being found by this scan proves nothing by itself: the roots may have changed (an env
+    var now points elsewhere), a directory may be unreadable, a caller may have narrowed what
+    was discovered. So a file is marked only when it lies under a root this scan looked at
+    AND the file system says it no longer exists; one found again, or still there, is not."""
     rows = db.execute("SELECT id, path, missing FROM files WHERE source = ?", [tool]).fetchall()
-    gone = [fid for fid, path, missing in rows if path not in seen and not missing]
-    back = [fid for fid, path, missing in rows if path in seen and missing]
+    looked = {_path_key(r) for r in roots}
+    under = tuple(r.rstrip(os.sep) + os.sep for r in looked)
+    gone, back, missing_now = [], [], 0
+    for fid, path, missing in rows:
+        if path in seen:
+            is_gone = False
+        elif path in looked or path.startswith(under) or missing:
+            is_gone = _vanished(path)
+        else:
+            is_gone = False  # outside what was looked at: unknown, left as it was
+        missing_now += is_gone
+        if is_gone and not missing:
+            gone.append((fid,))
+        elif missing and not is_gone:
+            back.append((fid,))
     if gone or back:
         with write_transaction(db):
-            db.conn.executemany("UPDATE files SET missing = 1 WHERE id = ?", [(f,) for f in gone])
-            db.conn.executemany("UPDATE files SET missing = 0 WHERE id = ?", [(f,) for f in back])
-    return sum(1 for _, path, _ in rows if path not in seen)
+            db.conn.executemany("UPDATE files SET missing = 1 WHERE id = ?", gone)
+            db.conn.executemany("UPDATE files SET missing = 0 WHERE id = ?", back)
+    return missing_now
+
+
+def _vanished(path: str) -> bool:
+    """True only when the path is verifiably absent; unreadable (EACCES, EIO) is not absent."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 # ---- one file -------------------------------------------------------------------

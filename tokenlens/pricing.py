@@ -84,6 +84,12 @@ class Pricer:
         self._rates: dict[tuple[str, str, int], ModelRates | None] = {}
         self.unknown_models: set[tuple[str, str]] = set()
 
+    def preload(self) -> None:
+        """Load the price table now (before forking workers, so they share it)."""
+        from genai_prices import data_snapshot
+
+        data_snapshot.get_snapshot()
+
     def rates(self, provider: str, model: str, ts_ms: int) -> ModelRates | None:
         hour = ts_ms // 3_600_000
         key = (provider, model, hour)
