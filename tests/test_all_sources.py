@@ -1,0 +1,517 @@
+"""All ten usage sources at once, through the real CLI; the source registry as the one place
+a tool is added; and which files a scan may call deleted.
+
+The home built here holds every tool's fixtures side by side, written by the builders of
+each tool's own test module (its real on-disk format, with its quirks: repeated records,
+cumulative counters, archive copies, rows only in a SQLite WAL). Each tool's expected
+figures are worked out below by hand from the numbers written, following the token
+semantics of design.md and log_formats.md — never by calling a parser.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import tests.test_source_aider as aider_fx
+import tests.test_source_amp as amp_fx
+import tests.test_source_copilot_cli as copilot_fx
+import tests.test_source_gemini_cli as gemini_fx
+import tests.test_source_goose as goose_fx
+import tests.test_source_openclaw as openclaw_fx
+import tests.test_source_opencode as opencode_fx
+import tests.test_source_qwen_code as qwen_fx
+from tests.logs import (
+    append,
+    claude_assistant,
+    claude_user,
+    codex_meta,
+    codex_tokens,
+    codex_turn,
+    codex_user,
+)
+
+ALL_TEN = ("claude-code", "codex", "gemini-cli", "qwen-code", "opencode", "amp", "openclaw",
+           "copilot-cli", "aider", "goose")
+DAY = "2026-11-18"
+DAY_START_S = int(datetime(2026, 11, 18, tzinfo=UTC).timestamp())
+TOKEN_KEYS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
+              "total_tokens")
+
+
+def expect(events: int, inp: int = 0, cr: int = 0, cw: int = 0, out: int = 0, reasoning: int = 0,
+           cost: float | None = None) -> dict:
+    """A tool's expected day: token buckets as design.md defines them, the number of distinct
+    events, and the cost when the tool's own log records it (None: priced from the table)."""
+    return {"events": events, "cost": cost, "input_tokens": inp, "cache_read_tokens": cr, "cache_write_tokens": cw,
+            "output_tokens": out, "reasoning_tokens": reasoning, "total_tokens": inp + cr + cw + out}
+
+
+def iso(hour: int, minute: int = 0, second: int = 0) -> str:
+    return f"{DAY}T{hour:02d}:{minute:02d}:{second:02d}.000Z"
+
+
+# ---- one fixture per tool, all on DAY (UTC) ----------------------------------------------------
+
+
+def claude_code(home: Path) -> dict:
+    path = home / ".claude" / "projects" / "-home-me-proj" / "cc-s1.jsonl"
+    append(path,
+           claude_user(iso(14), "cc-s1"),
+           # One API response streamed over two lines (the last is final), then a second response.
+           claude_assistant(iso(14, 0, 1), "cc-s1", "msg_a", "req_a", inp=11, out=5, cr=1000, cw=300, stop=None),
+           claude_assistant(iso(14, 0, 2), "cc-s1", "msg_a", "req_a", inp=11, out=250, cr=1000, cw=300,
+                            stop="tool_use"),
+           claude_assistant(iso(14, 0, 3), "cc-s1", "msg_b", "req_b", inp=13, out=120, cr=1300, cw=0))
+    return expect(2, inp=11 + 13, cr=1000 + 1300, cw=300, out=250 + 120)
+
+
+def codex(codex_home: Path) -> dict:
+    sid = "0197a0c0-2222-7000-8000-000000000018"
+    path = codex_home / "sessions" / "2026" / "11" / "18" / f"rollout-2026-11-18T15-00-00-{sid}.jsonl"
+    # Cumulative (input incl. cached, cached, output incl. reasoning, reasoning), one re-emit.
+    append(path, codex_meta(iso(15), sid), codex_turn(iso(15, 0, 1)), codex_user(iso(15, 0, 1)),
+           codex_tokens(iso(15, 0, 5), total=(4000, 1000, 200, 50), last=(4000, 1000, 200, 50)),
+           codex_tokens(iso(15, 0, 6), total=(4000, 1000, 200, 50), last=(4000, 1000, 200, 50)),
+           codex_tokens(iso(15, 0, 9), total=(9000, 3000, 500, 120), last=(5000, 2000, 300, 70)))
+    return expect(2, inp=9000 - 3000, cr=3000, out=500, reasoning=120)
+
+
+def gemini_cli(home: Path) -> dict:
+    g, start = gemini_fx, iso(16)
+    t1 = g.tokens(7000, 210, cached=5000, thoughts=90)
+    t2 = g.tokens(3000, 80, tool=40)
+    append(g.session_file(home), g.metadata(start=start), g.user("u1", iso(16, 0, 1)),
+           # Written before its tokens arrive, then again with them, then repeated whole.
+           g.gemini("g1", iso(16, 0, 3), None), g.gemini("g1", iso(16, 0, 3), t1), g.gemini("g1", iso(16, 0, 3), t1),
+           g.gemini("g2", iso(16, 1), t2))
+    # input excludes the cached part and includes the tool-use prompt; thoughts are output.
+    return expect(2, inp=(7000 - 5000) + (3000 + 40), cr=5000, out=(210 + 90) + 80, reasoning=90)
+
+
+def qwen_code(home: Path) -> dict:
+    q, s = qwen_fx, qwen_fx.S1
+    # a1: OpenAI-compatible (reasoning inside candidates: total = prompt + candidates);
+    # a2: native Gemini path (thoughts outside candidates: total = prompt + candidates + thoughts).
+    a1 = q.assistant("a1", "u1", s, iso(17, 0, 5), q.usage(6000, 150, cached=4000, thoughts=30, total=6150))
+    a2 = q.assistant("a2", "a1", s, iso(17, 0, 9), q.usage(800, 40, thoughts=60, total=900))
+    append(q.chat_file(home, s), q.user("u1", s, iso(17)), a1, q.telemetry("t1", s, iso(17, 0, 6)), a1, a2)
+    return expect(2, inp=(6000 - 4000) + 800, cr=4000, out=150 + (40 + 60), reasoning=30 + 60)
+
+
+def opencode(home: Path) -> tuple[dict, object]:
+    o, t = opencode_fx, (DAY_START_S + 20 * 3600) * 1000
+    live = o.OpenCodeDb(home / ".local" / "share" / "opencode" / "opencode.db")  # left open: rows in the -wal
+    live.session("ses_1", t)
+    live.message("msg_0001", "ses_1", o.user_message(t + 500))
+    # (input, output, reasoning, cache read, cache write); OpenCode's own cost recorded.
+    live.message("msg_0002", "ses_1", o.data_of(t + 1000, (400, 90, 30, 9000, 600), cost=0.0123))
+    live.message("msg_0003", "ses_1", o.data_of(t + 5000, (150, 60, 0, 2000, 0), cost=0.0045))
+    # A fork: a new session holding a copy of msg_0002 under a new id (same time.created).
+    live.session("ses_2", t + 60_000)
+    live.message("msg_0102", "ses_2", o.data_of(t + 1000, (400, 90, 30, 9000, 600), cost=0.0123))
+    return expect(2, inp=400 + 150, cr=9000 + 2000, cw=600, out=(90 + 30) + 60, reasoning=30,
+                  cost=0.0123 + 0.0045), live
+
+
+def amp(home: Path) -> dict:
+    a = amp_fx
+    ts1, ts2 = iso(18), iso(18, 2)
+    messages = [a.user(0), a.assistant(1, ts1, 20, 300, cw=1500), a.user(2), a.assistant(3, ts2, 9, 110, cr=1500)]
+    # The usage ledger lists the same two requests again.
+    ledger = [a.ledger_event("ev-1", ts1, 1520, 300, to=1), a.ledger_event("ev-2", ts2, 1509, 110, to=3)]
+    a.write_thread(home, messages, ledger=ledger)
+    return expect(2, inp=20 + 9, cr=1500, cw=1500, out=300 + 110)
+
+
+def openclaw(home: Path) -> dict:
+    c = openclaw_fx
+    sessions = c.sessions_dir(home / ".openclaw")
+    lines = [c.header("S1"), c.model_change("claude-opus-4-5"), c.user("u1"),
+             c.assistant("m1", 30, 700, 8000, 400, cost=0.05),
+             c.assistant("m2", 6, 90, 1200, 0, at=30, model=None, cost=0.004)]  # model from model_change
+    append(sessions / "S1.jsonl", *lines)
+    append(sessions / "S1.jsonl.deleted.2026-11-18T21-00-00.000Z", *lines)  # an archived copy: same messages
+    return expect(2, inp=30 + 6, cr=8000 + 1200, cw=400, out=700 + 90, cost=0.05 + 0.004)
+
+
+def copilot_cli(home: Path) -> dict:
+    c = copilot_fx
+    # modelMetrics: (inputTokens incl. cache, output, cacheRead, cacheWrite, reasoning)
+    first = c.shutdown("e-s1", iso(19), {"claude-sonnet-4.6": (50000, 900, 42000, 1000, 0)})
+    append(c.events_file(home), c.start(), c.user_message(), c.assistant_message(900), first, first,
+           c.start(), c.shutdown("e-s2", iso(19, 30), {"gpt-5.1": (3000, 200, 1000, 0, 80)}))  # resumed
+    return expect(2, inp=(50000 - 42000 - 1000) + (3000 - 1000), cr=42000 + 1000, cw=1000, out=900 + 200,
+                  reasoning=80)
+
+
+def aider(home: Path) -> dict:
+    a, t = aider_fx, DAY_START_S + 22 * 3600
+    (home / ".aider.conf.yml").write_text("model: sonnet\nanalytics-log: ~/.aider/analytics.jsonl\n")
+    first = a.message_send(t, 4200, 310, 0.017, 0.017)
+    append(home / ".aider" / "analytics.jsonl", a.other_event(t - 5), first, first,
+           a.message_send(t + 40, 1800, 95, 0.0081, 0.0251))
+    return expect(2, inp=4200 + 1800, out=310 + 95, cost=0.017 + 0.0081)
+
+
+def goose(home: Path) -> tuple[dict, object]:
+    g = goose_fx
+    live = g.open_goose(g.db_path(home))  # left open, WAL not checkpointed: a running Goose
+    g.put_session(live, "20261118_1", f"{DAY} 12:00:00", acc=(2500, 400, 2900))
+    g.put_session(live, "20261118_2", f"{DAY} 13:00:00", acc=(700, 60, 800))  # 40 reasoning, only in total
+    g.grow(live, "20261118_1", (5000, 800, 5800), f"{DAY} 23:00:00")  # counters grow in place
+    return expect(2, inp=5000 + 700, out=800 + 60 + 40, reasoning=40), live
+
+
+@pytest.fixture
+def all_tools_home(tmp_path: Path):
+    """(home, env for the CLI, expected per tool id)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    codex_home = home / "codex-home"  # a non-default location, found only through CODEX_HOME
+    expected = {
+        "claude-code": claude_code(home),
+        "codex": codex(codex_home),
+        "gemini-cli": gemini_cli(home),
+        "qwen-code": qwen_code(home),
+        "amp": amp(home),
+        "openclaw": openclaw(home),
+        "copilot-cli": copilot_cli(home),
+        "aider": aider(home),
+    }
+    expected["opencode"], opencode_db = opencode(home)
+    expected["goose"], goose_db = goose(home)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),  # OpenCode, Amp, Goose
+        "CLAUDE_CONFIG_DIR": str(home / ".claude"),
+        "CODEX_HOME": str(codex_home),
+        "GEMINI_CLI_HOME": str(home),
+        "QWEN_HOME": str(home / ".qwen"),
+        "OPENCLAW_STATE_DIR": str(home / ".openclaw"),
+        "COPILOT_HOME": str(home / ".copilot"),
+        # Aider: no env var; its log is named in ~/.aider.conf.yml.
+    }
+    yield home, env, expected
+    opencode_db.close()
+    goose_db.close()
+
+
+def tokenlens(data_dir: Path, env: dict, *args: str) -> dict:
+    script = Path(sys.executable).with_name("tokenlens")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "tokenlens"]
+    out = subprocess.run([*command, "--data-dir", str(data_dir), *args], capture_output=True, text=True,
+                         env=env, timeout=120, cwd=env["HOME"])
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    return json.loads(out.stdout)
+
+
+def test_fixtures_are_distinct_per_tool(all_tools_home):
+    _, _, expected = all_tools_home
+    assert set(expected) == set(ALL_TEN)
+    totals = [e["total_tokens"] for e in expected.values()]
+    assert len(set(totals)) == len(totals)  # a row swapped between tools could not pass
+
+
+def test_all_ten_tools_through_the_cli(all_tools_home, tmp_path):
+    home, env, expected = all_tools_home
+    data_dir = tmp_path / "data"
+
+    first = tokenlens(data_dir, env, "scan", "--json")["sources"]
+    for tool, want in expected.items():
+        got = first[tool]
+        assert (got["events_added"], got["events_total"], got["lines_skipped"], got["errors"]) == (
+            want["events"], want["events"], 0, []), tool
+    second = tokenlens(data_dir, env, "scan", "--json")["sources"]
+    for tool in ALL_TEN:
+        assert (second[tool]["events_added"], second[tool]["files_read"]) == (0, 0), tool
+        assert second[tool]["events_total"] == expected[tool]["events"], tool
+
+    report = tokenlens(data_dir, env, "report", "daily", "--by", "tool", "--json", "--tz", "UTC")
+    rows = {row["group"]: row for row in report["rows"]}
+    assert len(report["rows"]) == len(rows) == len(ALL_TEN)  # one row per tool
+    assert set(rows) == set(ALL_TEN)
+    for tool, want in expected.items():
+        row = rows[tool]
+        assert (row["period"], row["tools"]) == (DAY, [tool])
+        assert {k: row[k] for k in TOKEN_KEYS} == {k: want[k] for k in TOKEN_KEYS}, tool
+        if want["cost"] is not None:  # the tool's own recorded cost, kept as is
+            assert row["cost_usd"] == pytest.approx(want["cost"], abs=1e-6), tool
+        else:  # priced from the offline table: every model here is a known one
+            assert row["cost_usd"] > 0, tool
+    totals = report["totals"]
+    for key in TOKEN_KEYS:
+        assert totals[key] == sum(row[key] for row in report["rows"]) == sum(e[key] for e in expected.values())
+    assert totals["cost_usd"] == pytest.approx(sum(row["cost_usd"] for row in report["rows"]), abs=1e-5)
+    assert totals["tools"] == sorted(ALL_TEN)
+    assert totals["models"] == sorted({m for row in report["rows"] for m in row["models"]})
+
+    from tokenlens.sources import SOURCES
+
+    listed = {row["id"]: row for row in tokenlens(data_dir, env, "sources", "--json")["sources"]}
+    for tool, want in expected.items():
+        row = listed[tool]
+        assert row["found"] is True and row["paths_found"], tool
+        assert row["events"] == want["events"] > 0, tool
+        assert row["files"] >= 1 and row["lines_skipped"] == 0 and row["note"] is None, tool
+        assert row["last_event"].startswith(DAY), tool
+    no_data = {cls.id: cls.no_local_data_reason for cls in SOURCES if cls.no_local_data_reason}
+    assert no_data, "the registry lists tools without local token data"
+    for tool, reason in no_data.items():
+        assert (listed[tool]["note"], listed[tool]["events"], listed[tool]["files"]) == (reason, 0, 0)
+    assert set(listed) == {cls.id for cls in SOURCES}
+
+
+# ---- adding an eleventh tool -------------------------------------------------------------------
+
+
+def _source_classes_in_package() -> dict[str, type]:
+    """Every concrete tool class (one that sets `id`) defined in a module of tokenlens.sources."""
+    import tokenlens.sources as package
+    from tokenlens.sources.base import Source
+
+    found: dict[str, type] = {}
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if (isinstance(value, type) and issubclass(value, Source) and value.__module__ == module.__name__
+                    and "id" in vars(value)):
+                found[f"{module.__name__}.{value.__qualname__}"] = value
+    return found
+
+
+def test_sources_is_the_one_registry_of_tools():
+    from tokenlens.sources import SOURCES
+
+    defined = _source_classes_in_package()
+    assert len(defined) >= len(ALL_TEN)
+    unregistered = sorted(name for name, cls in defined.items() if cls not in SOURCES)
+    assert not unregistered, f"tool classes missing from tokenlens.sources.SOURCES: {unregistered}"
+    ids = [cls.id for cls in SOURCES]
+    assert len(ids) == len(set(ids))
+    assert set(ALL_TEN) <= set(ids)
+    assert all(cls.name for cls in SOURCES)
+
+
+# The permissions feature keeps its own, optional, per-tool scanners (tokenlens.permissions.scan
+# SCANNERS) and rule data naming tools (launch flags): a usage source needs none of them.
+REGISTRY_DIRS = ("sources/", "permissions/")
+
+
+def _tool_id_listings(ids: set[str]) -> list[str]:
+    """Places outside the registry that hard-code tool ids: a collection literal naming two or
+    more of them, or a comparison against one (`tool == "codex"`, `tool in (...)`)."""
+    import tokenlens
+
+    root = Path(tokenlens.__file__).parent
+    hits = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(REGISTRY_DIRS):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict):
+                named = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and n.value in ids}
+                if len(named) >= 2:
+                    hits.append(f"{rel}:{node.lineno} lists {sorted(named)}")
+            elif isinstance(node, ast.Compare):
+                named = {n.value for n in node.comparators if isinstance(n, ast.Constant) and n.value in ids}
+                if named:
+                    hits.append(f"{rel}:{node.lineno} compares with {sorted(named)}")
+    return hits
+
+
+def test_no_other_module_lists_tool_ids():
+    from tokenlens.sources import source_ids
+
+    assert _tool_id_listings(set(source_ids())) == []
+
+
+def test_the_listing_check_would_catch_a_hard_coded_list(tmp_path, monkeypatch):
+    # Control: the same check over a module that does hard-code tools does report it.
+    import tokenlens
+
+    fake_root = tmp_path / "tokenlens"
+    (fake_root / "sources").mkdir(parents=True)
+    (fake_root / "reports.py").write_text('COLORS = {"codex": 1, "amp": 2}\nif t == "aider":\n    pass\n')
+    (fake_root / "sources" / "x.py").write_text('IDS = ("codex", "amp")\n')  # the registry may
+    monkeypatch.setattr(tokenlens, "__file__", str(fake_root / "__init__.py"))
+    assert _tool_id_listings({"codex", "amp", "aider"}) == [
+        "reports.py:1 lists ['amp', 'codex']", "reports.py:2 compares with ['aider']"]
+
+
+ELEVENTH_TOOL = '''
+"""A made-up eleventh tool: one JSONL line per request under ~/.eleventh/usage/."""
+
+from tokenlens.model import UsageEvent
+from tokenlens.sources.base import JsonlSource, count, iso_to_ms, text
+
+
+class Eleventh(JsonlSource):
+    id = "eleventh-tool"
+    name = "Eleventh Tool"
+    line_markers = (b'"usage"',)
+
+    def roots(self, env):
+        return [env.home / ".eleventh" / "usage"]
+
+    def parse_line(self, obj, state, ctx):
+        usage = obj.get("usage")
+        if not isinstance(usage, dict):
+            return []
+        return [UsageEvent(tool=self.id, event_key=text(obj.get("id")), ts_ms=iso_to_ms(obj.get("ts")),
+                           model=text(obj.get("model")), session_id=ctx.path.stem,
+                           input_tokens=count(usage.get("in"), "in"), output_tokens=count(usage.get("out"), "out"))]
+'''
+
+
+def test_an_eleventh_tool_is_one_new_module_and_one_registration(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import tokenlens.sources as registry
+    from tokenlens.cli import cli
+
+    modules = tmp_path / "newtool"
+    modules.mkdir()
+    (modules / "eleventh_tool.py").write_text(ELEVENTH_TOOL)
+    monkeypatch.syspath_prepend(str(modules))
+    from eleventh_tool import Eleventh  # the one new module
+
+    monkeypatch.setattr(registry, "SOURCES", (*registry.SOURCES, Eleventh))  # the one line of registration
+
+    home = tmp_path / "home"
+    append(home / ".eleventh" / "usage" / "sess-1.jsonl",
+           {"id": "r1", "ts": iso(9), "model": "gpt-5", "usage": {"in": 1234, "out": 56}},
+           {"id": "r1", "ts": iso(9), "model": "gpt-5", "usage": {"in": 1234, "out": 56}},  # repeated
+           {"id": "r2", "ts": iso(10), "model": "gpt-5", "usage": {"in": 700, "out": 8}},
+           {"id": "r3", "note": "no usage here"})
+    # Only this home: no tool env var of the machine running the tests may leak in.
+    environ = {name: None for name in os.environ} | {"HOME": str(home), "PATH": os.environ.get("PATH", "")}
+    runner = CliRunner(env=environ)
+    data = ["--data-dir", str(tmp_path / "data")]
+
+    def run(*args: str) -> dict:
+        result = runner.invoke(cli, [*data, *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    scanned = run("scan", "--json")["sources"]["eleventh-tool"]
+    assert (scanned["files"], scanned["events_added"], scanned["lines_skipped"]) == (1, 2, 0)
+    row = {r["id"]: r for r in run("sources", "--json")["sources"]}["eleventh-tool"]
+    assert (row["name"], row["found"], row["files"], row["events"], row["note"]) == ("Eleventh Tool", True, 1, 2, None)
+    totals = run("report", "daily", "--tool", "eleventh-tool", "--tz", "UTC", "--json")["totals"]
+    assert (totals["input_tokens"], totals["output_tokens"], totals["total_tokens"]) == (1934, 64, 1998)
+    assert totals["tools"] == ["eleventh-tool"]
+    by_tool = run("report", "daily", "--by", "tool", "--tz", "UTC", "--json", "--no-scan")["rows"]
+    assert [(r["period"], r["group"]) for r in by_tool] == [(DAY, "eleventh-tool")]
+
+    # Control: without the registration line the same id is refused, in one line.
+    monkeypatch.setattr(registry, "SOURCES", registry.SOURCES[:-1])
+    refused = runner.invoke(cli, [*data, "report", "daily", "--tool", "eleventh-tool"])
+    assert refused.exit_code == 2 and "unknown tool id 'eleventh-tool'" in refused.stderr
+
+
+# ---- which files a scan may call deleted -------------------------------------------------------
+
+
+def _missing(db) -> dict[str, int]:
+    return {Path(p).name: m for p, m in db.execute("SELECT path, missing FROM files")}
+
+
+def _claude_file(base: Path, name: str) -> Path:
+    path = base / "projects" / "-home-me-proj" / f"{name}.jsonl"
+    append(path, claude_assistant(iso(8), name, f"msg-{name}", f"req-{name}", inp=1, out=10))
+    return path
+
+
+def test_a_scan_looking_elsewhere_marks_nothing_missing(db, home):
+    from tokenlens.config import Env
+    from tokenlens.ingest import scan
+    from tokenlens.sources.claude_code import ClaudeCode
+
+    _claude_file(home / ".claude", "a")
+    _claude_file(home / ".claude", "b")
+    scan(db, Env(environ={"HOME": str(home)}), [ClaudeCode()])
+    # CLAUDE_CONFIG_DIR now points elsewhere: ~/.claude is not looked at, its files still exist.
+    other = home / "work-claude"
+    _claude_file(other, "c")
+    result = scan(db, Env(environ={"HOME": str(home), "CLAUDE_CONFIG_DIR": str(other)}), [ClaudeCode()])
+    assert result.sources["claude-code"].files_missing == 0
+    assert _missing(db) == {"a.jsonl": 0, "b.jsonl": 0, "c.jsonl": 0}
+    # Deleted while not looked at: unknown to this scan, so left as it was.
+    (home / ".claude" / "projects" / "-home-me-proj" / "a.jsonl").unlink()
+    scan(db, Env(environ={"HOME": str(home), "CLAUDE_CONFIG_DIR": str(other)}), [ClaudeCode()])
+    assert _missing(db)["a.jsonl"] == 0
+    # Looked at again: now it is known to be gone; its usage stays in the ledger.
+    result = scan(db, Env(environ={"HOME": str(home)}), [ClaudeCode()])
+    assert result.sources["claude-code"].files_missing == 1
+    assert _missing(db) == {"a.jsonl": 1, "b.jsonl": 0, "c.jsonl": 0}
+    assert db.execute("SELECT COALESCE(SUM(output_tokens), 0) FROM events").fetchone()[0] == 30
+
+
+def _narrowed(keep: str):
+    """Claude Code with its discovery narrowed (e.g. to the files a watcher reported)."""
+    from tokenlens.sources.claude_code import ClaudeCode
+
+    class Narrowed(ClaudeCode):
+        def discover(self, env):
+            return (d for d in super().discover(env) if d.path.name == keep)
+
+    return Narrowed()
+
+
+def test_a_narrowed_discovery_never_marks_existing_files(db, env, home):
+    from tokenlens.ingest import scan
+    from tokenlens.sources.claude_code import ClaudeCode
+
+    for name in ("a", "b", "c"):
+        _claude_file(home / ".claude", name)
+    scan(db, env, [ClaudeCode()])
+    (home / ".claude" / "projects" / "-home-me-proj" / "c.jsonl").unlink()
+    result = scan(db, env, [_narrowed("a.jsonl")])
+    # b was not discovered but still exists: not missing. c is under the walked root and gone.
+    assert _missing(db) == {"a.jsonl": 0, "b.jsonl": 0, "c.jsonl": 1}
+    assert result.sources["claude-code"].files_missing == 1
+
+
+def test_a_file_wrongly_marked_missing_is_healed(db, env, home):
+    from tokenlens.ingest import scan
+    from tokenlens.sources.claude_code import ClaudeCode
+
+    _claude_file(home / ".claude", "a")
+    scan(db, env, [ClaudeCode()])
+    db.execute("UPDATE files SET missing = 1")  # as the old rule left it after a narrowed scan
+    db.conn.commit()
+    result = scan(db, env, [_narrowed("nothing")])
+    assert _missing(db) == {"a.jsonl": 0}
+    assert result.sources["claude-code"].files_missing == 0
+
+
+def test_a_deleted_file_comes_back(db, env, home):
+    from tokenlens.ingest import scan
+    from tokenlens.sources.aider import Aider
+
+    log = home / "logs" / "aider.jsonl"  # a root that is itself a file
+    (home / ".aider.conf.yml").write_text("analytics-log: ~/logs/aider.jsonl\n")
+    append(log, aider_fx.message_send(DAY_START_S, 100, 10, 0.001, 0.001))
+    scan(db, env, [Aider()])
+    saved = log.read_bytes()
+    log.unlink()
+    assert scan(db, env, [Aider()]).sources["aider"].files_missing == 1
+    assert _missing(db) == {"aider.jsonl": 1}
+    log.write_bytes(saved)
+    assert scan(db, env, [Aider()]).sources["aider"].files_missing == 0
+    assert _missing(db) == {"aider.jsonl": 0}
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
