@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlite_utils import Database
 
 from tokenlens.config import Env
 from tokenlens.model import Action, UsageEvent
@@ -32,6 +31,7 @@ from tokenlens.sources.base import (
     Source,
     iter_lines,
 )
+from tokenlens.store.ledger import Ledger
 
 BATCH_EVENTS = 2000
 BATCH_BYTES = 16 << 20  # commit at least this often so a kill loses little work
@@ -68,7 +68,7 @@ class ScanResult:
 
 
 @contextmanager
-def write_transaction(db: Database):
+def write_transaction(db: Ledger):
     """BEGIN IMMEDIATE: take the write lock up front, so a concurrent writer makes us wait
     (busy timeout) instead of failing later with 'database is locked'."""
     db.execute("BEGIN IMMEDIATE")
@@ -89,7 +89,7 @@ MAX_WORKERS = 4
 
 
 def scan(
-    db: Database,
+    db: Ledger,
     env: Env | None = None,
     sources: Iterable[Source] | None = None,
     pricer: Pricer | None = None,
@@ -147,7 +147,7 @@ def scan(
     return result
 
 
-def _known_files(db: Database) -> dict[str, tuple]:
+def _known_files(db: Ledger) -> dict[str, tuple]:
     """Every file's last-seen (size, mtime, inode), in one query: the warm path is a stat each."""
     return {path: rest for path, *rest in db.execute("SELECT path, size, mtime_ns, inode FROM files")}
 
@@ -160,7 +160,7 @@ def _unread_bytes(known: tuple | None, source: Source, path: Path) -> int | None
     return st.st_size  # whole-file sources check their companion files in _ingest_file
 
 
-def _ingest_file_safely(db: Database, source: Source, found: Discovered, pricer: Pricer, stats: SourceScan) -> None:
+def _ingest_file_safely(db: Ledger, source: Source, found: Discovered, pricer: Pricer, stats: SourceScan) -> None:
     try:
         _ingest_file(db, source, found, pricer, stats)
     except OSError as exc:
@@ -182,7 +182,7 @@ def _worker_count(requested: int | None, plan: list) -> int:
 _FORK_PLAN: list = []
 
 
-def _ingest_in_parallel(db: Database, plan: list, count: int, pricer: Pricer, result: ScanResult) -> None:
+def _ingest_in_parallel(db: Ledger, plan: list, count: int, pricer: Pricer, result: ScanResult) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -264,7 +264,7 @@ def _path_key(path: Path) -> str:
     return _storable(str(path))
 
 
-def _executemany(db: Database, sql: str, rows: list[tuple]) -> None:
+def _executemany(db: Ledger, sql: str, rows: list[tuple]) -> None:
     try:
         db.conn.executemany(sql, rows)
     except UnicodeEncodeError:
@@ -272,11 +272,11 @@ def _executemany(db: Database, sql: str, rows: list[tuple]) -> None:
         db.conn.executemany(sql, [tuple(_storable(v) for v in row) for row in rows])
 
 
-def _count_events(db: Database, tool: str) -> int:
+def _count_events(db: Ledger, tool: str) -> int:
     return db.execute("SELECT COUNT(*) FROM events WHERE tool = ?", [tool]).fetchone()[0]
 
 
-def _mark_missing(db: Database, tool: str, seen: set[str], roots: list[Path]) -> int:
+def _mark_missing(db: Ledger, tool: str, seen: set[str], roots: list[Path]) -> int:
     """Note which files the tool deleted (their events stay); returns how many are gone.
 
     Not being found by this scan proves nothing by itself: the roots may have changed (an env
@@ -334,7 +334,7 @@ class FileRow:
     lines_skipped: int
 
 
-def _file_row(db: Database, source: Source, path: Path) -> FileRow:
+def _file_row(db: Ledger, source: Source, path: Path) -> FileRow:
     select = (
         "SELECT id, dev, inode, size, mtime_ns, offset, head_len, head_hash, state, lines_skipped"
         " FROM files WHERE path = ?"
@@ -356,7 +356,7 @@ def _unchanged(row: FileRow, st: os.stat_result) -> bool:
     return (row.size, row.mtime_ns, row.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def _ingest_file(db: Database, source: Source, found: Discovered, pricer: Pricer, stats: SourceScan) -> None:
+def _ingest_file(db: Ledger, source: Source, found: Discovered, pricer: Pricer, stats: SourceScan) -> None:
     path = found.path
     st = os.stat(path)
     row = _file_row(db, source, path)
@@ -550,7 +550,7 @@ def _keep_best(events: list[UsageEvent]) -> Iterable[UsageEvent]:
     return best.values() if len(best) < len(events) else events
 
 
-def _upsert_events(db: Database, events: list[UsageEvent], file_id: int, pricer: Pricer) -> None:
+def _upsert_events(db: Ledger, events: list[UsageEvent], file_id: int, pricer: Pricer) -> None:
     rows = []
     replay_keys: dict[str, set[str]] = {}
     for e in _keep_best(events):
@@ -568,7 +568,7 @@ def _upsert_events(db: Database, events: list[UsageEvent], file_id: int, pricer:
         db.execute(DROP_REPLAYS_SQL, [tool, orjson.dumps(sorted(keys)).decode()])
 
 
-def _insert_actions(db: Database, actions: list[Action], file_id: int) -> None:
+def _insert_actions(db: Ledger, actions: list[Action], file_id: int) -> None:
     _executemany(
         db,
         "INSERT OR IGNORE INTO actions (tool, action_key, ts_ms, session_id, category, risky,"

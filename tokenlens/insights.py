@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlite_utils import Database
-
 from tokenlens.reports import local_date_to_ms, zone_spans
+from tokenlens.store.ledger import Ledger
 
 GROUPS = ("tool", "model")
 COST_SQL = "COALESCE(SUM(e.cost_usd), 0.0)"
@@ -95,7 +94,7 @@ def _spans_cte(zone: ZoneInfo, lo_ms: int, hi_ms: int) -> tuple[str, list]:
 
 
 def daily_series(
-    db: Database, zone: ZoneInfo, first: date, last: date, by: str = "tool", tool: str | None = None
+    db: Ledger, zone: ZoneInfo, first: date, last: date, by: str = "tool", tool: str | None = None
 ) -> DailySeries:
     """Per local day from `first` to `last` (inclusive), split by tool or model."""
     if by not in GROUPS:
@@ -127,7 +126,7 @@ def daily_series(
     return DailySeries(days=days, groups=groups, values=values)
 
 
-def glance(db: Database, zone: ZoneInfo, at_ms: int | None = None) -> Glance:
+def glance(db: Ledger, zone: ZoneInfo, at_ms: int | None = None) -> Glance:
     """Today, the 7 days before it, this ISO week and the last 14 days, split by tool."""
     at_ms = now_ms() if at_ms is None else at_ms
     today = local_day(zone, at_ms)
@@ -165,7 +164,7 @@ def _split(series: DailySeries, days: list[date]) -> list[tuple[str, int, float]
 # ---- patterns -------------------------------------------------------------------------
 
 
-def hour_of_week(db: Database, zone: ZoneInfo, lo_ms: int, hi_ms: int) -> list[list[int]]:
+def hour_of_week(db: Ledger, zone: ZoneInfo, lo_ms: int, hi_ms: int) -> list[list[int]]:
     """Tokens per local [weekday][hour]; weekday 0 is Monday."""
     cte, params = _spans_cte(zone, lo_ms, hi_ms)
     grid = [[0] * 24 for _ in range(7)]
@@ -191,7 +190,7 @@ def busiest_hours(grid: list[list[int]], count: int = 3) -> list[int]:
     return ranked[:count]
 
 
-def top_projects(db: Database, lo_ms: int, hi_ms: int, limit: int = 8) -> list[dict]:
+def top_projects(db: Ledger, lo_ms: int, hi_ms: int, limit: int = 8) -> list[dict]:
     rows = db.execute(
         f"""SELECT e.project, SUM(e.total_tokens) AS tokens, {COST_SQL} AS cost,
                    COUNT(DISTINCT e.session_id) AS sessions
@@ -208,7 +207,7 @@ def top_projects(db: Database, lo_ms: int, hi_ms: int, limit: int = 8) -> list[d
 # ---- sessions -------------------------------------------------------------------------
 
 
-def sessions(db: Database, lo_ms: int, hi_ms: int, limit: int | None = None) -> list[dict]:
+def sessions(db: Ledger, lo_ms: int, hi_ms: int, limit: int | None = None) -> list[dict]:
     """One row per (tool, session) with activity in [lo, hi): newest first."""
     sql = f"""
         SELECT e.tool, e.session_id, MAX(e.project), MIN(e.ts_ms), MAX(e.ts_ms), COUNT(*),
@@ -264,7 +263,7 @@ class Signals:
     active_days: int
 
 
-def signals(db: Database, zone: ZoneInfo, lo_ms: int, hi_ms: int, biggest: int = 5) -> Signals:
+def signals(db: Ledger, zone: ZoneInfo, lo_ms: int, hi_ms: int, biggest: int = 5) -> Signals:
     inp, cr, cw, cost, n_sessions = db.execute(
         f"""SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cache_read_tokens), 0),
                    COALESCE(SUM(cache_write_5m_tokens + cache_write_1h_tokens), 0), {COST_SQL},

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlite_utils import Database
+from tokenlens.store.ledger import Ledger
 
 KINDS = ("daily", "weekly", "monthly", "session", "blocks")
 GROUPS = ("tool", "model", "project")
@@ -154,7 +154,7 @@ SUMS_SQL = """
 
 
 def build_report(
-    db: Database,
+    db: Ledger,
     kind: str = "daily",
     tz: str | None = None,
     since: str | None = None,
@@ -253,7 +253,7 @@ def _group_sql(by: str | None) -> str:
 SPAN_WINDOW_MS = 400 * DAY_MS
 
 
-def _spans_cte(db: Database, zone: ZoneInfo, where_sql: str, params: list) -> tuple[str, list]:
+def _spans_cte(db: Ledger, zone: ZoneInfo, where_sql: str, params: list) -> tuple[str, list]:
     """A `WITH tz_spans(...) AS (VALUES ...)` clause: a zone has two spans a year at most.
 
     Spans are worked out only for ~yearly windows that hold events, jumping over empty
@@ -286,7 +286,7 @@ def _rows(cursor) -> list[dict]:
     return out
 
 
-def _calendar_parts(db: Database, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
+def _calendar_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
     cte, cte_params = _spans_cte(db, zone, where_sql, params)
     sql = f"""
         {cte}
@@ -299,7 +299,7 @@ def _calendar_parts(db: Database, zone: ZoneInfo, where_sql: str, params: list, 
     return _rows(db.execute(sql, cte_params + params))
 
 
-def _session_parts(db: Database, where_sql: str, params: list, by: str | None) -> list[dict]:
+def _session_parts(db: Ledger, where_sql: str, params: list, by: str | None) -> list[dict]:
     sql = f"""
         SELECT e.session_id AS bucket, {_group_sql(by)} AS "group", e.tool AS tool, e.model AS model,
                MAX(e.project) AS project,
@@ -311,7 +311,7 @@ def _session_parts(db: Database, where_sql: str, params: list, by: str | None) -
     return _rows(db.execute(sql, params))
 
 
-def _block_parts(db: Database, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
+def _block_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
     """5-hour billing windows: a block starts at the hour of its first event and ends 5 h
     later; the next event after that (or after a 5 h gap) opens a new one."""
     sql = f"""
@@ -337,7 +337,7 @@ def _block_parts(db: Database, zone: ZoneInfo, where_sql: str, params: list, by:
     return parts
 
 
-def ledger_summary(db: Database) -> dict:
+def ledger_summary(db: Ledger) -> dict:
     """Counts for `doctor` and the app: events per tool, unknown models, skipped lines."""
     per_tool = {
         tool: {"events": n, "first_ms": first, "last_ms": last}

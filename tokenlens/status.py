@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from tokenlens.config import Env
 from tokenlens.reports import data_files_size, ledger_summary
-from tokenlens.store.ledger import ledger_path
+from tokenlens.store.ledger import Ledger, ledger_path
 
 
 def _iso(ms: int | None) -> str | None:
@@ -18,7 +16,7 @@ def _iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sources_status(db: Database, env: Env) -> list[dict]:
+def sources_status(db: Ledger, env: Env) -> list[dict]:
     from tokenlens.sources import all_sources
 
     per_file = {
@@ -60,7 +58,7 @@ def sources_status(db: Database, env: Env) -> list[dict]:
     return rows
 
 
-def skipped_lines(db: Database, limit: int = 50) -> list[dict]:
+def skipped_lines(db: Ledger, limit: int = 50) -> list[dict]:
     return [
         {"file": path, "offset": offset, "reason": reason}
         for path, offset, reason in db.execute(
@@ -71,7 +69,7 @@ def skipped_lines(db: Database, limit: int = 50) -> list[dict]:
     ]
 
 
-def doctor_report(db: Database, data_dir: Path, env: Env) -> dict:
+def doctor_report(db: Ledger, data_dir: Path, env: Env) -> dict:
     summary = ledger_summary(db)
     skipped_total = db.execute("SELECT COALESCE(SUM(lines_skipped), 0) FROM files").fetchone()[0]
     report = {

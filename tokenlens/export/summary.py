@@ -25,11 +25,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import orjson
-from sqlite_utils import Database
 
 from tokenlens import __version__
 from tokenlens.export import noise as rr
 from tokenlens.export.keys import DeviceKey, load_device_key, pseudonym
+from tokenlens.store.ledger import Ledger
 
 SCHEMA = "tokenlens.summary/1"
 METHODOLOGY = (
@@ -157,7 +157,7 @@ def model_family(model: str) -> str:
 # ---- figures from the ledger ---------------------------------------------------------------
 
 
-def usage_figures(db: Database, period: Period, tz: str | None) -> dict:
+def usage_figures(db: Ledger, period: Period, tz: str | None) -> dict:
     """Exact sums for the period (bucketed in `tz` by tokenlens.reports), before coarsening."""
     from tokenlens.reports import build_report
 
@@ -204,7 +204,7 @@ def coarse_usage(figures: dict) -> dict:
 # ---- permission posture --------------------------------------------------------------------
 
 
-def posture_summary(db: Database) -> dict:
+def posture_summary(db: Ledger) -> dict:
     """Yes/no facts and counts per risk level from the latest permissions snapshot, or
     `{"scanned": false}` when there is none (or the permissions feature is not installed).
     Only rule ids, risk levels and grant kinds are looked at: never a path, subject or value."""
@@ -258,7 +258,7 @@ def canonical_bytes(document: dict) -> bytes:
 
 
 def build_summary(
-    db: Database,
+    db: Ledger,
     data_dir: Path,
     period: str = "last-week",
     *,
@@ -359,7 +359,7 @@ def write_summary(path: Path, data: bytes) -> None:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def log_export(db: Database, summary: Summary) -> None:
+def log_export(db: Ledger, summary: Summary) -> None:
     with db.conn:
         db.execute(
             "INSERT INTO exports (ts_ms, period, sha256, noise_epsilon) VALUES (?, ?, ?, ?)",
@@ -367,7 +367,7 @@ def log_export(db: Database, summary: Summary) -> None:
         )
 
 
-def export_history(db: Database, limit: int = 100) -> list[dict]:
+def export_history(db: Ledger, limit: int = 100) -> list[dict]:
     return [
         {"ts_ms": ts, "period": period, "sha256": sha, "noise_epsilon": eps}
         for ts, period, sha, eps in db.execute(
@@ -377,7 +377,7 @@ def export_history(db: Database, limit: int = 100) -> list[dict]:
     ]
 
 
-def epsilon_spent(db: Database, period: str) -> float:
+def epsilon_spent(db: Ledger, period: str) -> float:
     """Privacy budget spent on a period: identical files repeat answers and cost nothing."""
     rows = db.execute(
         "SELECT sha256, MAX(noise_epsilon) FROM exports WHERE period = ? AND noise_epsilon IS NOT NULL"

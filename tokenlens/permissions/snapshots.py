@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from sqlite_utils import Database
 
 from tokenlens.config import Env
 from tokenlens.model import Grant
 from tokenlens.permissions.rules import RISK_LEVELS, RULES
 from tokenlens.permissions.scan import ScanOutcome, grant_key
+from tokenlens.store.ledger import Ledger
 
 GRANT_COLUMNS = ("tool", "scope", "kind", "subject", "value", "risk", "rule", "source_file", "fingerprint")
 
@@ -45,7 +45,7 @@ def summarize(grants: list[Grant]) -> dict[str, int]:
     return counts
 
 
-def run_scan(db: Database, env: Env, data_dir: Path, now_ms: int | None = None) -> Snapshot:
+def run_scan(db: Ledger, env: Env, data_dir: Path, now_ms: int | None = None) -> Snapshot:
     """Scan every tool's configs and record the result as a snapshot."""
     from tokenlens.permissions.scan import scan_all
     from tokenlens.permissions.secrets import Fingerprinter
@@ -54,7 +54,7 @@ def run_scan(db: Database, env: Env, data_dir: Path, now_ms: int | None = None) 
     return record(db, outcome, now_ms)
 
 
-def record(db: Database, outcome: ScanOutcome, now_ms: int | None = None) -> Snapshot:
+def record(db: Ledger, outcome: ScanOutcome, now_ms: int | None = None) -> Snapshot:
     from tokenlens.ingest import write_transaction
 
     now = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -94,12 +94,12 @@ def _differs(before: Grant, after: Grant) -> bool:
     return (before.value, before.risk, before.rule, before.fingerprint) != (after.value, after.risk, after.rule, after.fingerprint)
 
 
-def _latest_id(db: Database) -> int | None:
+def _latest_id(db: Ledger) -> int | None:
     row = db.execute("SELECT MAX(id) FROM perm_scans").fetchone()
     return row[0] if row else None
 
 
-def _grants_of(db: Database, scan_id: int) -> dict[str, Grant]:
+def _grants_of(db: Ledger, scan_id: int) -> dict[str, Grant]:
     rows = db.execute(f"SELECT grant_key, {', '.join(GRANT_COLUMNS)} FROM perm_grants WHERE scan_id = ?", [scan_id])
     grants = {}
     for key, *values in rows:
@@ -109,7 +109,7 @@ def _grants_of(db: Database, scan_id: int) -> dict[str, Grant]:
     return grants
 
 
-def _insert_snapshot(db: Database, now: int, outcome: ScanOutcome, current: dict[str, Grant]) -> int:
+def _insert_snapshot(db: Ledger, now: int, outcome: ScanOutcome, current: dict[str, Grant]) -> int:
     counts = summarize(list(current.values()))
     cur = db.execute(
         "INSERT INTO perm_scans (scanned_ms, confirmed_ms, grants, high, medium, low, info, problems)"
@@ -126,7 +126,7 @@ def _insert_snapshot(db: Database, now: int, outcome: ScanOutcome, current: dict
     return scan_id
 
 
-def _insert_changes(db: Database, scan_id: int, added, removed, changed) -> None:
+def _insert_changes(db: Ledger, scan_id: int, added, removed, changed) -> None:
     rows = []
     for grant in added:
         rows.append((scan_id, grant_key(grant), "added", grant, None, grant))
@@ -149,7 +149,7 @@ def _insert_changes(db: Database, scan_id: int, added, removed, changed) -> None
     )
 
 
-def _remember_first(db: Database, scan_id: int, now: int, grants: list[Grant], outcome: ScanOutcome) -> None:
+def _remember_first(db: Ledger, scan_id: int, now: int, grants: list[Grant], outcome: ScanOutcome) -> None:
     rows = []
     for grant in grants:
         key = grant_key(grant)
@@ -166,14 +166,14 @@ def _remember_first(db: Database, scan_id: int, now: int, grants: list[Grant], o
     )
 
 
-def _since(db: Database) -> dict[str, int]:
+def _since(db: Ledger) -> dict[str, int]:
     return dict(db.execute("SELECT grant_key, since_ms FROM perm_first").fetchall())
 
 
 # ---- reads for the CLI, the app and doctor ------------------------------------------------
 
 
-def latest(db: Database) -> Snapshot:
+def latest(db: Ledger) -> Snapshot:
     """The last recorded snapshot, with its changes against the one before."""
     scan_id = _latest_id(db)
     if not scan_id:
@@ -188,7 +188,7 @@ def latest(db: Database) -> Snapshot:
                     orjson.loads(row[1]))
 
 
-def changes_of(db: Database, scan_id: int) -> dict[str, list]:
+def changes_of(db: Ledger, scan_id: int) -> dict[str, list]:
     previous = db.execute("SELECT MAX(id) FROM perm_scans WHERE id < ?", [scan_id]).fetchone()[0]
     result: dict[str, list] = {"added": [], "removed": [], "changed": []}
     if previous is None:
@@ -205,13 +205,13 @@ def changes_of(db: Database, scan_id: int) -> dict[str, list]:
     return result
 
 
-def latest_summary(db: Database) -> dict[str, int]:
+def latest_summary(db: Ledger) -> dict[str, int]:
     """Counts per risk level in the newest snapshot (all zero before the first scan)."""
     row = db.execute("SELECT high, medium, low, info FROM perm_scans ORDER BY id DESC LIMIT 1").fetchone()
     return dict(zip(RISK_LEVELS, row or (0, 0, 0, 0), strict=True))
 
 
-def new_high_risk_grants(db: Database) -> list[Grant]:
+def new_high_risk_grants(db: Ledger) -> list[Grant]:
     """High-risk grants that appeared (or became high) in the newest snapshot: what the app
     notifies about. Empty for the very first snapshot: the person has not seen those yet
     either, but a first scan is an inventory, not news."""
@@ -224,7 +224,7 @@ def new_high_risk_grants(db: Database) -> list[Grant]:
     return sorted(fresh, key=sort_key)
 
 
-def history(db: Database, limit: int = 200) -> list[dict]:
+def history(db: Ledger, limit: int = 200) -> list[dict]:
     """Changes across snapshots, newest first, display-safe (no fingerprints)."""
     rows = db.execute(
         "SELECT s.scanned_ms, c.change, c.tool, c.scope, c.kind, c.subject, c.old_value, c.new_value,"
@@ -276,7 +276,7 @@ def snapshot_json(snapshot: Snapshot, *, diff: bool) -> dict:
     return payload
 
 
-def doctor_check(db: Database, data_dir: Path, env: Env) -> dict:
+def doctor_check(db: Ledger, data_dir: Path, env: Env) -> dict:
     from tokenlens.permissions.secrets import key_status
 
     row = db.execute("SELECT COUNT(*), MAX(confirmed_ms) FROM perm_scans").fetchone()

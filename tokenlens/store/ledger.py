@@ -8,12 +8,11 @@ readable) and starts a fresh one for the caller to fill from the logs.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import time
 from pathlib import Path
-
-from sqlite_utils import Database
 
 from tokenlens.config import DB_FILENAME, DataDirError, create_private_file, ensure_data_dir
 
@@ -24,6 +23,22 @@ MIGRATION_MODULES = (
     "tokenlens.permissions.schema",
     "tokenlens.export.schema",
 )
+
+
+class Ledger:
+    """The ledger's connection: `execute` and `conn`, all that queries use.
+
+    Queries go straight to sqlite3. sqlite-utils (whose import alone takes ~90 ms, most of a
+    warm `tokenlens report`) is loaded only to run schema migrations, when there are any.
+    """
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, parameters=None) -> sqlite3.Cursor:
+        return self.conn.execute(sql, parameters if parameters is not None else ())
 
 
 class LedgerError(Exception):
@@ -86,11 +101,11 @@ def ledger_path(data_dir: Path) -> Path:
     return data_dir / DB_FILENAME
 
 
-def connect(path: Path) -> Database:
+def connect(path: Path) -> Ledger:
     """A connection with the pragmas every user of the ledger needs (GUI worker, CLI, tests)."""
     # check_same_thread=False: the app hands a connection to exactly one worker thread.
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
-    db = Database(conn, execute_plugins=False)
+    db = Ledger(conn)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA journal_mode = WAL")
     # In WAL mode NORMAL survives an application crash (kill -9); only an OS crash may
@@ -114,25 +129,61 @@ def _migration_sets() -> list:
     return sets
 
 
-def apply_migrations(db: Database) -> None:
-    sets = _migration_sets()
-    if not any(s.pending(db) for s in sets):
-        return
-    # The app's watcher and a CLI command may open an old ledger at the same moment: both
-    # would see the same pending migrations and the second would fail ("table already
-    # exists"). Under the write lock the second waits, then finds nothing left to do.
-    # (sqlite-utils nests each migration in a savepoint of this transaction.)
-    db.execute("BEGIN IMMEDIATE")
+def schema_fingerprint() -> str:
+    """A hash of the migration modules' source: equal to the one stored in the ledger means
+    every migration has run, without importing sqlite-utils to ask it."""
+    import importlib.util
+
+    digest = hashlib.sha256()
+    for name in MIGRATION_MODULES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except ModuleNotFoundError:
+            spec = None
+        digest.update(name.encode())
+        if spec is not None and spec.origin:
+            try:
+                digest.update(Path(spec.origin).read_bytes())
+            except OSError:
+                digest.update(b"unreadable")
+    return digest.hexdigest()
+
+
+def _stored_fingerprint(db: Ledger) -> str | None:
     try:
-        for migrations in sets:
-            migrations.apply(db)
-    except BaseException:
-        db.conn.rollback()
-        raise
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_fingerprint'").fetchone()
+    except sqlite3.OperationalError:
+        return None  # a new ledger: no meta table yet
+    return row[0] if row else None
+
+
+def apply_migrations(db: Ledger) -> None:
+    fingerprint = schema_fingerprint()
+    if _stored_fingerprint(db) == fingerprint:
+        return
+    from sqlite_utils import Database
+
+    sdb = Database(db.conn, execute_plugins=False)
+    sets = _migration_sets()
+    if any(s.pending(sdb) for s in sets):
+        # The app's watcher and a CLI command may open an old ledger at the same moment: both
+        # would see the same pending migrations and the second would fail ("table already
+        # exists"). Under the write lock the second waits, then finds nothing left to do.
+        # (sqlite-utils nests each migration in a savepoint of this transaction.)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for migrations in sets:
+                migrations.apply(sdb)
+        except BaseException:
+            db.conn.rollback()
+            raise
+        db.execute("COMMIT")
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_fingerprint', ?)", [fingerprint])
     db.execute("COMMIT")
 
 
-def open_ledger(data_dir: Path, *, migrate: bool = True) -> Database:
+def open_ledger(data_dir: Path, *, migrate: bool = True) -> Ledger:
     try:
         ensure_data_dir(data_dir)
     except DataDirError as exc:
@@ -158,7 +209,7 @@ def open_ledger(data_dir: Path, *, migrate: bool = True) -> Database:
     return db
 
 
-def _close(db: Database | None) -> None:
+def _close(db: Ledger | None) -> None:
     if db is not None:
         db.conn.close()
 
@@ -207,7 +258,7 @@ def set_aside(data_dir: Path, label: str = "damaged") -> Path | None:
     return target
 
 
-def rebuild_ledger(data_dir: Path) -> tuple[Database, Path | None]:
+def rebuild_ledger(data_dir: Path) -> tuple[Ledger, Path | None]:
     """Set the current ledger aside (labelled `damaged` if it fails its check) and open a
     fresh, empty one. The caller scans the logs into it. Returns (db, where the old one went)."""
     try:
