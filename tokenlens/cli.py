@@ -261,10 +261,18 @@ def main() -> None:
 
 
 def gui_main() -> None:
+    """`tokenlens-gui [--data-dir DIR]`: the tray app for launchers and autostart entries
+    (no console on Windows); same data-dir rules as `tokenlens`."""
+    import argparse
+
     from tokenlens.app import run_app
     from tokenlens.config import resolve_data_dir
 
-    sys.exit(run_app(resolve_data_dir(None)))
+    parser = argparse.ArgumentParser(prog="tokenlens-gui", description="Start the tokenlens tray app.")
+    parser.add_argument("--data-dir", metavar="DIR", help="Where the ledger lives (default: $TOKENLENS_DATA_DIR "
+                        "or the platform's user data dir).")
+    args = parser.parse_args()
+    sys.exit(run_app(resolve_data_dir(args.data_dir)))
 
 
 if __name__ == "__main__":  # pragma: no cover

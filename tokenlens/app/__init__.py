@@ -21,6 +21,7 @@ LOG_ENV = "TOKENLENS_LOG"
 
 def run_app(data_dir: Path) -> int:
     """Start the tray app on `data_dir`; returns the process exit status."""
+    stop = _StopOnSignals()  # first thing: a SIGTERM during start-up must not be lost
     level = os.environ.get(LOG_ENV, "WARNING").upper()
     logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="tokenlens: %(message)s")
 
@@ -41,6 +42,8 @@ def run_app(data_dir: Path) -> int:
     if ask_running_to_show(name):
         print("tokenlens is already running; its window was brought to the front.", file=sys.stderr)
         return 0
+    if stop.requested:
+        return 0
 
     from tokenlens.app.application import TokenlensApp
     from tokenlens.app.icons import app_icon
@@ -57,30 +60,60 @@ def run_app(data_dir: Path) -> int:
         logging.getLogger(__name__).warning("single-instance server could not listen on %s", name)
     app.aboutToQuit.connect(controller.shutdown)
     app.aboutToQuit.connect(server.close)
-    notifier = _quit_on_signals(app)  # noqa: F841 (kept alive for the app's lifetime)
+    stop.attach(app)
     controller.start()
     return app.exec()
 
 
-def _quit_on_signals(app):
-    """SIGINT/SIGTERM quit cleanly. Python runs signal handlers only when it regains control,
-    so the signal's wakeup byte is fed to a socket notifier (no polling timer needed)."""
-    from PySide6.QtCore import QSocketNotifier
+class _StopOnSignals:
+    """SIGINT/SIGTERM end the app with status 0, through aboutToQuit (watcher stopped cleanly).
 
-    reader, writer = socket.socketpair()
-    reader.setblocking(False)
-    writer.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno())
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: app.quit())
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+    Python runs signal handlers only when it regains control, so once Qt's loop runs the
+    signal's wakeup byte is fed to a socket notifier (no polling timer needed). The handler
+    calls `exit()`, not `quit()`: Qt's quit() first asks every window to close, the main window
+    declines (closing it only hides it), Qt then stops asking, and any other window still open
+    (the first-run welcome, the popup) makes it ignore the quit altogether."""
 
-    def drain() -> None:
-        try:
-            reader.recv(64)
-        except OSError:
-            pass
+    def __init__(self) -> None:
+        self.requested = False
+        self._app = None
+        self._notifier = None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
 
-    notifier.activated.connect(drain)
-    notifier._sockets = (reader, writer)  # keep both ends open as long as the notifier lives
-    return notifier
+    def _handle(self, *_args) -> None:
+        self.requested = True
+        if self._app is not None:
+            from PySide6.QtCore import QTimer
+
+            # Runs as soon as the loop does, even if the signal came before app.exec().
+            QTimer.singleShot(0, self._app, _exit_app)
+
+    def attach(self, app) -> None:
+        from PySide6.QtCore import QSocketNotifier
+
+        self._app = app
+        reader, writer = socket.socketpair()
+        reader.setblocking(False)
+        writer.setblocking(False)
+        signal.set_wakeup_fd(writer.fileno())
+        notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+        def drain() -> None:
+            try:
+                reader.recv(64)
+            except OSError:
+                pass
+
+        notifier.activated.connect(drain)
+        self._notifier, self._sockets = notifier, (reader, writer)  # both ends live with the app
+        if self.requested:
+            self._handle()
+
+
+def _exit_app() -> None:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        app.exit(0)

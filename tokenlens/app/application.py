@@ -248,6 +248,7 @@ class TokenlensApp(QObject):
         self.welcome.setWindowIcon(app_icon())
         self.welcome.finished.connect(self._welcomed)
         self.welcome.show()
+        log.info("welcome shown")
 
     @Slot()
     def _welcomed(self) -> None:
@@ -255,4 +256,6 @@ class TokenlensApp(QObject):
 
     @Slot()
     def quit(self) -> None:
-        QApplication.instance().quit()
+        # exit(), not quit(): quit() is refused while the welcome or the popup is open, because
+        # the main window declines to close (it hides) and Qt stops asking the others.
+        QApplication.instance().exit(0)
