@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tokenlens.store.ledger import Ledger
+from tokenlens.store.ledger import QUARTER_MS, Ledger
 
 KINDS = ("daily", "weekly", "monthly", "session", "blocks")
 GROUPS = ("tool", "model", "project")
@@ -253,14 +253,14 @@ def _group_sql(by: str | None) -> str:
 SPAN_WINDOW_MS = 400 * DAY_MS
 
 
-def _spans_cte(db: Ledger, zone: ZoneInfo, where_sql: str, params: list) -> tuple[str, list]:
+def _spans_cte(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, table: str = "events") -> tuple[str, list]:
     """A `WITH tz_spans(...) AS (VALUES ...)` clause: a zone has two spans a year at most.
 
     Spans are worked out only for ~yearly windows that hold events, jumping over empty
     years: one line from a skewed clock (year 1970 or 2999) must not cost every report
     centuries of probing. Windows never overlap, so no event can match two spans.
     """
-    first_sql = f"SELECT MIN(e.ts_ms) FROM events e WHERE {where_sql} AND e.ts_ms >= ?"
+    first_sql = f"SELECT MIN(e.ts_ms) FROM {table} e WHERE {where_sql} AND e.ts_ms >= ?"
     spans: list[tuple[int, int, int]] = []
     start = db.execute(first_sql, [*params, -(2**62)]).fetchone()[0]
     while start is not None:
@@ -286,17 +286,42 @@ def _rows(cursor) -> list[dict]:
     return out
 
 
+# The rollup table (store/schema.py) shaped like `events` for the columns reports read.
+ROLLUP_AS_EVENTS = f"""(SELECT bucket * {QUARTER_MS} AS ts_ms, tool, model, project, input_tokens,
+    cache_read_tokens, cache_write_tokens AS cache_write_5m_tokens, 0 AS cache_write_1h_tokens,
+    output_tokens, reasoning_tokens, total_tokens, cost_usd FROM rollup)"""
+
+
 def _calendar_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
-    cte, cte_params = _spans_cte(db, zone, where_sql, params)
+    # Everything calendar reports filter and group by is in the quarter-hour rollup, which is
+    # exact as long as every boundary (--since/--until, DST changes) falls on a quarter-hour.
+    table = ROLLUP_AS_EVENTS if _quarter_aligned(params) else "events"
+    cte, cte_params = _spans_cte(db, zone, where_sql, params, table)
+    if table != "events" and not _spans_aligned(cte_params):
+        table = "events"  # a historical odd offset (local mean time): bucket the events themselves
+        cte, cte_params = _spans_cte(db, zone, where_sql, params, table)
     sql = f"""
         {cte}
         SELECT date(e.ts_ms / 1000 + s.off, 'unixepoch') AS bucket, {_group_sql(by)} AS "group",
                e.tool AS tool, e.model AS model, {SUMS_SQL}
-        FROM events e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
+        FROM {table} e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
         WHERE {where_sql}
         GROUP BY bucket, "group", e.tool, e.model
     """
     return _rows(db.execute(sql, cte_params + params))
+
+
+def _quarter_aligned(params: list) -> bool:
+    return all(not isinstance(v, int) or v % QUARTER_MS == 0 for v in params)
+
+
+def _spans_aligned(cte_params: list) -> bool:
+    """Every span starts and ends on a quarter-hour and its offset is whole quarter-hours."""
+    for i in range(0, len(cte_params), 3):
+        start, end, offset_s = cte_params[i:i + 3]
+        if start % QUARTER_MS or end % QUARTER_MS or offset_s % 900:
+            return False
+    return True
 
 
 def _session_parts(db: Ledger, where_sql: str, params: list, by: str | None) -> list[dict]:

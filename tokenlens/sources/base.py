@@ -14,10 +14,11 @@ Two shapes exist:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from fnmatch import fnmatch
+from fnmatch import translate
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -129,17 +130,16 @@ def _walk_files(root: Path, patterns: tuple[str, ...]) -> Iterator[Path]:
         return
     if not root.is_dir():
         return
-    visited: set[tuple[int, int]] = set()
+    matches = re.compile("|".join(translate(p) for p in patterns)).match
+    # Only a symlinked directory can lead back up the tree (directories have no hard links),
+    # so only those cost a stat for loop detection.
+    try:
+        st = os.stat(root)
+        visited = {(st.st_dev, st.st_ino)}
+    except OSError:
+        return
 
     def walk(directory: str) -> Iterator[Path]:
-        try:
-            st = os.stat(directory)
-        except OSError:
-            return
-        ident = (st.st_dev, st.st_ino)
-        if ident in visited:  # a symlink loop
-            return
-        visited.add(ident)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
@@ -147,8 +147,14 @@ def _walk_files(root: Path, patterns: tuple[str, ...]) -> Iterator[Path]:
         for entry in entries:
             try:
                 if entry.is_dir():
+                    if entry.is_symlink():
+                        target = os.stat(entry.path)
+                        ident = (target.st_dev, target.st_ino)
+                        if ident in visited:
+                            continue
+                        visited.add(ident)
                     yield from walk(entry.path)
-                elif entry.is_file() and any(fnmatch(entry.name, p) for p in patterns):
+                elif matches(entry.name) and entry.is_file():
                     yield Path(entry.path)
             except OSError:
                 continue

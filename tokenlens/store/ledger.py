@@ -17,6 +17,8 @@ from pathlib import Path
 from tokenlens.config import DB_FILENAME, DataDirError, create_private_file, ensure_data_dir
 
 BUSY_TIMEOUT_MS = 30_000
+# The rollup table's time bucket (schema.py): every UTC offset in use is whole quarter-hours.
+QUARTER_MS = 900_000
 # Each feature owns a migration set (a module with `migrations`), applied in this order.
 MIGRATION_MODULES = (
     "tokenlens.store.schema",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from tokenlens.store.ledger import QUARTER_MS
+
 migrations = Migrations("tokenlens")
 
 
@@ -97,3 +99,64 @@ def m002_actions(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX actions_ts ON actions (ts_ms)")
+
+
+# Token sums per UTC quarter-hour, tool, model and project, kept exact by triggers on events.
+# Calendar reports read this instead of every event: any zone's local day is a whole number
+# of quarter-hours (all UTC offsets in use are multiples of 15 minutes).
+ROLLUP_SUMS = (
+    ("input_tokens", "input_tokens"),
+    ("cache_read_tokens", "cache_read_tokens"),
+    ("cache_write_tokens", "cache_write_5m_tokens + {r}.cache_write_1h_tokens"),
+    ("output_tokens", "output_tokens"),
+    ("reasoning_tokens", "reasoning_tokens"),
+    ("total_tokens", "total_tokens"),
+    ("cost_usd", "COALESCE({r}.cost_usd, 0.0)"),
+)
+
+
+def _rollup_value(expr: str, row: str) -> str:
+    expr = expr.format(r=row)
+    return expr if "(" in expr else f"{row}.{expr}"
+
+
+def _rollup_add_sql(row: str) -> str:
+    columns = ", ".join(name for name, _ in ROLLUP_SUMS)
+    values = ", ".join(_rollup_value(expr, row) for _, expr in ROLLUP_SUMS)
+    sets = ", ".join(f"{name} = {name} + excluded.{name}" for name, _ in ROLLUP_SUMS)
+    return (
+        f"INSERT INTO rollup (bucket, tool, model, project, events, {columns})"
+        f" VALUES ({row}.ts_ms / {QUARTER_MS}, {row}.tool, {row}.model, {row}.project, 1, {values})"
+        f" ON CONFLICT (bucket, tool, model, project) DO UPDATE SET events = events + 1, {sets};"
+    )
+
+
+def _rollup_remove_sql(row: str) -> str:
+    sets = ", ".join(f"{name} = {name} - ({_rollup_value(expr, row)})" for name, expr in ROLLUP_SUMS)
+    where = (f"bucket = {row}.ts_ms / {QUARTER_MS} AND tool = {row}.tool AND model = {row}.model"
+             f" AND project = {row}.project")
+    return (f"UPDATE rollup SET events = events - 1, {sets} WHERE {where};"
+            f" DELETE FROM rollup WHERE {where} AND events <= 0;")
+
+
+@migrations()
+def m003_rollup(db: Database) -> None:
+    sums = ", ".join(f"{name} {'REAL' if name == 'cost_usd' else 'INTEGER'} NOT NULL DEFAULT 0" for name, _ in ROLLUP_SUMS)
+    db.execute(
+        f"""CREATE TABLE rollup (
+            bucket INTEGER NOT NULL, tool TEXT NOT NULL, model TEXT NOT NULL, project TEXT NOT NULL,
+            events INTEGER NOT NULL DEFAULT 0, {sums},
+            PRIMARY KEY (bucket, tool, model, project)
+        ) WITHOUT ROWID"""
+    )
+    select = ", ".join(f"SUM({_rollup_value(expr, 'e')})" for _, expr in ROLLUP_SUMS)
+    db.execute(
+        f"INSERT INTO rollup SELECT e.ts_ms / {QUARTER_MS}, e.tool, e.model, e.project, COUNT(*), {select}"
+        f" FROM events e GROUP BY 1, 2, 3, 4"
+    )
+    db.execute(f"CREATE TRIGGER events_rollup_insert AFTER INSERT ON events BEGIN {_rollup_add_sql('NEW')} END")
+    db.execute(f"CREATE TRIGGER events_rollup_delete AFTER DELETE ON events BEGIN {_rollup_remove_sql('OLD')} END")
+    db.execute(
+        "CREATE TRIGGER events_rollup_update AFTER UPDATE ON events BEGIN"
+        f" {_rollup_remove_sql('OLD')} {_rollup_add_sql('NEW')} END"
+    )
