@@ -299,17 +299,7 @@ def test_settings_persist_and_autostart_entry(qtbot, make_app, data_dir, app_env
     assert saved["daily_threshold_tokens"] == 250_000
     assert saved["disabled_sources"] == ["codex"]
     assert saved["tz"] == "Asia/Kolkata" and app.zone().key == "Asia/Kolkata"
-    entry = tmp_path / "xdg-config" / "autostart" / "tokenlens.desktop"
-    tab.autostart.setChecked(True)
-    text = entry.read_text()
-    assert "[Desktop Entry]" in text and "Exec=" in text and "X-GNOME-Autostart-Delay=5" in text
-    assert f"--data-dir {data_dir}" in text
-    if Path("/usr/bin/desktop-file-validate").exists():
-        result = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout + result.stderr
-    tab.autostart.setChecked(False)
-    assert not entry.exists()
-    assert load_settings(data_dir)["autostart"] is False
+    # Start at login: tests/test_app_autostart.py
 
 
 def test_private_nudge_past_the_daily_threshold(qtbot, make_app, home, data_dir):

@@ -20,7 +20,6 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
-from tokenlens.app import autostart
 from tokenlens.app.icons import app_icon, gauge_fraction, glance_icon
 from tokenlens.app.live import LiveLedger, ScanOutcome
 from tokenlens.app.main_window import LedgerView, MainWindow
@@ -41,6 +40,17 @@ NO_TRAY_NOTE = (
     "running; closing it leaves tokenlens watching (launch it again to bring the window back)."
 )
 TRAY_RECHECK_MS = 30_000
+
+
+def login_command(data_dir: Path, default_data_dir: Path) -> list[str]:
+    """What "start at login" runs: this install's windowed `tokenlens-gui` (no console), with
+    `--data-dir` only when a non-default ledger is in use."""
+    from tokenlens.desktop import gui_command
+
+    command = gui_command()
+    if Path(data_dir) != Path(default_data_dir):
+        command += ["--data-dir", str(data_dir)]
+    return command
 
 
 class TokenlensApp(QObject):
@@ -70,7 +80,7 @@ class TokenlensApp(QObject):
         self.popup.open_window.connect(self.open_window)
         self.popup.scan_requested.connect(self.live.scan_now)
         self.settings_tab = SettingsTab(
-            self.settings, self.env, autostart.launch_command(data_dir, default_data_dir())
+            self.settings, self.env, login_command(data_dir, default_data_dir())
         )
         self.settings_tab.changed.connect(self.on_settings_changed)
         self.window = MainWindow(self.view, data_dir, self.settings_tab)

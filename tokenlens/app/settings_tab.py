@@ -3,6 +3,7 @@ optional daily threshold for a private nudge. Every change is saved at once."""
 
 from __future__ import annotations
 
+import sys
 from zoneinfo import available_timezones
 
 from PySide6.QtCore import Signal, Slot
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tokenlens.app import autostart
+from tokenlens import desktop
 from tokenlens.app.settings import AUTOSTART, DAILY_THRESHOLD, DISABLED_SOURCES, TZ, AppSettings
 from tokenlens.config import Env
 from tokenlens.reports import local_zone_name
@@ -70,8 +71,10 @@ class SettingsTab(QWidget):
         self.zone.setMaximumWidth(360)
 
         self.autostart = QCheckBox("Start tokenlens when I log in")
-        self.autostart.setChecked(autostart.is_enabled(env))
-        self.autostart.setToolTip(str(autostart.autostart_path(env)))
+        # What the desktop will actually do at login (a Hidden=true entry or a system-wide
+        # one count), not merely whether our file exists.
+        self.autostart.setChecked(desktop.autostart_enabled(env))
+        self.autostart.setToolTip(_autostart_where(env))
         self.autostart.toggled.connect(self._save_autostart)
 
         self.threshold = QSpinBox()
@@ -119,14 +122,14 @@ class SettingsTab(QWidget):
     def _save_autostart(self, on: bool) -> None:
         try:
             if on:
-                autostart.enable(self._launch_command, self._env)
+                desktop.enable_autostart(self._env, self._launch_command)
             else:
-                autostart.disable(self._env)
-        except OSError as exc:
+                desktop.disable_autostart(self._env)
+        except (desktop.DesktopError, OSError) as exc:
             self.autostart.blockSignals(True)
             self.autostart.setChecked(not on)
             self.autostart.blockSignals(False)
-            self.autostart.setToolTip(f"Could not change the autostart entry: {exc.strerror or exc}")
+            self.autostart.setToolTip(f"Could not change the login item: {exc}")
             return
         self._settings.update(**{AUTOSTART: on})
         self.changed.emit()
@@ -135,6 +138,14 @@ class SettingsTab(QWidget):
     def _save_threshold(self, value: int) -> None:
         self._settings.update(**{DAILY_THRESHOLD: value * THRESHOLD_STEP or None})
         self.changed.emit()
+
+
+def _autostart_where(env: Env) -> str:
+    if sys.platform == "darwin":
+        return str(desktop.launch_agent_file(env))
+    if sys.platform == "win32":
+        return f"HKEY_CURRENT_USER\\{desktop.WINDOWS_RUN_KEY}\\{desktop.WINDOWS_RUN_VALUE}"
+    return str(desktop.autostart_file(env))
 
 
 def _note(text: str) -> QLabel:
