@@ -8,7 +8,7 @@ scaling), which keeps it crisp at HiDPI.
 
 from __future__ import annotations
 
-from importlib import resources
+import logging
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
@@ -20,6 +20,8 @@ TRACK = QColor("#475569")
 UNDER = QColor("#2DD4BF")  # teal: at or under the average
 OVER = QColor("#FBBF24")  # amber: past the average
 PAUSED = QColor("#94A3B8")
+
+log = logging.getLogger(__name__)
 
 
 def gauge_fraction(ratio: float | None, today_tokens: int) -> float:
@@ -80,30 +82,23 @@ def glance_icon(fraction: float, paused: bool = False) -> QIcon:
 
 
 def app_icon() -> QIcon:
-    """The packaged icon (tokenlens/resources) when installed, else the painted gauge."""
+    """The application icon (windows, task switcher): the shipped SVG, and each pre-rendered
+    PNG for its exact size. Only those files: the resources folder also holds the small-size
+    and symbolic variants, which are drawn differently on purpose.
+
+    The SVG goes in first so Qt picks its SVG icon engine: sizes without a PNG (HiDPI,
+    e.g. 1024 px) are drawn from the vector, not scaled up from the 512 px PNG.
+    The painted gauge stands in if the package lacks its icons (a packaging bug, logged)."""
+    from tokenlens import resources as shipped
+
     icon = QIcon()
     try:
-        base = resources.files("tokenlens") / "resources"
-        candidates = [p for p in _walk(base) if p.name.lower().startswith("tokenlens") and p.name.endswith((".svg", ".png"))]
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, OSError):
-        candidates = []
-    for path in sorted(candidates, key=lambda p: p.name):
-        if "dark" in path.name or "symbolic" in path.name or "tray" in path.name:
-            continue
-        with resources.as_file(path) as real:
-            icon.addFile(str(real))
+        icon.addFile(str(shipped.icon_path(shipped.APP_ICON_SVG)))
+        for path in shipped.app_icon_pngs().values():
+            icon.addFile(str(path))
+    except (FileNotFoundError, OSError) as exc:
+        log.warning("app icon missing from the package: %s", exc)
+        icon = QIcon()
     if icon.isNull():
         icon = glance_icon(0.7)
     return icon
-
-
-def _walk(base):
-    if not base.is_dir():
-        return []
-    out = []
-    for entry in base.iterdir():
-        if entry.is_dir():
-            out.extend(_walk(entry))
-        else:
-            out.append(entry)
-    return out
