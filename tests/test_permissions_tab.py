@@ -9,19 +9,17 @@ import time
 import pytest
 
 from tests.test_permissions import ALL_SECRETS, dangerous_home, write
-from tests.test_permissions_snapshots import ENV_VARS
 
 pytest.importorskip("PySide6")
 
 
 @pytest.fixture
-def tab(qtbot, home, data_dir, monkeypatch):
+def tab(qtbot, env, data_dir, monkeypatch):
     from tokenlens.app.permissions_tab import PermissionsTab
 
-    monkeypatch.setenv("HOME", str(home))
-    for var in ENV_VARS:
-        monkeypatch.delenv(var, raising=False)
-    widget = PermissionsTab(data_dir)
+    # The tab reads the Env it is given; a process HOME pointing elsewhere must not matter.
+    monkeypatch.setenv("HOME", str(data_dir.parent / "not-this-home"))
+    widget = PermissionsTab(data_dir, env=env)
     qtbot.addWidget(widget)
     yield widget
     widget.wait()
@@ -113,12 +111,59 @@ def test_refresh_runs_off_the_gui_thread(qtbot, tab, home, monkeypatch):
     threads = []
     real = permissions_tab.load_permissions
 
-    def spy(data_dir, rescan):
+    def spy(data_dir, rescan, env=None):
         threads.append(threading.current_thread())
-        return real(data_dir, rescan)
+        return real(data_dir, rescan, env)
 
     monkeypatch.setattr(permissions_tab, "load_permissions", spy)
     write(home, ".codex/config.toml", json.dumps({}).replace("{}", 'approval_policy = "never"'))
     refresh(qtbot, tab)
     assert threads and threads[0] is not threading.main_thread()
     assert tree_rows(tab)["codex"][0][2] == "approval_policy"
+
+
+def test_risk_badges_and_tool_names_are_not_cut_off(qtbot, tab, home):
+    """Each risk word and tool name fits its cell (the first column used to show "hi…", "clau…")."""
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QStyle
+
+    dangerous_home(home)
+    tab.resize(1100, 700)
+    tab.show()
+    qtbot.waitExposed(tab)
+    refresh(qtbot, tab)
+    tree = tab.grants
+    tree.expandAll()
+    # Item views draw text inside the cell minus the focus-frame margin (+1 px) on each side.
+    margin = tree.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, tree) + 1
+
+    def fits(item, column: int) -> bool:
+        rect = tree.visualRect(tree.indexFromItem(item, column))
+        metrics = QFontMetrics(item.font(column))
+        return metrics.horizontalAdvance(item.text(column)) + 2 * margin <= rect.width()
+
+    checked = set()
+    for i in range(tree.topLevelItemCount()):
+        parent = tree.topLevelItem(i)
+        assert fits(parent, 0), f"tool name {parent.text(0)!r} is cut off"
+        for j in range(parent.childCount()):
+            child = parent.child(j)
+            for column in (0, 1, 6):  # risk, kind, rule: short words that must show whole
+                assert fits(child, column), f"{child.text(column)!r} is cut off"
+                checked.add(child.text(0))
+    assert {"high", "medium", "low"} <= checked and "claude-code" in {tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())}
+
+
+def test_the_tab_scans_the_home_of_the_env_it_is_given(qtbot, data_dir, tmp_path, monkeypatch):
+    from tokenlens.app.permissions_tab import PermissionsTab
+    from tokenlens.config import Env
+
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    write(mine, ".codex/config.toml", 'approval_policy = "never"\n')
+    write(other, ".gemini/settings.json", {"tools": {"autoAccept": True}})
+    monkeypatch.setenv("HOME", str(other))
+    widget = PermissionsTab(data_dir, env=Env(environ={"HOME": str(mine)}))
+    qtbot.addWidget(widget)
+    refresh(qtbot, widget)
+    widget.wait()
+    assert set(tree_rows(widget)) == {"codex"}

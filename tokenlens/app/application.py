@@ -83,7 +83,7 @@ class TokenlensApp(QObject):
             self.settings, self.env, login_command(data_dir, default_data_dir())
         )
         self.settings_tab.changed.connect(self.on_settings_changed)
-        self.window = MainWindow(self.view, data_dir, self.settings_tab)
+        self.window = MainWindow(self.view, data_dir, self.settings_tab, env=self.env)
         self.window.setWindowIcon(app_icon())
         app_menu = self.window.menuBar().addMenu("&tokenlens")
         for action in (self.act_scan, self.act_pause, None, self.act_quit):

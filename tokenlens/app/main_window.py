@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from tokenlens import insights
 from tokenlens.app.charts import Heatmap, StackedBars
 from tokenlens.app.models import SessionsFilter, SessionsModel, project_label
+from tokenlens.config import Env
 from tokenlens.insights import format_cost, format_tokens
 
 log = logging.getLogger(__name__)
@@ -260,7 +261,7 @@ class SessionsTab(QWidget):
         self.count.setText(f"{shown:,} of {total:,} sessions" if shown != total else f"{total:,} sessions")
 
 
-def feature_tab(module: str, cls: str, what: str, data_dir: Path, parent: QWidget) -> QWidget:
+def feature_tab(module: str, cls: str, what: str, data_dir: Path, parent: QWidget, **options) -> QWidget:
     """A feature's tab if its module is installed, else one line saying it is not."""
     try:
         tab_class = getattr(importlib.import_module(module), cls)
@@ -270,13 +271,14 @@ def feature_tab(module: str, cls: str, what: str, data_dir: Path, parent: QWidge
         label.setObjectName("featureMissing")
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         return label
-    return tab_class(data_dir, parent)
+    return tab_class(data_dir, parent, **options)
 
 
 class MainWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, view: LedgerView, data_dir: Path, settings_tab: QWidget, parent: QWidget | None = None) -> None:
+    def __init__(self, view: LedgerView, data_dir: Path, settings_tab: QWidget, parent: QWidget | None = None,
+                 env: Env | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("tokenlens")
         self.resize(980, 720)
@@ -292,7 +294,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.overview = OverviewTab(view)
         self.sessions = SessionsTab(view)
-        self.permissions = feature_tab("tokenlens.app.permissions_tab", "PermissionsTab", "permissions", data_dir, self)
+        self.permissions = feature_tab("tokenlens.app.permissions_tab", "PermissionsTab", "permissions", data_dir, self,
+                                       env=env or Env())
         self.export = feature_tab("tokenlens.app.export_tab", "ExportTab", "export", data_dir, self)
         self.settings = settings_tab
         self.tabs.addTab(self.overview, "Overview")

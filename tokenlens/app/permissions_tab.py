@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tokenlens.config import Env
+
 log = logging.getLogger(__name__)
 
 RISKS = ("high", "medium", "low", "info")
@@ -38,20 +40,24 @@ RISK_FILTERS = (("All risks", RISKS), ("High only", ("high",)), ("Medium and up"
                 ("Low and up", ("high", "medium", "low")))
 GRANT_COLUMNS = ("Risk", "Kind", "Subject", "Value", "Scope", "Since", "Rule")
 ACTION_DAYS = 30
+# Columns sized to their contents, but a long pattern or path must not push the rest away:
+# it is elided and its tooltip holds the whole grant.
+WIDEST = {"Subject": 320, "Value": 280, "Scope": 220}
 
 
-def load_permissions(data_dir: Path, rescan: bool) -> dict:
+def load_permissions(data_dir: Path, rescan: bool, env: Env | None = None) -> dict:
     """Everything the tab shows, as plain data (runs on the worker thread)."""
-    from tokenlens.config import Env
     from tokenlens.permissions import actions, snapshots
     from tokenlens.store import open_ledger
 
     db = open_ledger(Path(data_dir))
     try:
         if rescan:
-            snapshots.run_scan(db, Env(), Path(data_dir))
+            snapshots.run_scan(db, env or Env(), Path(data_dir))
         snap = snapshots.latest(db)
         return {
+            "scan_id": snap.scan_id,
+            "new_high": [snapshots.grant_json(g) for g in snapshots.new_high_risk_grants(db)],
             "scanned_at": snapshots.iso(snap.scanned_ms),
             "grants": [snapshots.grant_json(g) for g in snap.grants],
             "summary": snap.summary,
@@ -78,13 +84,13 @@ class _Signals(QObject):
 
 
 class _LoadJob(QRunnable):
-    def __init__(self, data_dir: Path, rescan: bool, signals: _Signals) -> None:
+    def __init__(self, data_dir: Path, rescan: bool, signals: _Signals, env: Env) -> None:
         super().__init__()
-        self.data_dir, self.rescan, self.signals = data_dir, rescan, signals
+        self.data_dir, self.rescan, self.signals, self.env = data_dir, rescan, signals, env
 
     def run(self) -> None:
         try:
-            result = load_permissions(self.data_dir, self.rescan)
+            result = load_permissions(self.data_dir, self.rescan, self.env)
         except Exception as exc:  # shown as one line in the tab, never a crash of the app
             log.exception("permissions scan failed")
             self.signals.failed.emit(f"Scan failed: {exc}")
@@ -94,10 +100,12 @@ class _LoadJob(QRunnable):
 
 class PermissionsTab(QWidget):
     loaded = Signal()  # after each refresh has been shown (tests and the window wait on it)
+    scanned = Signal(object)  # the loaded data (scan_id, summary, new_high...), for the tray
 
-    def __init__(self, data_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, data_dir: Path, parent: QWidget | None = None, env: Env | None = None) -> None:
         super().__init__(parent)
         self.data_dir = Path(data_dir)
+        self.env = env or Env()  # whose configs are scanned: the app's, or a test's home
         self._data: dict = {}
         self._busy = False
         self._pending = False
@@ -135,9 +143,7 @@ class PermissionsTab(QWidget):
         self.grants.setRootIsDecorated(True)
         self.grants.setAlternatingRowColors(True)
         self.grants.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.grants.setColumnWidth(0, 70)
-        self.grants.setColumnWidth(2, 240)
-        self.grants.setColumnWidth(3, 260)
+        self.grants.header().setStretchLastSection(True)
 
         self.history = _table(("When", "Change", "Tool", "Kind", "Subject", "Before", "After", "Risk"))
         self.actions = _table(("Category", f"Calls ({ACTION_DAYS} days)", "Risky", "Risky, run without approval"))
@@ -181,7 +187,7 @@ class PermissionsTab(QWidget):
         self._busy = True
         self.rescan_button.setEnabled(False)
         self.summary.setText(self.summary.text() if self._data else "Scanning agent configs…")
-        self._pool.start(_LoadJob(self.data_dir, True, self._signals))
+        self._pool.start(_LoadJob(self.data_dir, True, self._signals, self.env))
 
     def wait(self, msecs: int = 30_000) -> bool:
         return self._pool.waitForDone(msecs)
@@ -202,6 +208,7 @@ class PermissionsTab(QWidget):
         self.problems.setText("Could not read: " + "; ".join(problems) if problems else "")
         self.problems.setVisible(bool(problems))
         self.loaded.emit()
+        self.scanned.emit(data)
 
     @Slot(str)
     def _fail(self, message: str) -> None:
@@ -268,6 +275,14 @@ class PermissionsTab(QWidget):
                     item.setToolTip(column, tip)
                 parent.addChild(item)
             parent.setExpanded(counts["high"] > 0 or len(by_tool) == 1)
+        self._size_grant_columns()
+
+    def _size_grant_columns(self) -> None:
+        """Fit each column to what it holds (tool names and risk badges in the first one)."""
+        for column, name in enumerate(GRANT_COLUMNS[:-1]):
+            self.grants.resizeColumnToContents(column)
+            if name in WIDEST:
+                self.grants.setColumnWidth(column, min(self.grants.columnWidth(column), WIDEST[name]))
 
     def _fill_history(self, history: list[dict]) -> None:
         self.history.setRowCount(len(history))
