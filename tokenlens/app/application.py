@@ -21,10 +21,10 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from tokenlens.app.icons import app_icon, gauge_fraction, glance_icon
-from tokenlens.app.live import LiveLedger, ScanOutcome
+from tokenlens.app.live import LiveLedger, PermissionsOutcome, ScanOutcome, count_risky
 from tokenlens.app.main_window import LedgerView, MainWindow
 from tokenlens.app.popup import GlancePopup, tooltip_text
-from tokenlens.app.settings import WELCOMED, AppSettings
+from tokenlens.app.settings import NOTIFIED_PERMISSION_SCAN, WELCOMED, AppSettings
 from tokenlens.app.settings_tab import SettingsTab
 from tokenlens.app.welcome import WelcomeDialog
 from tokenlens.config import Env, default_data_dir
@@ -53,6 +53,17 @@ def login_command(data_dir: Path, default_data_dir: Path) -> list[str]:
     return command
 
 
+def high_risk_text(grants: list[dict]) -> str:
+    """One line about grants that just became high risk (tool and setting, never a secret:
+    values come from the snapshot, where secrets are already fingerprints)."""
+    if len(grants) == 1:
+        g = grants[0]
+        return f"New high-risk agent permission: {g['tool']} {g['subject']} = {g['value']}. See Permissions."
+    named = ", ".join(f"{g['tool']} {g['subject']}" for g in grants[:3])
+    more = f" and {len(grants) - 3} more" if len(grants) > 3 else ""
+    return f"{len(grants)} new high-risk agent permissions: {named}{more}. See Permissions."
+
+
 class TokenlensApp(QObject):
     def __init__(self, data_dir: Path, env: Env | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +77,8 @@ class TokenlensApp(QObject):
         self.risky: int | None = None
         self.welcome: WelcomeDialog | None = None
         self.scans_completed = 0
+        self.permission_scans_completed = 0
+        self.notifications: list[str] = []  # what the person was told, in order (tray or banner)
         self._nudged_day = None
         self._shut_down = False
 
@@ -73,6 +86,7 @@ class TokenlensApp(QObject):
         self.live.updated.connect(self.on_updated)
         self.live.failed.connect(self.on_failed)
         self.live.busy_changed.connect(self.on_busy)
+        self.live.permissions_scanned.connect(self.on_permissions_scanned)
 
         self._build_actions()
         self.popup = GlancePopup()
@@ -85,6 +99,9 @@ class TokenlensApp(QObject):
         self.settings_tab.changed.connect(self.on_settings_changed)
         self.window = MainWindow(self.view, data_dir, self.settings_tab, env=self.env)
         self.window.setWindowIcon(app_icon())
+        scanned = getattr(self.window.permissions, "scanned", None)  # absent when the feature is
+        if scanned is not None:
+            scanned.connect(self.on_permissions_tab_scanned)
         app_menu = self.window.menuBar().addMenu("&tokenlens")
         for action in (self.act_scan, self.act_pause, None, self.act_quit):
             app_menu.addSeparator() if action is None else app_menu.addAction(action)
@@ -182,6 +199,41 @@ class TokenlensApp(QObject):
         if glance is not None:
             self.popup.set_glance(glance, self.risky)
 
+    @Slot(object)
+    def on_permissions_scanned(self, outcome: PermissionsOutcome) -> None:
+        self.permission_scans_completed += 1
+        self.risky = outcome.risky
+        self.popup.set_risky(self.risky)  # now, not at the next usage scan
+        self._notify_new_high_risk(outcome)
+
+    @Slot(object)
+    def on_permissions_tab_scanned(self, data: dict) -> None:
+        self.on_permissions_scanned(
+            PermissionsOutcome(data.get("scan_id"), count_risky(data.get("summary")), data.get("new_high") or [])
+        )
+
+    def _notify_new_high_risk(self, outcome: PermissionsOutcome) -> None:
+        """Once per snapshot that brought new high-risk grants: rescans that change nothing
+        confirm the same snapshot (same id), and the id is remembered across restarts."""
+        if not outcome.new_high or outcome.scan_id is None:
+            return
+        told = self.settings.notified_permission_scan()
+        if told is not None and outcome.scan_id <= told:
+            return
+        self.settings.update(**{NOTIFIED_PERMISSION_SCAN: outcome.scan_id})
+        self.notify(high_risk_text(outcome.new_high), warning=True)
+
+    def notify(self, text: str, warning: bool = False) -> None:
+        """A private note: a tray message where the tray can show one, else the window's banner."""
+        self.notifications.append(text)
+        if self.tray.isVisible() and QSystemTrayIcon.isSystemTrayAvailable() and self.tray.supportsMessages():
+            icon = QSystemTrayIcon.MessageIcon.Warning if warning else QSystemTrayIcon.MessageIcon.Information
+            self.tray.showMessage("tokenlens", text, icon, 15_000)
+            return
+        self.window.set_banner(text)
+        if warning and not self.window.isVisible():
+            self.window.show()  # without a tray, a hidden banner would tell no one
+
     def _maybe_nudge(self) -> None:
         threshold = self.settings.daily_threshold()
         glance = self.glance
@@ -193,10 +245,7 @@ class TokenlensApp(QObject):
             f"{format_tokens(threshold)} you set for yourself."
         )
         self.last_nudge = text
-        if self.tray.isVisible() and QSystemTrayIcon.isSystemTrayAvailable() and self.tray.supportsMessages():
-            self.tray.showMessage("tokenlens", text, QSystemTrayIcon.MessageIcon.Information, 10_000)
-        else:
-            self.window.set_banner(text)
+        self.notify(text)
 
     # ---- actions --------------------------------------------------------------------
 
@@ -230,6 +279,7 @@ class TokenlensApp(QObject):
     @Slot()
     def scan_now(self) -> None:
         self.live.scan_now()
+        self.live.scan_permissions()
 
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:

@@ -9,7 +9,9 @@
 - Results come back as signals to bound slots of main-thread objects (a lambda would run in
   the worker thread: desktop_notes 3.4).
 - A slow periodic rescan catches what the kernel dropped (inotify overflow, suspend, roots
-  created later). At rest nothing runs: no timers tick faster than that.
+  created later), and re-reads the agents' permission configs (also read once at start):
+  that scan too runs on the worker, as a permissions snapshot in the ledger.
+  At rest nothing runs: no timers tick faster than that.
 """
 
 from __future__ import annotations
@@ -42,6 +44,15 @@ class ScanOutcome:
     sources: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     first_scan: bool = False
+
+
+@dataclass
+class PermissionsOutcome:
+    """One permissions scan (by the worker or the Permissions tab), for the main thread."""
+
+    scan_id: int | None  # the snapshot it confirmed or created
+    risky: int | None
+    new_high: list[dict] = field(default_factory=list)  # grant_json of grants new (or newly high) in it
 
 
 def risky_grants(db) -> int | None:
@@ -85,6 +96,7 @@ class ScanWorker(QObject):
 
     finished = Signal(object)  # ScanOutcome
     failed = Signal(str)
+    permissions_done = Signal(object)  # PermissionsOutcome
 
     def __init__(self, data_dir: Path, env: Env) -> None:
         super().__init__()
@@ -131,6 +143,29 @@ class ScanWorker(QObject):
         self.finished.emit(outcome)
 
     @Slot()
+    def scan_permissions(self) -> None:
+        """Snapshot the agents' permission configs (read-only) into the ledger."""
+        try:
+            from tokenlens.permissions import snapshots
+        except ImportError:  # a build without the permissions feature
+            return
+        from tokenlens.store import open_ledger
+
+        try:
+            if self._db is None:
+                self._db = open_ledger(self._data_dir)
+            snap = snapshots.run_scan(self._db, self._env, self._data_dir)
+            outcome = PermissionsOutcome(
+                scan_id=snap.scan_id,
+                risky=count_risky(snap.summary),
+                new_high=[snapshots.grant_json(g) for g in snapshots.new_high_risk_grants(self._db)],
+            )
+        except Exception:  # the usage side must keep working; the log says what broke
+            log.exception("permissions scan failed")
+            return
+        self.permissions_done.emit(outcome)
+
+    @Slot()
     def close(self) -> None:
         if self._db is not None:
             self._db.conn.close()
@@ -174,7 +209,9 @@ class LiveLedger(QObject):
     updated = Signal(object)  # ScanOutcome, on the main thread
     failed = Signal(str)
     busy_changed = Signal(bool)
+    permissions_scanned = Signal(object)  # PermissionsOutcome, on the main thread
     _request = Signal(object, str)
+    _request_permissions = Signal()
     _close = Signal()
 
     def __init__(self, data_dir: Path, env: Env, settings, parent: QObject | None = None) -> None:
@@ -194,9 +231,11 @@ class LiveLedger(QObject):
         self._worker = ScanWorker(data_dir, env)
         self._worker.moveToThread(self._thread)
         self._request.connect(self._worker.scan)
+        self._request_permissions.connect(self._worker.scan_permissions)
         self._close.connect(self._worker.close)
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
+        self._worker.permissions_done.connect(self._on_permissions)
 
         self._bridge = _HintBridge()
         self._bridge.hint.connect(self._on_hint)
@@ -215,6 +254,7 @@ class LiveLedger(QObject):
         self._arm_watches()
         self._periodic.start()
         self.scan_now()
+        self.scan_permissions()  # queued behind the usage scan: its projects are known by then
 
     def stop(self) -> None:
         """Stop watching and wait for the worker: called from aboutToQuit."""
@@ -266,9 +306,20 @@ class LiveLedger(QObject):
         self._request.emit(self._settings.disabled_sources(), self._settings.tz() or "")
 
     @Slot()
+    def scan_permissions(self) -> None:
+        """Queue a permissions scan on the worker (never on the GUI thread)."""
+        if self._thread.isRunning():
+            self._request_permissions.emit()
+
+    @Slot()
     def _periodic_rescan(self) -> None:
         self._arm_watches()  # roots created since (e.g. a first Codex session) get watched
         self.scan_now()
+        self.scan_permissions()
+
+    @Slot(object)
+    def _on_permissions(self, outcome: PermissionsOutcome) -> None:
+        self.permissions_scanned.emit(outcome)
 
     @Slot(str)
     def _on_hint(self, path: str) -> None:

@@ -127,6 +127,10 @@ class GlancePopup(QFrame):
             "\n".join(f"{d.day.strftime('%a %d %b')}: {format_tokens(d.tokens)}" for d in glance.series14)
         )
         self.split.set_parts([(tool, tokens, format_tokens(tokens)) for tool, tokens, _ in glance.by_tool_today])
+        self.set_risky(risky)
+
+    def set_risky(self, risky: int | None) -> None:
+        """The count of high-risk agent grants; None (never scanned) hides the line."""
         if risky is None:
             self.risky.hide()
         else:

@@ -15,6 +15,9 @@ TZ = "tz"
 AUTOSTART = "autostart"
 DAILY_THRESHOLD = "daily_threshold_tokens"
 WELCOMED = "welcomed"
+# The newest permissions snapshot the person was told about: a notification per new
+# snapshot, not per rescan, and not again after a restart.
+NOTIFIED_PERMISSION_SCAN = "notified_permission_scan"
 
 
 class AppSettings:
@@ -50,3 +53,7 @@ class AppSettings:
 
     def welcomed(self) -> bool:
         return self._values.get(WELCOMED) is True
+
+    def notified_permission_scan(self) -> int | None:
+        value = self._values.get(NOTIFIED_PERMISSION_SCAN)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
