@@ -3,9 +3,12 @@
 Generates a realistic 8-week history of Claude Code and Codex logs (their real JSONL
 formats) in a throwaway HOME, runs the real app on it and saves what the widgets render.
 
-    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py [OUT_DIR]
+    Xvfb :99 -screen 0 1400x900x24 -nolisten tcp &
+    DISPLAY=:99 trayer --edge top --align right --widthtype pixel --width 160 --height 32 &
+    DISPLAY=:99 QT_QPA_PLATFORM=xcb .venv/bin/python scripts/screenshots.py [OUT_DIR]
 
-(QT_QPA_PLATFORM=offscreen works too; Xvfb gives the same fonts as a desktop session.)
+(QT_QPA_PLATFORM=offscreen works too; Xvfb gives the same fonts as a desktop session, and
+trayer a tray, so the app runs as on a desktop instead of in its no-tray fallback.)
 """
 
 from __future__ import annotations
@@ -51,16 +54,17 @@ def generate(home: Path, days: int = 56, seed: int = 7) -> None:
                 codex_session(home, rng, start, project, f"{back}-{n}", now)
 
 
-def agent_configs(home: Path) -> None:
-    """Permission settings in the tools' real config files, for the Permissions tab."""
+def agent_configs(home: Path, later: bool = True) -> None:
+    """Permission settings in the tools' real config files, for the Permissions tab. Written
+    once before the app starts and again (`later`) with two more rules, so the tab's change
+    history has something to show."""
+    allow = ["Bash(npm run test:*)", "Bash(git push:*)", "WebFetch"]
+    if later:
+        allow += ["Bash(curl:*)", "Read(~/.ssh/**)"]
     claude = home / ".claude" / "settings.json"
     claude.parent.mkdir(parents=True, exist_ok=True)
     claude.write_text(json.dumps({
-        "permissions": {
-            "defaultMode": "acceptEdits",
-            "allow": ["Bash(npm run test:*)", "Bash(git push:*)", "Bash(curl:*)", "WebFetch", "Read(~/.ssh/**)"],
-            "deny": ["Bash(rm -rf:*)"],
-        },
+        "permissions": {"defaultMode": "acceptEdits", "allow": allow, "deny": ["Bash(rm -rf:*)"]},
     }, indent=2))
     codex = home / ".codex" / "config.toml"
     codex.parent.mkdir(parents=True, exist_ok=True)
@@ -114,15 +118,19 @@ def main(out_dir: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home, data_dir = Path(tmp) / "home", Path(tmp) / "data"
         generate(home)
-        agent_configs(home)
+        agent_configs(home, later=False)
         save_settings(ensure_data_dir(data_dir), {"welcomed": True})
-        # Tabs that read the environment themselves (Permissions) must see the same HOME.
-        os.environ.update(HOME=str(home), XDG_CONFIG_HOME=str(Path(tmp) / "cfg"))
+        # The app reads only this Env; the process environment follows suit so nothing
+        # (a keyring fallback, a file dialog) wanders into the real home.
+        overrides = {"HOME": str(home), "XDG_CONFIG_HOME": str(Path(tmp) / "cfg")}
+        os.environ.update(overrides)
         app = QApplication.instance() or QApplication(["tokenlens"])
-        controller = TokenlensApp(data_dir, Env())
+        controller = TokenlensApp(data_dir, Env(environ={**os.environ, **overrides}))
         controller.start()
-        while controller.scans_completed < 1:
+        while controller.scans_completed < 1 or controller.permission_scans_completed < 1:
             app.processEvents()
+            time.sleep(0.01)
+        agent_configs(home)  # the Permissions tab rescans when shown and lists these as changes
         try:
             window = controller.window
             window.set_banner("")
@@ -137,12 +145,7 @@ def main(out_dir: Path) -> None:
                     print(f"skipped {name}: the {tab} tab is not installed")
                     continue
                 window.grab().save(str(out_dir / name))
-            # The Permissions tab has scanned by now: a fresh usage scan carries its counts.
             window.hide()
-            done = controller.scans_completed
-            controller.scan_now()
-            while controller.scans_completed == done:
-                app.processEvents()
             controller.popup.show_near(None)
             _settle(app)
             controller.popup.grab().save(str(out_dir / "popup.png"))

@@ -279,10 +279,11 @@ class PermissionsTab(QWidget):
 
     def _size_grant_columns(self) -> None:
         """Fit each column to what it holds (tool names and risk badges in the first one)."""
+        gap = self.grants.fontMetrics().horizontalAdvance("  ")  # air between neighbouring columns
         for column, name in enumerate(GRANT_COLUMNS[:-1]):
             self.grants.resizeColumnToContents(column)
-            if name in WIDEST:
-                self.grants.setColumnWidth(column, min(self.grants.columnWidth(column), WIDEST[name]))
+            width = self.grants.columnWidth(column) + gap
+            self.grants.setColumnWidth(column, min(width, WIDEST.get(name, width)))
 
     def _fill_history(self, history: list[dict]) -> None:
         self.history.setRowCount(len(history))
@@ -297,6 +298,7 @@ class PermissionsTab(QWidget):
                 self.history.setItem(row, column, QTableWidgetItem(str(text)))
             if risk in BADGE:
                 self.history.item(row, 7).setForeground(QBrush(QColor(BADGE[risk])))
+        self.history.resizeColumnsToContents()  # whole timestamps and patterns, not "2026-11-26T…"
 
     def _fill_actions(self, totals: dict[str, dict[str, int]]) -> None:
         from tokenlens.permissions.actions import CATEGORIES
@@ -321,5 +323,7 @@ def _table(headers: tuple[str, ...]) -> QTableWidget:
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
     table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+    table.setWordWrap(False)
     table.horizontalHeader().setStretchLastSection(True)
     return table
