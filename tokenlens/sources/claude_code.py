@@ -55,7 +55,8 @@ class ClaudeCode(JsonlSource):
         message = obj.get("message")
         if obj.get("type") != "assistant" or not isinstance(message, dict):
             return []
-        actions = _tool_actions(self.id, obj, message, state)
+        ts_ms = iso_to_ms(obj.get("timestamp"))
+        actions = _tool_actions(self.id, obj, message, state, ts_ms)
         usage = message.get("usage")
         if not isinstance(usage, dict):
             return actions
@@ -67,7 +68,6 @@ class ClaudeCode(JsonlSource):
         message_id = text(message.get("id"))
         request_id = text(obj.get("requestId"))
         session_id = text(obj.get("sessionId"))
-        ts_ms = iso_to_ms(obj.get("timestamp"))
 
         input_tokens = count(usage.get("input_tokens"), "input_tokens")
         output_tokens = count(usage.get("output_tokens"), "output_tokens")
@@ -109,22 +109,20 @@ class ClaudeCode(JsonlSource):
         return [*actions, event]
 
 
-def _tool_actions(tool: str, obj: dict, message: dict, state: dict[str, Any]) -> list[Action]:
+def _tool_actions(tool: str, obj: dict, message: dict, state: dict[str, Any], ts_ms: int) -> list[Action]:
     """One Action per tool_use block: category and risk only, never the command itself."""
     content = message.get("content")
-    if not isinstance(content, list) or not any(isinstance(b, dict) and b.get("type") == "tool_use" for b in content):
+    if not isinstance(content, list):
         return []
-    from tokenlens.permissions.actions import RISKY, classify_claude
-
-    ts_ms = iso_to_ms(obj.get("timestamp"))
-    unattended = state.get("mode") == "bypassPermissions"
     actions = []
     for block in content:
-        if isinstance(block, dict) and block.get("type") == "tool_use" and isinstance(block.get("id"), str):
+        if type(block) is dict and block.get("type") == "tool_use" and isinstance(block.get("id"), str):
+            from tokenlens.permissions.actions import RISKY, classify_claude
+
             category = classify_claude(text(block.get("name")), block.get("input"))
             actions.append(Action(tool=tool, action_key=block["id"], ts_ms=ts_ms, category=category,
                                   session_id=text(obj.get("sessionId")), risky=category in RISKY,
-                                  unattended=unattended))
+                                  unattended=state.get("mode") == "bypassPermissions"))
     return actions
 
 
