@@ -123,3 +123,18 @@ def test_report_does_not_import_qt_or_pricing_when_nothing_changed(tmp_path, hom
     )
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert proc.stderr.strip() == "[]"
+
+
+def test_sources_turned_off_in_settings_are_not_read_by_the_cli(runner, data_dir, with_usage):
+    from tokenlens.config import save_settings
+
+    data_dir.mkdir(parents=True, mode=0o700)
+    save_settings(data_dir, {"disabled_sources": ["claude-code"]})
+    payload = json.loads(invoke(runner, data_dir, "scan", "--json").output)
+    assert "claude-code" not in payload["sources"]
+    rows = json.loads(invoke(runner, data_dir, "sources", "--json").output)["sources"]
+    claude = next(r for r in rows if r["id"] == "claude-code")
+    assert claude["events"] == 0 and "turned off in Settings" in claude["note"]
+    save_settings(data_dir, {"disabled_sources": []})
+    payload = json.loads(invoke(runner, data_dir, "scan", "--json").output)
+    assert payload["sources"]["claude-code"]["events_added"] == 1

@@ -47,10 +47,13 @@ class Context:
                 raise UserError(str(exc)) from None
         return self._db
 
-    def scan(self, sources=None):
+    def scan(self):
+        from tokenlens.config import disabled_sources
         from tokenlens.ingest import scan
+        from tokenlens.sources import all_sources
 
-        return scan(self.db, self.env, sources)
+        off = disabled_sources(self.data_dir)
+        return scan(self.db, self.env, [s for s in all_sources() if s.id not in off])
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -193,9 +196,10 @@ def sources(ctx: Context, as_json: bool) -> None:
     Example:
       tokenlens sources
     """
+    from tokenlens.config import disabled_sources
     from tokenlens.status import sources_status
 
-    rows = sources_status(ctx.db, ctx.env)
+    rows = sources_status(ctx.db, ctx.env, disabled=disabled_sources(ctx.data_dir))
     if as_json:
         _dump_json({"sources": rows})
         return

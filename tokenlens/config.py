@@ -105,3 +105,9 @@ def save_settings(data_dir: Path, settings: dict) -> None:
     create_private_file(tmp)
     tmp.write_bytes(orjson.dumps(settings, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
     os.replace(tmp, path)
+
+
+def disabled_sources(data_dir: Path) -> set[str]:
+    """Tools the person turned off in the app's Settings: neither the app nor the CLI reads them."""
+    value = load_settings(data_dir).get("disabled_sources")
+    return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()

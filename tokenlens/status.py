@@ -16,7 +16,7 @@ def _iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sources_status(db: Ledger, env: Env) -> list[dict]:
+def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset()) -> list[dict]:
     from tokenlens.sources import all_sources
 
     per_file = {
@@ -34,6 +34,8 @@ def sources_status(db: Ledger, env: Env) -> list[dict]:
         files, missing, skipped, last_ms = per_file.get(source.id, (0, 0, 0, None))
         if source.no_local_data_reason:
             reason = source.no_local_data_reason
+        elif source.id in disabled:
+            reason = "turned off in Settings: not read"
         elif not existing:
             reason = "none of the paths looked at exists"
         elif not files:

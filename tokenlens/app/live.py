@@ -117,7 +117,8 @@ class ScanWorker(QObject):
         try:
             if self._db is None:
                 self._db = open_ledger(self._data_dir)
-            chosen = [s for s in all_sources() if s.id not in set(disabled_sources or ())]
+            off = set(disabled_sources or ())
+            chosen = [s for s in all_sources() if s.id not in off]
             result = scan(self._db, self._env, chosen)
             try:
                 zone = get_zone(tz_name or None)
@@ -131,7 +132,7 @@ class ScanWorker(QObject):
                 first_scan=self._scans == 0,
             )
             if outcome.first_scan:
-                outcome.sources = sources_status(self._db, self._env)
+                outcome.sources = sources_status(self._db, self._env, disabled=off)
             self._scans += 1
         except (LedgerError, OSError) as exc:
             self.failed.emit(str(exc))
