@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
 from tests.logs import CANARY
-from tokenlens.ingest import scan
-from tokenlens.reports import build_report
 from tokenlens.sources.amp import Amp
 
 THREAD = "T-0f1e2d3c-4b5a-4968-8776-655443322110"
@@ -56,15 +55,15 @@ def write_thread(home: Path, messages: list[dict], ledger: list[dict] | None = N
 
 
 def run(db, env):
-    return scan(db, env, [Amp()]).sources["amp"]
+    return scan_tool(db, env, Amp())
 
 
 def totals(db) -> dict:
-    return build_report(db, "daily", tz="UTC", tool="amp").totals
+    return tool_totals(db, "amp")
 
 
 def event_count(db) -> int:
-    return db.execute("SELECT COUNT(*) FROM events WHERE tool = 'amp'").fetchone()[0]
+    return tool_event_count(db, "amp")
 
 
 def expect(*parts: tuple[int, int, int, int]) -> dict:

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
 from tests.logs import CANARY, append
-from tokenlens.ingest import scan
-from tokenlens.reports import build_report
 from tokenlens.sources.gemini_cli import GeminiCli
 
 SESSION = "9f2c1d4e-1111-4222-8333-444455556666"
@@ -59,15 +58,15 @@ def legacy_record(messages: list[dict], session: str = SESSION) -> str:
 
 
 def run(db, env):
-    return scan(db, env, [GeminiCli()]).sources["gemini-cli"]
+    return scan_tool(db, env, GeminiCli())
 
 
 def totals(db) -> dict:
-    return build_report(db, "daily", tz="UTC", tool="gemini-cli").totals
+    return tool_totals(db, "gemini-cli")
 
 
 def event_count(db) -> int:
-    return db.execute("SELECT COUNT(*) FROM events WHERE tool = 'gemini-cli'").fetchone()[0]
+    return tool_event_count(db, "gemini-cli")
 
 
 # Message A: input 18450 of which 15872 cached, output 612, thoughts 940.

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
 from tests.logs import CANARY
-from tokenlens.ingest import scan
-from tokenlens.reports import build_report
 from tokenlens.sources.opencode import OpenCode
 
 T0 = 1_779_000_000_000  # 2026-05-17, epoch ms
@@ -100,15 +99,15 @@ def ocdb(data_root: Path):
 
 
 def run(db, env):
-    return scan(db, env, [OpenCode()]).sources["opencode"]
+    return scan_tool(db, env, OpenCode())
 
 
 def totals(db) -> dict:
-    return build_report(db, "daily", tz="UTC", tool="opencode").totals
+    return tool_totals(db, "opencode")
 
 
 def event_count(db) -> int:
-    return db.execute("SELECT COUNT(*) FROM events WHERE tool = 'opencode'").fetchone()[0]
+    return tool_event_count(db, "opencode")
 
 
 def expect(*parts: tuple[int, int, int, int, int]) -> dict:

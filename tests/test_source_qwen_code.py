@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
 from tests.logs import CANARY, append
-from tokenlens.ingest import scan
-from tokenlens.reports import build_report
 from tokenlens.sources.qwen_code import QwenCode
 
 S1 = "5c1d2e3f-0000-4000-8000-000000000001"
@@ -56,15 +55,15 @@ def telemetry(uuid: str, session: str, ts: str) -> dict:
 
 
 def run(db, env):
-    return scan(db, env, [QwenCode()]).sources["qwen-code"]
+    return scan_tool(db, env, QwenCode())
 
 
 def totals(db) -> dict:
-    return build_report(db, "daily", tz="UTC", tool="qwen-code").totals
+    return tool_totals(db, "qwen-code")
 
 
 def event_count(db) -> int:
-    return db.execute("SELECT COUNT(*) FROM events WHERE tool = 'qwen-code'").fetchone()[0]
+    return tool_event_count(db, "qwen-code")
 
 
 def expect(*parts: tuple[int, int, int, int]) -> dict:
