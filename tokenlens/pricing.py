@@ -78,10 +78,16 @@ def _apply(rate: Rate | None, tokens: int, prompt_tokens: int) -> float:
 
 
 class Pricer:
-    """Caches resolved rates; one per scan (or per process)."""
+    """Caches resolved rates; one per scan (or per process).
+
+    Finding a model in the table is the slow part (~0.4 ms), so it happens once per
+    (provider, model). Only a model whose prices change over time is asked again, per hour.
+    """
 
     def __init__(self) -> None:
+        self._models: dict[tuple[str, str], object | None] = {}
         self._rates: dict[tuple[str, str, int], ModelRates | None] = {}
+        self._by_price: dict[int, tuple[object, ModelRates]] = {}
         self.unknown_models: set[tuple[str, str]] = set()
 
     def preload(self) -> None:
@@ -91,24 +97,40 @@ class Pricer:
         data_snapshot.get_snapshot()
 
     def rates(self, provider: str, model: str, ts_ms: int) -> ModelRates | None:
+        info = self._model(provider, model)
+        if info is None:
+            return None
+        if not isinstance(info.prices, list):  # one price for all time
+            return self._rates_of(info, info.prices)
         hour = ts_ms // 3_600_000
         key = (provider, model, hour)
         if key not in self._rates:
-            self._rates[key] = self._resolve(provider, model, hour)
+            try:
+                price = info.get_prices(datetime.fromtimestamp(hour * 3600, tz=UTC))
+            except (LookupError, ValueError):
+                price = None
+            self._rates[key] = self._rates_of(info, price) if price is not None else None
         return self._rates[key]
 
-    def _resolve(self, provider: str, model: str, hour: int) -> ModelRates | None:
-        from genai_prices import data_snapshot
+    def _model(self, provider: str, model: str):
+        key = (provider, model)
+        if key not in self._models:
+            from genai_prices import data_snapshot
 
-        snapshot = data_snapshot.get_snapshot()
-        when = datetime.fromtimestamp(hour * 3600, tz=UTC)
-        name = model.rsplit("/", 1)[-1] if provider != "openrouter" else model
-        try:
-            _, info = snapshot.find_provider_model(name, None, provider or None, None)
-            prices = info.get_prices(when)
-        except (LookupError, ValueError):
-            return None
-        return ModelRates(
+            name = model.rsplit("/", 1)[-1] if provider != "openrouter" else model
+            try:
+                _, info = data_snapshot.get_snapshot().find_provider_model(name, None, provider or None, None)
+            except (LookupError, ValueError):
+                info = None
+            self._models[key] = info
+        return self._models[key]
+
+    def _rates_of(self, info, prices) -> ModelRates:
+        # Keyed by identity; the price object is kept alongside so its id cannot be reused.
+        held = self._by_price.get(id(prices))
+        if held is not None and held[0] is prices:
+            return held[1]
+        rates = ModelRates(
             model_id=info.id,
             input=_rate(getattr(prices, "input_mtok", None)),
             cache_read=_rate(getattr(prices, "cache_read_mtok", None)),
@@ -116,6 +138,8 @@ class Pricer:
             cache_write_1h=_rate(getattr(prices, "cache_write_1h_mtok", None)),
             output=_rate(getattr(prices, "output_mtok", None)),
         )
+        self._by_price[id(prices)] = (prices, rates)
+        return rates
 
     def cost(self, event: UsageEvent) -> tuple[float | None, str | None]:
         """(cost in USD, where it came from: 'log' or 'table'), or (None, None) if unknown."""
