@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -93,22 +92,40 @@ class _StopOnSignals:
         from PySide6.QtCore import QSocketNotifier
 
         self._app = app
-        reader, writer = socket.socketpair()
-        reader.setblocking(False)
-        writer.setblocking(False)
-        signal.set_wakeup_fd(writer.fileno())
-        notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+        reader, writer, drain_bytes = _wakeup_channel()
+        signal.set_wakeup_fd(writer)
+        notifier = QSocketNotifier(reader, QSocketNotifier.Type.Read, app)
 
         def drain() -> None:
             try:
-                reader.recv(64)
+                drain_bytes()
             except OSError:
                 pass
 
         notifier.activated.connect(drain)
-        self._notifier, self._sockets = notifier, (reader, writer)  # both ends live with the app
+        self._notifier, self._channel = notifier, (reader, writer)  # both ends live with the app
         if self.requested:
             self._handle()
+
+
+def _wakeup_channel():
+    """(read fd, non-blocking write fd, drain) for signal.set_wakeup_fd. A pipe on POSIX;
+    Windows accepts only a socket there, so a local socketpair (never a network connection)."""
+    if os.name == "posix":
+        reader, writer = os.pipe()
+        os.set_blocking(reader, False)
+        os.set_blocking(writer, False)
+        return reader, writer, lambda: os.read(reader, 64)
+    import socket
+
+    rsock, wsock = socket.socketpair()
+    rsock.setblocking(False)
+    wsock.setblocking(False)
+    _keep_alive.extend((rsock, wsock))
+    return rsock.fileno(), wsock.fileno(), lambda: rsock.recv(64)
+
+
+_keep_alive: list = []
 
 
 def _exit_app() -> None:
