@@ -89,10 +89,16 @@ class _StopOnSignals:
             QTimer.singleShot(0, self._app, _exit_app)
 
     def attach(self, app) -> None:
+        self._app = app
+        channel = _wakeup_channel()
+        if channel is not None:
+            self._watch_wakeups(app, *channel)
+        if self.requested:
+            self._handle()
+
+    def _watch_wakeups(self, app, reader: int, writer: int, drain_bytes) -> None:
         from PySide6.QtCore import QSocketNotifier
 
-        self._app = app
-        reader, writer, drain_bytes = _wakeup_channel()
         signal.set_wakeup_fd(writer)
         notifier = QSocketNotifier(reader, QSocketNotifier.Type.Read, app)
 
@@ -104,28 +110,17 @@ class _StopOnSignals:
 
         notifier.activated.connect(drain)
         self._notifier, self._channel = notifier, (reader, writer)  # both ends live with the app
-        if self.requested:
-            self._handle()
 
 
 def _wakeup_channel():
-    """(read fd, non-blocking write fd, drain) for signal.set_wakeup_fd. A pipe on POSIX;
-    Windows accepts only a socket there, so a local socketpair (never a network connection)."""
-    if os.name == "posix":
-        reader, writer = os.pipe()
-        os.set_blocking(reader, False)
-        os.set_blocking(writer, False)
-        return reader, writer, lambda: os.read(reader, 64)
-    import socket
-
-    rsock, wsock = socket.socketpair()
-    rsock.setblocking(False)
-    wsock.setblocking(False)
-    _keep_alive.extend((rsock, wsock))
-    return rsock.fileno(), wsock.fileno(), lambda: rsock.recv(64)
-
-
-_keep_alive: list = []
+    """(read fd, non-blocking write fd, drain) for signal.set_wakeup_fd, or None where the
+    platform has no such pipe (Windows delivers no SIGTERM to a GUI app anyway)."""
+    if os.name != "posix":
+        return None
+    reader, writer = os.pipe()
+    os.set_blocking(reader, False)
+    os.set_blocking(writer, False)
+    return reader, writer, lambda: os.read(reader, 64)
 
 
 def _exit_app() -> None:
