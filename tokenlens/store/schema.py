@@ -77,10 +77,6 @@ def m001_usage_ledger(db: Database) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
 
 
-def apply(db: Database) -> None:
-    migrations.apply(db)
-
-
 @migrations()
 def m002_actions(db: Database) -> None:
     db.execute(
