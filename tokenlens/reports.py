@@ -14,18 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tokenlens.model import TOKEN_FIELDS
 from tokenlens.store.ledger import QUARTER_MS, Ledger
 
 KINDS = ("daily", "weekly", "monthly", "session", "blocks")
 GROUPS = ("tool", "model", "project")
-SUM_FIELDS = (
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-)
 BLOCK_MS = 5 * 3600 * 1000
 DAY_MS = 86_400_000
 
@@ -120,7 +113,7 @@ class Report:
 
 
 def _empty_row() -> dict:
-    row = {f: 0 for f in SUM_FIELDS}
+    row = {f: 0 for f in TOKEN_FIELDS}
     row["cost_usd"] = 0.0
     row["models"] = set()
     row["tools"] = set()
@@ -128,7 +121,7 @@ def _empty_row() -> dict:
 
 
 def _add(into: dict, part: dict) -> None:
-    for f in SUM_FIELDS:
+    for f in TOKEN_FIELDS:
         into[f] += part[f]
     into["cost_usd"] += part["cost_usd"]
     into["models"] |= part["models"] if isinstance(part["models"], set) else {part["model"]}
@@ -230,7 +223,7 @@ def build_report(
 def _order_keys(row: dict, by: str | None) -> dict:
     head = ["period"] + (["group"] if by else [])
     ordered = {k: row[k] for k in head if k in row}
-    for f in (*SUM_FIELDS, "cost_usd", "models", "tools"):
+    for f in (*TOKEN_FIELDS, "cost_usd", "models", "tools"):
         ordered[f] = row[f]
     for k, v in row.items():
         ordered.setdefault(k, v)
