@@ -223,8 +223,8 @@ def _ingest_share(db_path: str, share: list[int]) -> dict:
     out: dict = {"stats": {}, "unknown": []}
     try:
         for i in share:
-            source, found, parent_stats, _ = _FORK_PLAN[i]
-            stats = SourceScan(source.id, events_before=parent_stats.events_before)
+            source, found, _, _ = _FORK_PLAN[i]
+            stats = SourceScan(source.id)
             _ingest_file_safely(db, source, found, pricer, stats)
             mine = out["stats"].setdefault(source.id, [0, 0, []])
             mine[0] += stats.files_read
@@ -365,8 +365,6 @@ def _ingest_file(db: Ledger, source: Source, found: Discovered, pricer: Pricer, 
     companions = _companion_stamp(source, path) if whole else None
     if _unchanged(row, st) and (not whole or (row.state or {}).get("companions") == companions):
         return
-    if stats.events_before is None:
-        stats.events_before = _count_events(db, source.id)
     stats.files_read += 1
     ctx = FileContext(path=path, root=found.root)
     if whole and isinstance(source, SnapshotSource):
