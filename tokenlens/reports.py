@@ -124,8 +124,8 @@ def _add(into: dict, part: dict) -> None:
     for f in TOKEN_FIELDS:
         into[f] += part[f]
     into["cost_usd"] += part["cost_usd"]
-    into["models"] |= part["models"] if isinstance(part["models"], set) else {part["model"]}
-    into["tools"] |= part["tools"] if isinstance(part["tools"], set) else {part["tool"]}
+    into["models"] |= part["models"]
+    into["tools"] |= part["tools"]
 
 
 def _finish(row: dict) -> dict:
