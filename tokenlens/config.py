@@ -16,6 +16,7 @@ import orjson
 DATA_DIR_ENV = "TOKENLENS_DATA_DIR"
 DB_FILENAME = "ledger.db"
 SETTINGS_FILENAME = "settings.json"
+DISABLED_SOURCES = "disabled_sources"  # settings key: tool ids turned off by the person
 
 
 class DataDirError(Exception):
@@ -109,5 +110,9 @@ def save_settings(data_dir: Path, settings: dict) -> None:
 
 def disabled_sources(data_dir: Path) -> set[str]:
     """Tools the person turned off in the app's Settings: neither the app nor the CLI reads them."""
-    value = load_settings(data_dir).get("disabled_sources")
+    return disabled_in(load_settings(data_dir))
+
+
+def disabled_in(settings: dict) -> set[str]:
+    value = settings.get(DISABLED_SOURCES)
     return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()

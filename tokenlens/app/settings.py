@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tokenlens.config import load_settings, save_settings
+from tokenlens.config import disabled_in, load_settings, save_settings
 
-DISABLED_SOURCES = "disabled_sources"
 TZ = "tz"
 AUTOSTART = "autostart"
 DAILY_THRESHOLD = "daily_threshold_tokens"
@@ -35,8 +34,7 @@ class AppSettings:
         self._values = current
 
     def disabled_sources(self) -> list[str]:
-        value = self._values.get(DISABLED_SOURCES)
-        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+        return sorted(disabled_in(self._values))
 
     def tz(self) -> str | None:
         value = self._values.get(TZ)

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from tokenlens import desktop
-from tokenlens.app.settings import AUTOSTART, DAILY_THRESHOLD, DISABLED_SOURCES, TZ, AppSettings
-from tokenlens.config import Env
+from tokenlens.app.settings import AUTOSTART, DAILY_THRESHOLD, TZ, AppSettings
+from tokenlens.config import DISABLED_SOURCES, Env
 from tokenlens.reports import local_zone_name
 
 LOCAL_ZONE_LABEL = "This computer's zone"
