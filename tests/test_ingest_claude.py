@@ -213,3 +213,45 @@ def test_data_dir_and_ledger_are_private(db, data_dir, env, home):
     assert oct(os.stat(data_dir).st_mode & 0o777) == "0o700"
     for f in data_dir.glob("ledger.db*"):
         assert oct(os.stat(f).st_mode & 0o777) == "0o600", f
+
+
+class Killed(BaseException):
+    """Stands in for a kill -9 between two transactions of one scan."""
+
+
+def test_scan_stopped_mid_file_reads_the_rest_next_time(db, env, home, monkeypatch):
+    import tokenlens.ingest as ingest
+
+    path = project_file(home)
+    append(path, *[claude_assistant(f"2026-11-24T10:00:{i:02d}.000Z", "s1", f"msg_{i}", f"req_{i}", inp=i, out=10)
+                   for i in range(10)])
+    monkeypatch.setattr(ingest, "BATCH_EVENTS", 3)
+    real_flush, flushes = ingest.Batch.flush, []
+
+    def flush_once_then_die(batch):
+        if flushes:
+            raise Killed
+        flushes.append(1)
+        real_flush(batch)
+
+    monkeypatch.setattr(ingest.Batch, "flush", flush_once_then_die)
+    try:
+        run(db, env)
+    except Killed:
+        pass
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 3  # only the first batch
+    monkeypatch.undo()
+    run(db, env)  # same size, mtime and inode as when the stopped scan saw it: still read on
+    assert totals(db)["input_tokens"] == sum(range(10))
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 10
+
+
+def test_small_files_share_a_transaction(db, env, home):
+    for s in range(30):
+        append(project_file(home, f"s{s}"), claude_assistant(TS.format(1), f"s{s}", f"msg_{s}", f"req_{s}", inp=1))
+    commits = []
+    db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None)
+    run(db, env)
+    db.conn.set_trace_callback(None)
+    assert totals(db)["input_tokens"] == 30
+    assert len(commits) <= 2  # the batch, and at most the note of missing files

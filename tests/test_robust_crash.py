@@ -37,8 +37,12 @@ from tests.test_robust_support import (
 # With ROBUST_KILL_AT=0 it records every statement's first word instead (to find COMMITs).
 DRIVER = r"""
 import os, signal, sys
+import tokenlens.ingest as ingest
 import tokenlens.store.ledger as ledger
 
+# Small batches: a transaction every few events, so there are many commits to die around
+# (by default small files share one transaction and this corpus would commit a few times).
+ingest.BATCH_EVENTS = 25
 kill_at = int(os.environ["ROBUST_KILL_AT"])
 log_path = os.environ.get("ROBUST_STATEMENT_LOG")
 seen = []
@@ -99,7 +103,7 @@ def test_statement_trace_driver_runs_a_whole_scan(corpus_home, tmp_path):
     proc = run_driver(home, tmp_path / "data", 0, "scan", log_path=log)
     assert proc.returncode == 0, proc.stderr
     statements = log.read_text().split("\n")
-    assert statements.count("COMMIT") > 60  # one commit per file at least: many kill points
+    assert statements.count("COMMIT") > 60  # small batches: many kill points
     assert ledger_totals(tmp_path / "data/ledger.db") == corpus.expected()
 
 

@@ -364,14 +364,16 @@ def test_data_dir_on_a_read_only_mount(tmp_path, ro_mount):
 
 def test_full_disk_during_scan_is_one_line(tmp_path, ro_mount):
     """A tiny tmpfs as the data dir fills up mid-scan: one line, and the ledger stays usable."""
-    subprocess.run(["mount", "-o", "remount,size=600k", str(ro_mount)], check=True)
+    subprocess.run(["mount", "-o", "remount,size=1200k", str(ro_mount)], check=True)
     home = tmp_path / "home"
-    corpus = build_corpus(home, claude_files=30, messages=40, codex_files=0)
+    # More events than one transaction takes (ingest.BATCH_EVENTS), so some commit first.
+    corpus = build_corpus(home, claude_files=60, messages=80, codex_files=0)
     data_dir = ro_mount / "data"
     proc = run_cli(home, data_dir, "scan")
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert ledger_totals(data_dir / "ledger.db")["claude-code"]["events"] > 0  # it filled up mid-scan
     # Room again: the ledger is intact and the scan completes exactly.
     subprocess.run(["mount", "-o", "remount,size=64m", str(ro_mount)], check=True)
     scan_json(home, data_dir)

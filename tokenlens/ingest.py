@@ -133,10 +133,12 @@ def scan(
     if count > 1:
         _ingest_in_parallel(db, plan, count, pricer, result)
     else:
+        batch = Batch(db, pricer)
         for source, found, stats, _ in plan:
             if progress:
                 progress(source.id, found.path)
-            _ingest_file_safely(db, source, found, pricer, stats)
+            _ingest_file_safely(batch, source, found, stats)
+        batch.flush()
 
     for source_id, stats in result.sources.items():
         stats.files_missing = _mark_missing(db, source_id, seen_by_source[source_id], roots_by_source[source_id])
@@ -160,11 +162,11 @@ def _unread_bytes(known: tuple | None, source: Source, path: Path) -> int | None
     return st.st_size  # whole-file sources check their companion files in _ingest_file
 
 
-def _ingest_file_safely(db: Ledger, source: Source, found: Discovered, pricer: Pricer, stats: SourceScan) -> None:
+def _ingest_file_safely(batch: Batch, source: Source, found: Discovered, stats: SourceScan) -> None:
     try:
-        _ingest_file(db, source, found, pricer, stats)
+        _ingest_file(batch, source, found, stats)
     except OSError as exc:
-        # Vanished or unreadable mid-read: what was committed stays; next scan retries.
+        # Vanished or unreadable mid-read: what was staged up to there stays; next scan retries.
         stats.errors.append(f"{_path_key(found.path)}: {exc.strerror or exc}")
 
 
@@ -194,9 +196,11 @@ def _ingest_in_parallel(db: Ledger, plan: list, count: int, pricer: Pricer, resu
     try:
         with ProcessPoolExecutor(count - 1, mp_context=multiprocessing.get_context("fork")) as pool:
             futures = [pool.submit(_ingest_share, db_path, share) for share in shares[1:]]
+            batch = Batch(db, pricer)
             for i in shares[0]:  # this process takes a share too
                 source, found, stats, _ = plan[i]
-                _ingest_file_safely(db, source, found, pricer, stats)
+                _ingest_file_safely(batch, source, found, stats)
+            batch.flush()
             for future in futures:
                 _merge_share(future.result(), result)
     finally:
@@ -220,16 +224,18 @@ def _ingest_share(db_path: str, share: list[int]) -> dict:
 
     db = connect(Path(db_path))
     pricer = Pricer()
+    batch = Batch(db, pricer)
     out: dict = {"stats": {}, "unknown": []}
     try:
         for i in share:
             source, found, _, _ = _FORK_PLAN[i]
             stats = SourceScan(source.id)
-            _ingest_file_safely(db, source, found, pricer, stats)
+            _ingest_file_safely(batch, source, found, stats)
             mine = out["stats"].setdefault(source.id, [0, 0, []])
             mine[0] += stats.files_read
             mine[1] += stats.lines_skipped
             mine[2] += stats.errors
+        batch.flush()
         out["unknown"] = sorted(pricer.unknown_models)
     finally:
         db.conn.close()
@@ -322,7 +328,9 @@ def _vanished(path: str) -> bool:
 
 @dataclass
 class FileRow:
-    id: int
+    id: int | None  # None: a file first seen by this scan, inserted when its batch is written
+    path: str
+    source: str
     dev: int | None
     inode: int | None
     size: int | None
@@ -332,34 +340,112 @@ class FileRow:
     head_hash: str | None
     state: dict[str, Any] | None
     lines_skipped: int
+    reread: bool = False  # read again from the start: its old skipped-line records go
+
+
+class Batch:
+    """What parsed files produced, written to the ledger in as few transactions as possible.
+
+    Each file's events are staged together with the position they were read up to, so a
+    transaction always holds both (the kill -9 rule). Small files share a transaction: a
+    first scan of hundreds of sessions then commits a few dozen times, not twice per file.
+    """
+
+    def __init__(self, db: Ledger, pricer: Pricer) -> None:
+        self.db, self.pricer = db, pricer
+        self._clear()
+
+    def _clear(self) -> None:
+        self.events: list[tuple[FileRow, UsageEvent]] = []
+        self.actions: list[tuple[FileRow, Action]] = []
+        self.skips: list[tuple[FileRow, int, str]] = []
+        self.rereads: list[FileRow] = []
+        self.positions: list[tuple[FileRow, list]] = []
+        self.nbytes = 0
+
+    @property
+    def full(self) -> bool:
+        return len(self.events) + len(self.actions) >= BATCH_EVENTS or self.nbytes >= BATCH_BYTES
+
+    def stage(self, row: FileRow, st, offset: int, head_hash: str | None, state, events, skips, nbytes: int,
+              *, at_end: bool = True) -> None:
+        """Add a file's events and skipped lines up to `offset`, and that position itself.
+
+        `at_end`: the file was read to its end (as it was when stat'ed). Only then is its size
+        recorded: a stop mid-file (then a kill) must not make the rest look already read."""
+        if row.reread:
+            self.rereads.append(row)
+            row.reread = False
+        room = max(0, MAX_SKIPS_KEPT_PER_FILE - row.lines_skipped)
+        row.lines_skipped += len(skips)
+        self.skips += [(row, off, reason) for off, reason in skips[:room]]
+        usage = [e for e in events if not isinstance(e, Action)]
+        self.events += [(row, e) for e in usage]
+        self.actions += [(row, a) for a in events if isinstance(a, Action)]
+        # The state is serialised now: the parser goes on changing its dict after this point.
+        last_ms = max((e.ts_ms for e in events), default=None)
+        self.positions.append((row, [
+            st.st_dev, st.st_ino, st.st_size if at_end else None, st.st_mtime_ns, offset, min(HEAD_BYTES, offset), head_hash,
+            orjson.dumps(state).decode() if state is not None else None,
+            row.lines_skipped, len(usage), int(time.time() * 1000), last_ms,
+        ]))
+        row.offset = offset
+        self.nbytes += nbytes
+
+    def flush(self) -> None:
+        if not self.positions:
+            return
+        db = self.db
+        with write_transaction(db):
+            self._insert_new_files()
+            if self.rereads:
+                db.conn.executemany("DELETE FROM skips WHERE file_id = ?", [(r.id,) for r in self.rereads])
+            if self.events:
+                _upsert_events(db, self.events, self.pricer)
+            if self.actions:
+                _insert_actions(db, self.actions)
+            if self.skips:
+                db.conn.executemany("INSERT OR IGNORE INTO skips (file_id, offset, reason) VALUES (?, ?, ?)",
+                                    [(row.id, off, reason) for row, off, reason in self.skips])
+            db.conn.executemany(UPDATE_POSITION_SQL, [(*values, row.id) for row, values in self.positions])
+        self._clear()
+
+    def _insert_new_files(self) -> None:
+        new = {id(row): row for row, _ in self.positions if row.id is None}
+        now = int(time.time() * 1000)
+        for row in new.values():
+            # Another scanner (the app's watcher, a CLI run) may have added the same file meanwhile.
+            self.db.execute("INSERT INTO files (source, path, first_seen_ms) VALUES (?, ?, ?)"
+                            " ON CONFLICT (path) DO NOTHING", [row.source, row.path, now])
+            row.id = self.db.execute("SELECT id FROM files WHERE path = ?", [row.path]).fetchone()[0]
+
+
+UPDATE_POSITION_SQL = """
+UPDATE files SET dev = ?, inode = ?, size = ?, mtime_ns = ?, offset = ?, head_len = ?, head_hash = ?,
+    state = ?, lines_skipped = ?, events_seen = events_seen + ?, missing = 0, last_scan_ms = ?,
+    last_event_ms = MAX(COALESCE(last_event_ms, 0), COALESCE(?, 0))
+WHERE id = ?"""
 
 
 def _file_row(db: Ledger, source: Source, path: Path) -> FileRow:
-    select = (
+    key = _path_key(path)
+    row = db.execute(
         "SELECT id, dev, inode, size, mtime_ns, offset, head_len, head_hash, state, lines_skipped"
-        " FROM files WHERE path = ?"
-    )
-    row = db.execute(select, [_path_key(path)]).fetchone()
+        " FROM files WHERE path = ?", [key]).fetchone()
     if row is None:
-        # Another scanner (the app's watcher, a CLI run) may add the same file meanwhile.
-        with write_transaction(db):
-            db.execute(
-                "INSERT INTO files (source, path, first_seen_ms) VALUES (?, ?, ?) ON CONFLICT (path) DO NOTHING",
-                [source.id, _path_key(path), int(time.time() * 1000)],
-            )
-        row = db.execute(select, [_path_key(path)]).fetchone()
+        return FileRow(None, key, source.id, None, None, None, None, 0, 0, None, None, 0)
     state = orjson.loads(row[8]) if row[8] else None
-    return FileRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], state, row[9])
+    return FileRow(row[0], key, source.id, *row[1:8], state, row[9])
 
 
 def _unchanged(row: FileRow, st: os.stat_result) -> bool:
     return (row.size, row.mtime_ns, row.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def _ingest_file(db: Ledger, source: Source, found: Discovered, pricer: Pricer, stats: SourceScan) -> None:
+def _ingest_file(batch: Batch, source: Source, found: Discovered, stats: SourceScan) -> None:
     path = found.path
     st = os.stat(path)
-    row = _file_row(db, source, path)
+    row = _file_row(batch.db, source, path)
     whole = source.reads_whole(path)
     # Taken before reading, like `st`: a write during the read is noticed next scan.
     companions = _companion_stamp(source, path) if whole else None
@@ -368,13 +454,15 @@ def _ingest_file(db: Ledger, source: Source, found: Discovered, pricer: Pricer, 
     stats.files_read += 1
     ctx = FileContext(path=path, root=found.root)
     if whole and isinstance(source, SnapshotSource):
-        _ingest_snapshot(db, source, ctx, row, st, pricer, stats, companions)
+        _ingest_snapshot(batch, source, ctx, row, st, stats, companions)
     elif isinstance(source, JsonlSource):
-        _ingest_jsonl(db, source, ctx, row, st, pricer, stats)
+        _ingest_jsonl(batch, source, ctx, row, st, stats)
+    if batch.full:
+        batch.flush()
 
 
 def _companion_stamp(source: Source, path: Path) -> list | None:
-    """(size, mtime) of files that change without touching `path` (a SQLite WAL)."""
+    """(size, mtime) of files that change without touching `path` (a SQLite `-wal`)."""
     stamps: list = []
     for other in source.companion_files(path):
         try:
@@ -400,13 +488,11 @@ def _was_rewritten(row: FileRow, st: os.stat_result, handle) -> bool:
     return _head_hash(handle, row.head_len) != row.head_hash
 
 
-def _ingest_jsonl(db, source: JsonlSource, ctx, row: FileRow, st, pricer, stats) -> None:
+def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stats) -> None:
     with open(ctx.path, "rb") as handle:
         if _was_rewritten(row, st, handle):
             # Re-read from the start; upserts by event key make the repeats harmless.
-            row.offset, row.state, row.lines_skipped = 0, None, 0
-            with write_transaction(db):
-                db.execute("DELETE FROM skips WHERE file_id = ?", [row.id])
+            row.offset, row.state, row.lines_skipped, row.reread = 0, None, 0, True
         state = row.state if row.state is not None else source.new_state()
         has_marker = _marker_test(source.line_markers)
         glance = source.glance if type(source).glance is not JsonlSource.glance else None
@@ -438,9 +524,18 @@ def _ingest_jsonl(db, source: JsonlSource, ctx, row: FileRow, st, pricer, stats)
                     skips.append((line_start, "unexpected record shape"))
             offset = next_offset
             if len(pending) >= BATCH_EVENTS or offset - batch_start >= BATCH_BYTES:
-                _commit(db, source, row, st, handle, offset, state, pending, skips, pricer, stats)
+                _stage(batch, row, st, handle, offset, state, pending, skips, stats, offset - batch_start,
+                       at_end=False)
+                batch.flush()
                 pending, skips, batch_start = [], [], offset
-        _commit(db, source, row, st, handle, offset, state, pending, skips, pricer, stats)
+        _stage(batch, row, st, handle, offset, state, pending, skips, stats, offset - batch_start)
+
+
+def _stage(batch: Batch, row: FileRow, st, handle, offset, state, events, skips, stats, nbytes: int,
+           at_end: bool = True) -> None:
+    stats.lines_skipped += len(skips)
+    head_hash = _head_hash(handle, min(HEAD_BYTES, offset)) if handle is not None else None
+    batch.stage(row, st, offset, head_hash, state, events, skips, nbytes, at_end=at_end)
 
 
 def _marker_test(markers: tuple[bytes, ...]) -> Callable[[bytes], bool] | None:
@@ -460,50 +555,12 @@ def _marker_test(markers: tuple[bytes, ...]) -> Callable[[bytes], bool] | None:
     return has_marker
 
 
-def _ingest_snapshot(db, source: SnapshotSource, ctx, row: FileRow, st, pricer, stats, companions=None) -> None:
+def _ingest_snapshot(batch: Batch, source: SnapshotSource, ctx, row: FileRow, st, stats, companions=None) -> None:
     events, bad = source.read_snapshot(ctx.path, ctx)
     skips = [(i, "bad record") for i in range(bad)]
-    row.lines_skipped = 0
-    with write_transaction(db):
-        db.execute("DELETE FROM skips WHERE file_id = ?", [row.id])
+    row.lines_skipped, row.reread = 0, True
     state = {"companions": companions} if companions is not None else None
-    _commit(db, source, row, st, None, st.st_size, state, events, skips, pricer, stats)
-
-
-def _commit(db, source, row: FileRow, st, handle, offset, state, events, skips, pricer, stats) -> None:
-    """Events, skipped-line records and the new position: one transaction."""
-    head_len = min(HEAD_BYTES, offset)
-    head_hash = _head_hash(handle, head_len) if handle is not None else None
-    row.lines_skipped += len(skips)
-    stats.lines_skipped += len(skips)
-    last_ms = max((e.ts_ms for e in events), default=None)
-    actions = [a for a in events if isinstance(a, Action)]
-    if actions:
-        events = [e for e in events if not isinstance(e, Action)]
-    with write_transaction(db):
-        if events:
-            _upsert_events(db, events, row.id, pricer)
-        if actions:
-            _insert_actions(db, actions, row.id)
-        if skips:
-            room = max(0, MAX_SKIPS_KEPT_PER_FILE - (row.lines_skipped - len(skips)))
-            db.conn.executemany(
-                "INSERT OR IGNORE INTO skips (file_id, offset, reason) VALUES (?, ?, ?)",
-                [(row.id, off, reason) for off, reason in skips[:room]],
-            )
-        db.execute(
-            """UPDATE files SET dev = ?, inode = ?, size = ?, mtime_ns = ?, offset = ?,
-                   head_len = ?, head_hash = ?, state = ?, lines_skipped = ?,
-                   events_seen = events_seen + ?, missing = 0, last_scan_ms = ?,
-                   last_event_ms = MAX(COALESCE(last_event_ms, 0), COALESCE(?, 0))
-               WHERE id = ?""",
-            [
-                st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, offset, head_len, head_hash,
-                orjson.dumps(state).decode() if state is not None else None,
-                row.lines_skipped, len(events), int(time.time() * 1000), last_ms, row.id,
-            ],
-        )
-    row.offset = offset
+    _stage(batch, row, st, None, st.st_size, state, events, skips, stats, st.st_size)
 
 
 UPSERT_SQL = """
@@ -533,31 +590,32 @@ DELETE FROM events WHERE tool = ? AND is_replay = 1
 """
 
 
-def _keep_best(events: list[UsageEvent]) -> Iterable[UsageEvent]:
+def _keep_best(events: list[tuple[FileRow, UsageEvent]]) -> Iterable[tuple[FileRow, UsageEvent]]:
     """One event per key, the one the upsert would keep (highest rank; the later on ties).
 
     Claude Code writes one response as several lines: choosing here, before pricing and
     SQL, makes a first scan price and write each response once instead of once per line.
     """
-    best: dict[tuple[str, str], UsageEvent] = {}
-    for e in events:
+    best: dict[tuple[str, str], tuple[FileRow, UsageEvent]] = {}
+    for pair in events:
+        e = pair[1]
         key = (e.tool, e.event_key)
         kept = best.get(key)
-        if kept is None or e.rank >= kept.rank:
-            best[key] = e
+        if kept is None or e.rank >= kept[1].rank:
+            best[key] = pair
     return best.values() if len(best) < len(events) else events
 
 
-def _upsert_events(db: Ledger, events: list[UsageEvent], file_id: int, pricer: Pricer) -> None:
+def _upsert_events(db: Ledger, events: list[tuple[FileRow, UsageEvent]], pricer: Pricer) -> None:
     rows = []
     replay_keys: dict[str, set[str]] = {}
-    for e in _keep_best(events):
+    for row, e in _keep_best(events):
         cost, cost_source = pricer.cost(e)
         rows.append((
             e.tool, e.event_key, e.ts_ms, e.session_id, e.project, e.model, e.provider,
             e.input_tokens, e.cache_read_tokens, e.cache_write_5m_tokens, e.cache_write_1h_tokens,
             e.output_tokens, e.reasoning_tokens, e.total_tokens, cost, cost_source, e.rank,
-            e.replay_key, int(e.is_replay), file_id,
+            e.replay_key, int(e.is_replay), row.id,
         ))
         if e.replay_key is not None:
             replay_keys.setdefault(e.tool, set()).add(e.replay_key)
@@ -566,13 +624,13 @@ def _upsert_events(db: Ledger, events: list[UsageEvent], file_id: int, pricer: P
         db.execute(DROP_REPLAYS_SQL, [tool, orjson.dumps(sorted(keys)).decode()])
 
 
-def _insert_actions(db: Ledger, actions: list[Action], file_id: int) -> None:
+def _insert_actions(db: Ledger, actions: list[tuple[FileRow, Action]]) -> None:
     _executemany(
         db,
         "INSERT OR IGNORE INTO actions (tool, action_key, ts_ms, session_id, category, risky,"
         " unattended, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (a.tool, a.action_key, a.ts_ms, a.session_id, a.category, int(a.risky), int(a.unattended), file_id)
-            for a in actions
+            (a.tool, a.action_key, a.ts_ms, a.session_id, a.category, int(a.risky), int(a.unattended), row.id)
+            for row, a in actions
         ],
     )
