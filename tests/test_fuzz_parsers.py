@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from tokenlens.ingest import scan
 from tokenlens.sources import all_sources
-from tokenlens.sources.base import Discovered, Source
+from tokenlens.sources.base import Discovered, JsonlSource, Source
 
 FUZZ_SETTINGS = settings(
     # Modest for CI (2 cores); TOKENLENS_FUZZ_EXAMPLES=1000 for a long local hunt.
@@ -233,7 +233,9 @@ def jsonl_content(data, source: Source) -> tuple[bytes, int]:
         elif kind == "utf8":
             marker = data.draw(st.sampled_from(markers), label="marker")
             lines.append(b"{" + marker + b': "\xff\xfe\xc3"}')  # invalid UTF-8 in a string
-            must_skip += 1
+            # orjson rejects it; a source with its own typed decoder (Claude Code) never reads
+            # that key, so for it the line is just a line without usage.
+            must_skip += type(source).decode is JsonlSource.decode
         elif kind == "deep":
             lines.append(deep(data.draw(st.integers(200, 3000), label="depth")))
         else:

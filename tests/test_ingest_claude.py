@@ -255,3 +255,27 @@ def test_small_files_share_a_transaction(db, env, home):
     db.conn.set_trace_callback(None)
     assert totals(db)["input_tokens"] == 30
     assert len(commits) <= 2  # the batch, and at most the note of missing files
+
+
+def test_odd_shapes_in_parts_not_about_usage_cost_nothing(db, env, home):
+    """A string `message` on a user line, a content block that is a number, a tool input that
+    is a string, `data` that is a list: each part is read as absent, the rest still counts."""
+    line = claude_assistant(TS.format(1), "s1", "msg_1", "req_1", inp=4, out=40)
+    line["message"]["content"] = [7, {"type": "tool_use", "id": "tu_1", "name": "Bash", "input": "rm -rf /"},
+                                  {"type": "tool_use", "id": "tu_2", "name": "Bash", "input": {"command": "ls"}}]
+    line["data"] = ["not", "an", "object"]
+    append(project_file(home), {**claude_user(TS.format(0), "s1"), "message": "a plain string"}, line)
+    stats = run(db, env).sources["claude-code"]
+    assert stats.lines_skipped == 0
+    assert totals(db)["output_tokens"] == 40
+    actions = db.execute("SELECT action_key, category FROM actions ORDER BY action_key").fetchall()
+    assert actions == [("tu_1", "shell"), ("tu_2", "shell")]  # a string input has no command to judge
+
+
+def test_usage_of_the_wrong_type_is_a_skipped_line(db, env, home):
+    line = claude_assistant(TS.format(1), "s1", "msg_1", "req_1", inp=4, out=40)
+    line["message"]["usage"]["output_tokens"] = "forty"
+    append(project_file(home), line, claude_assistant(TS.format(2), "s1", "msg_2", "req_2", inp=1, out=2))
+    stats = run(db, env).sources["claude-code"]
+    assert stats.lines_skipped == 1
+    assert totals(db)["output_tokens"] == 2

@@ -298,8 +298,11 @@ def test_invalid_utf8_in_lines_and_file_names(tmp_path):
         fh.write(json.dumps(line).encode() + b"\n")
     data_dir = tmp_path / "data"
     payload = scan_json(home, data_dir)
-    assert payload["sources"]["claude-code"]["lines_skipped"] == 2
-    assert ledger_totals(data_dir / "ledger.db")["claude-code"]["output_tokens"] == 7 + 13 + 17
+    # The garbage line is skipped. The bad bytes inside the other line's prompt text are in a
+    # part never read (the decoder skips it), so that line's usage still counts, as it does
+    # for ccusage, which decodes the file with replacement characters.
+    assert payload["sources"]["claude-code"]["lines_skipped"] == 1
+    assert ledger_totals(data_dir / "ledger.db")["claude-code"]["output_tokens"] == 7 + 9 + 13 + 17
     for args in (["sources", "--json"], ["doctor", "--json"], ["report", "session", "--json"],
                  ["report", "daily", "--by", "project", "--json"]):
         proc = run_cli(home, data_dir, *args)

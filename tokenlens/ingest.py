@@ -512,10 +512,7 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
                     glance(line, state)
             else:
                 try:
-                    obj = orjson.loads(line)
-                    if not isinstance(obj, dict):
-                        raise BadLine("not a JSON object")
-                    pending.extend(source.parse_line(obj, state, ctx))
+                    pending.extend(source.parse_line(source.decode(line), state, ctx))
                 except orjson.JSONDecodeError:
                     skips.append((line_start, "invalid JSON"))
                 except BadLine as exc:

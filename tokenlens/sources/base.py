@@ -22,6 +22,8 @@ from fnmatch import translate
 from pathlib import Path
 from typing import Any, ClassVar
 
+import orjson
+
 from tokenlens.config import Env
 from tokenlens.model import Action, UsageEvent
 
@@ -91,12 +93,22 @@ class JsonlSource(Source):
     def new_state(self) -> dict[str, Any]:
         return {}
 
+    def decode(self, line: bytes) -> Any:
+        """The line as the object `parse_line` takes: by default any JSON object, as a dict.
+
+        Raises BadLine for a line that is not one; orjson's JSONDecodeError means invalid JSON."""
+        obj = orjson.loads(line)
+        if not isinstance(obj, dict):
+            raise BadLine("not a JSON object")
+        return obj
+
     def glance(self, line: bytes, state: dict[str, Any]) -> None:
         """A cheap look at a line without a marker (never parsed), for per-file state such as
         a mode flag that big lines carry. Sources that need it override this."""
 
-    def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> Iterable[UsageEvent | Action]:
-        """Usage events (and agent actions, where the log shows tool calls) in one line."""
+    def parse_line(self, obj: Any, state: dict[str, Any], ctx: FileContext) -> Iterable[UsageEvent | Action]:
+        """Usage events (and agent actions, where the log shows tool calls) in the object that
+        `decode` made of one line."""
         raise NotImplementedError
 
 

@@ -8,34 +8,114 @@ Traps handled here (log_formats.md §1):
 - a sidechain may replay its parent's message under a new requestId: such a line is a
   replay of `message.id` and is dropped when the parent's line is in the ledger;
 - `<synthetic>` placeholder messages are not usage.
+
+Lines are decoded by msgspec into the few fields read here: the prompts, outputs and tool
+results that make up nearly all of a transcript's bytes are skipped by the decoder without
+ever becoming Python objects. That makes it cheaper to decode every line than to search each
+one for marker words and parse the hits whole.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
+
+import msgspec
+import orjson
 
 from tokenlens.config import Env
 from tokenlens.model import Action, UsageEvent
 from tokenlens.sources.base import BadLine, FileContext, JsonlSource, count, iso_to_ms, text
 
-PERMISSION_MODE = re.compile(rb'"permissionMode"\s*:\s*"([A-Za-z]{1,40})"')
+# Fields typed Any are checked where they are used (count, text, iso_to_ms), as for any
+# source; the structs only say which parts of a line to keep.
+
+
+class ToolInput(msgspec.Struct):
+    command: Any = None
+
+
+class Block(msgspec.Struct):
+    type: Any = None
+    id: Any = None
+    name: Any = None
+    input: ToolInput | None = None
+
+
+class Message(msgspec.Struct):
+    id: Any = None
+    model: Any = None
+    usage: dict | None = None
+    stop_reason: Any = None
+    content: list[Block] | str | None = None
+
+
+class Progress(msgspec.Struct):
+    message: Line | None = None  # a subagent's line, nested in the parent transcript
+
+
+class Line(msgspec.Struct):
+    type: Any = None
+    message: Message | None = None
+    data: Progress | None = None
+    requestId: Any = None  # noqa: N815 - the log's own key
+    sessionId: Any = None  # noqa: N815
+    cwd: Any = None
+    timestamp: Any = None
+    isSidechain: Any = None  # noqa: N815
+    costUSD: Any = None  # noqa: N815
+    permissionMode: Any = None  # noqa: N815
+
+
+_DECODER = msgspec.json.Decoder(Line)
+_LINE_KEYS = ("type", "requestId", "sessionId", "cwd", "timestamp", "isSidechain", "costUSD", "permissionMode")
+
+
+def decode_line(line: bytes) -> Line:
+    try:
+        return _DECODER.decode(line)
+    except msgspec.ValidationError:
+        pass  # valid JSON of an unexpected shape somewhere: keep what has the expected shape
+    except msgspec.DecodeError as exc:
+        raise BadLine("not a JSON object" if line.lstrip()[:1] != b"{" else "invalid JSON") from exc
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise BadLine("invalid JSON") from exc
+    if not isinstance(obj, dict):
+        raise BadLine("not a JSON object")
+    return msgspec.convert(_expected_shapes(obj), Line)
+
+
+def _expected_shapes(obj: dict) -> dict:
+    """The line with each part read here that has another shape (a message that is a string,
+    a content block that is a number...) left out, as if the line lacked it."""
+    out = {key: obj.get(key) for key in _LINE_KEYS}
+    message = obj.get("message")
+    if isinstance(message, dict):
+        content = message.get("content")
+        usage = message.get("usage")
+        out["message"] = {
+            "id": message.get("id"), "model": message.get("model"), "stop_reason": message.get("stop_reason"),
+            "usage": usage if isinstance(usage, dict) else None,
+            "content": [_block_shape(b) for b in content if isinstance(b, dict)] if isinstance(content, list) else None,
+        }
+    data = obj.get("data")
+    nested = data.get("message") if isinstance(data, dict) else None
+    if isinstance(nested, dict):
+        out["data"] = {"message": _expected_shapes(nested)}
+    return out
+
+
+def _block_shape(block: dict) -> dict:
+    tool_input = block.get("input")
+    return {"type": block.get("type"), "id": block.get("id"), "name": block.get("name"),
+            "input": {"command": tool_input.get("command")} if isinstance(tool_input, dict) else None}
 
 
 class ClaudeCode(JsonlSource):
     id = "claude-code"
     name = "Claude Code"
-    # tool_use blocks become Actions; permissionMode (on user lines) tells whether they ran
-    # unasked. User lines carry whole tool results, so the mode is read by `glance` from the
-    # raw bytes instead of parsing every one of them.
-    line_markers = (b'"usage"', b'"tool_use"')
-
-    def glance(self, line: bytes, state: dict[str, Any]) -> None:
-        if b'"permissionMode"' in line:
-            found = PERMISSION_MODE.search(line)
-            if found:
-                state["mode"] = found.group(1).decode("ascii")
 
     def roots(self, env: Env) -> list[Path]:
         configured = env.path_list("CLAUDE_CONFIG_DIR")
@@ -43,31 +123,34 @@ class ClaudeCode(JsonlSource):
             return [p if p.name == "projects" else p / "projects" for p in configured]
         return [env.xdg("XDG_CONFIG_HOME", ".config") / "claude" / "projects", env.home / ".claude" / "projects"]
 
-    def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent | Action]:
-        if isinstance(obj.get("permissionMode"), str):
-            state["mode"] = obj["permissionMode"]
-        if obj.get("type") == "progress":
+    def decode(self, line: bytes) -> Line:
+        return decode_line(line)
+
+    def parse_line(self, obj: Line, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent | Action]:
+        # permissionMode (on user lines) tells whether later tool calls ran unasked.
+        if isinstance(obj.permissionMode, str):
+            state["mode"] = obj.permissionMode
+        if obj.type == "progress":
             # A subagent's message nested in the parent transcript (same key as its own file).
-            nested = (obj.get("data") or {}).get("message")
-            if not isinstance(nested, dict):
+            if obj.data is None or obj.data.message is None:
                 return []
-            obj = nested
-        message = obj.get("message")
-        if obj.get("type") != "assistant" or not isinstance(message, dict):
+            obj = obj.data.message
+        message = obj.message
+        if obj.type != "assistant" or message is None:
             return []
-        ts_ms = iso_to_ms(obj.get("timestamp"))
+        ts_ms = iso_to_ms(obj.timestamp)
         actions = _tool_actions(self.id, obj, message, state, ts_ms)
-        usage = message.get("usage")
-        if not isinstance(usage, dict):
+        usage = message.usage
+        if usage is None:
             return actions
-        model = message.get("model")
+        model = message.model
         if model == "<synthetic>":
             return []
         if not isinstance(model, str) or not model:
             raise BadLine("model missing")
-        message_id = text(message.get("id"))
-        request_id = text(obj.get("requestId"))
-        session_id = text(obj.get("sessionId"))
+        message_id = text(message.id)
+        request_id = text(obj.requestId)
+        session_id = text(obj.sessionId)
 
         input_tokens = count(usage.get("input_tokens"), "input_tokens")
         output_tokens = count(usage.get("output_tokens"), "output_tokens")
@@ -94,34 +177,35 @@ class ClaudeCode(JsonlSource):
             model=model,
             provider="anthropic" if model.startswith("claude") else "",
             session_id=session_id,
-            project=text(obj.get("cwd")) or _project_from_dir(ctx),
+            project=text(obj.cwd) or _project_from_dir(ctx),
             input_tokens=input_tokens,
             cache_read_tokens=cache_read,
             cache_write_5m_tokens=write_5m,
             cache_write_1h_tokens=write_1h,
             output_tokens=output_tokens,
-            reported_cost_usd=_reported_cost(obj.get("costUSD")),
+            reported_cost_usd=_reported_cost(obj.costUSD),
             fast_mode=usage.get("speed") == "fast",
             replay_key=message_id or None,
-            is_replay=obj.get("isSidechain") is True,
+            is_replay=obj.isSidechain is True,
         )
-        event.rank = event.total_tokens * 2 + (message.get("stop_reason") is not None)
+        event.rank = (input_tokens + cache_read + write_5m + write_1h + output_tokens) * 2 + (
+            message.stop_reason is not None)
         return [*actions, event]
 
 
-def _tool_actions(tool: str, obj: dict, message: dict, state: dict[str, Any], ts_ms: int) -> list[Action]:
+def _tool_actions(tool: str, obj: Line, message: Message, state: dict[str, Any], ts_ms: int) -> list[Action]:
     """One Action per tool_use block: category and risk only, never the command itself."""
-    content = message.get("content")
-    if not isinstance(content, list):
+    if not isinstance(message.content, list):
         return []
     actions = []
-    for block in content:
-        if type(block) is dict and block.get("type") == "tool_use" and isinstance(block.get("id"), str):
+    for block in message.content:
+        if block.type == "tool_use" and isinstance(block.id, str):
             from tokenlens.permissions.actions import RISKY, classify_claude
 
-            category = classify_claude(text(block.get("name")), block.get("input"))
-            actions.append(Action(tool=tool, action_key=block["id"], ts_ms=ts_ms, category=category,
-                                  session_id=text(obj.get("sessionId")), risky=category in RISKY,
+            command = {"command": block.input.command} if block.input is not None else None
+            category = classify_claude(text(block.name), command)
+            actions.append(Action(tool=tool, action_key=block.id, ts_ms=ts_ms, category=category,
+                                  session_id=text(obj.sessionId), risky=category in RISKY,
                                   unattended=state.get("mode") == "bypassPermissions"))
     return actions
 
