@@ -81,3 +81,45 @@ def _events_by_local_day(db, zone_name):
     zone = ZoneInfo(zone_name)
     for ts_ms, out in db.execute("SELECT ts_ms, output_tokens FROM events"):
         yield datetime.fromtimestamp(ts_ms / 1000, tz=UTC).astimezone(zone).date().isoformat(), out
+
+
+def test_events_changed_by_another_hand_are_read_from_events_until_resummed(db, env, home):
+    path = home / ".claude/projects/-p/s.jsonl"
+    append(path, claude_assistant("2026-03-01T10:00:00Z", "s", "m1", "r1", inp=1, out=10),
+           claude_assistant("2026-03-02T10:00:00Z", "s", "m2", "r2", inp=1, out=20))
+    scan(db, env)
+    assert db.execute("SELECT COUNT(*) FROM rollup_dirty").fetchone()[0] == 0  # writers leave no notes
+    with db.conn:  # e.g. someone with the sqlite3 shell
+        db.execute("DELETE FROM events WHERE event_key = 'm2:r2'")
+    assert from_rollup(db) != from_events(db)  # stale, and the note says so
+    report = build_report(db, "daily", tz="UTC")
+    assert {r["period"]: r["output_tokens"] for r in report.rows} == {"2026-03-01": 10}
+    scan(db, env)  # no file changed, yet the noted quarter-hour is summed again
+    assert db.execute("SELECT COUNT(*) FROM rollup_dirty").fetchone()[0] == 0
+    assert_rollup_matches(db)
+
+
+def test_a_ledger_from_before_the_notes_migrates_with_its_rollup_exact(tmp_path, env, home):
+    from sqlite_utils import Database
+
+    from tokenlens.store import open_ledger
+    from tokenlens.store.ledger import connect
+    from tokenlens.store.schema import migrations
+
+    data_dir = tmp_path / "old"
+    data_dir.mkdir(mode=0o700)
+    old = connect(data_dir / "ledger.db")
+    migrations.apply(Database(old.conn, execute_plugins=False), stop_before="m004_rollup_marks_changed_quarter_hours")
+    with old.conn:  # usage recorded under m003's per-row triggers, in the quarter-hour used below
+        old.execute("INSERT INTO events (tool, event_key, ts_ms, model, output_tokens, total_tokens)"
+                    " VALUES ('codex', 'k', 1772359260000, 'gpt-5', 7, 7)")
+    old.conn.close()
+    path = home / ".claude/projects/-p/s.jsonl"
+    append(path, claude_assistant("2026-03-01T10:00:00Z", "s", "m1", "r1", inp=1, out=10))
+    db = open_ledger(data_dir)
+    scan(db, env)
+    append(path, claude_assistant("2026-03-01T10:01:00Z", "s", "m1", "r1", inp=1, out=99))  # an UPDATE
+    scan(db, env)
+    assert_rollup_matches(db)
+    assert [row[8] for row in from_rollup(db)] == [99, 7]  # claude-code, codex in 10:00-10:15
+    db.conn.close()

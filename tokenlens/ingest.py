@@ -31,6 +31,7 @@ from tokenlens.sources.base import (
     Source,
     iter_lines,
 )
+from tokenlens.store import rollup
 from tokenlens.store.ledger import Ledger
 
 BATCH_EVENTS = 2000
@@ -144,6 +145,9 @@ def scan(
         stats.files_missing = _mark_missing(db, source_id, seen_by_source[source_id], roots_by_source[source_id])
         if stats.events_before is not None:
             stats.events_after = _count_events(db, source_id)
+    if not rollup.is_exact(db):  # events changed by another hand since: re-sum them now
+        with write_transaction(db):
+            rollup.resum(db)
     result.unknown_models |= pricer.unknown_models
     result.seconds = time.perf_counter() - started
     return result
@@ -408,6 +412,7 @@ class Batch:
                 db.conn.executemany("INSERT OR IGNORE INTO skips (file_id, offset, reason) VALUES (?, ?, ?)",
                                     [(row.id, off, reason) for row, off, reason in self.skips])
             db.conn.executemany(UPDATE_POSITION_SQL, [(*values, row.id) for row, values in self.positions])
+            rollup.resum(db)
         self._clear()
 
     def _insert_new_files(self) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tokenlens.model import TOKEN_FIELDS
+from tokenlens.store import rollup
 from tokenlens.store.ledger import QUARTER_MS, Ledger
 
 KINDS = ("daily", "weekly", "monthly", "session", "blocks")
@@ -288,7 +289,7 @@ ROLLUP_AS_EVENTS = f"""(SELECT bucket * {QUARTER_MS} AS ts_ms, tool, model, proj
 def _calendar_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
     # Everything calendar reports filter and group by is in the quarter-hour rollup, which is
     # exact as long as every boundary (--since/--until, DST changes) falls on a quarter-hour.
-    table = ROLLUP_AS_EVENTS if _quarter_aligned(params) else "events"
+    table = ROLLUP_AS_EVENTS if _quarter_aligned(params) and rollup.is_exact(db) else "events"
     cte, cte_params = _spans_cte(db, zone, where_sql, params, table)
     if table != "events" and not _spans_aligned(cte_params):
         table = "events"  # a historical odd offset (local mean time): bucket the events themselves

@@ -10,6 +10,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from tokenlens.store.ledger import QUARTER_MS
+from tokenlens.store.rollup import ROLLUP_SUMS, rollup_value
 
 migrations = Migrations("tokenlens")
 
@@ -97,28 +98,13 @@ def m002_actions(db: Database) -> None:
     db.execute("CREATE INDEX actions_ts ON actions (ts_ms)")
 
 
-# Token sums per UTC quarter-hour, tool, model and project, kept exact by triggers on events.
-# Calendar reports read this instead of every event: any zone's local day is a whole number
-# of quarter-hours (all UTC offsets in use are multiples of 15 minutes).
-ROLLUP_SUMS = (
-    ("input_tokens", "input_tokens"),
-    ("cache_read_tokens", "cache_read_tokens"),
-    ("cache_write_tokens", "cache_write_5m_tokens + {r}.cache_write_1h_tokens"),
-    ("output_tokens", "output_tokens"),
-    ("reasoning_tokens", "reasoning_tokens"),
-    ("total_tokens", "total_tokens"),
-    ("cost_usd", "COALESCE({r}.cost_usd, 0.0)"),
-)
-
-
-def _rollup_value(expr: str, row: str) -> str:
-    expr = expr.format(r=row)
-    return expr if "(" in expr else f"{row}.{expr}"
+# Token sums per UTC quarter-hour, tool, model and project (store/rollup.py). m003 kept them
+# with triggers that summed per row; m004 replaced those.
 
 
 def _rollup_add_sql(row: str) -> str:
     columns = ", ".join(name for name, _ in ROLLUP_SUMS)
-    values = ", ".join(_rollup_value(expr, row) for _, expr in ROLLUP_SUMS)
+    values = ", ".join(rollup_value(expr, row) for _, expr in ROLLUP_SUMS)
     sets = ", ".join(f"{name} = {name} + excluded.{name}" for name, _ in ROLLUP_SUMS)
     return (
         f"INSERT INTO rollup (bucket, tool, model, project, events, {columns})"
@@ -128,7 +114,7 @@ def _rollup_add_sql(row: str) -> str:
 
 
 def _rollup_remove_sql(row: str) -> str:
-    sets = ", ".join(f"{name} = {name} - ({_rollup_value(expr, row)})" for name, expr in ROLLUP_SUMS)
+    sets = ", ".join(f"{name} = {name} - ({rollup_value(expr, row)})" for name, expr in ROLLUP_SUMS)
     where = (f"bucket = {row}.ts_ms / {QUARTER_MS} AND tool = {row}.tool AND model = {row}.model"
              f" AND project = {row}.project")
     return (f"UPDATE rollup SET events = events - 1, {sets} WHERE {where};"
@@ -145,7 +131,7 @@ def m003_rollup(db: Database) -> None:
             PRIMARY KEY (bucket, tool, model, project)
         ) WITHOUT ROWID"""
     )
-    select = ", ".join(f"SUM({_rollup_value(expr, 'e')})" for _, expr in ROLLUP_SUMS)
+    select = ", ".join(f"SUM({rollup_value(expr, 'e')})" for _, expr in ROLLUP_SUMS)
     db.execute(
         f"INSERT INTO rollup SELECT e.ts_ms / {QUARTER_MS}, e.tool, e.model, e.project, COUNT(*), {select}"
         f" FROM events e GROUP BY 1, 2, 3, 4"
@@ -156,3 +142,22 @@ def m003_rollup(db: Database) -> None:
         "CREATE TRIGGER events_rollup_update AFTER UPDATE ON events BEGIN"
         f" {_rollup_remove_sql('OLD')} {_rollup_add_sql('NEW')} END"
     )
+
+
+@migrations()
+def m004_rollup_marks_changed_quarter_hours(db: Database) -> None:
+    """m003's triggers summed into the rollup once per row, which cost more than the insert
+    itself; now they only note the quarter-hour, and writers re-sum it (store/rollup.py).
+    events_session goes too: no query looks events up by session alone."""
+    for trigger in ("events_rollup_insert", "events_rollup_delete", "events_rollup_update"):
+        db.execute(f"DROP TRIGGER {trigger}")
+    db.execute("DROP INDEX events_session")
+    db.execute("CREATE TABLE rollup_dirty (bucket INTEGER PRIMARY KEY)")
+
+    def note(row: str) -> str:
+        # Not INSERT OR IGNORE: a trigger takes the conflict policy of the statement firing it.
+        return f"INSERT INTO rollup_dirty (bucket) VALUES ({row}.ts_ms / {QUARTER_MS}) ON CONFLICT DO NOTHING;"
+
+    db.execute(f"CREATE TRIGGER events_note_insert AFTER INSERT ON events BEGIN {note('NEW')} END")
+    db.execute(f"CREATE TRIGGER events_note_delete AFTER DELETE ON events BEGIN {note('OLD')} END")
+    db.execute(f"CREATE TRIGGER events_note_update AFTER UPDATE ON events BEGIN {note('OLD')} {note('NEW')} END")
