@@ -131,15 +131,22 @@ def scan(
     for stats in {id(p[2]): p[2] for p in plan}.values():
         stats.events_before = _count_events(db, stats.source)
     count = _worker_count(workers, plan) if progress is None else 1
-    if count > 1:
-        _ingest_in_parallel(db, plan, count, pricer, result)
-    else:
-        batch = Batch(db, pricer)
-        for source, found, stats, _ in plan:
-            if progress:
-                progress(source.id, found.path)
-            _ingest_file_safely(batch, source, found, stats)
-        batch.flush()
+    bulk = sum(p[3] for p in plan) >= PARALLEL_MIN_BYTES
+    if bulk:
+        _defer_checkpoints(db)
+    try:
+        if count > 1:
+            _ingest_in_parallel(db, plan, count, pricer, result)
+        else:
+            batch = Batch(db, pricer)
+            for source, found, stats, _ in plan:
+                if progress:
+                    progress(source.id, found.path)
+                _ingest_file_safely(batch, source, found, stats)
+            batch.flush()
+    finally:
+        if bulk:
+            _checkpoint_now(db)
 
     for source_id, stats in result.sources.items():
         stats.files_missing = _mark_missing(db, source_id, seen_by_source[source_id], roots_by_source[source_id])
@@ -151,6 +158,21 @@ def scan(
     result.unknown_models |= pricer.unknown_models
     result.seconds = time.perf_counter() - started
     return result
+
+
+# SQLite copies the WAL into the database file every 1000 pages by default. A big scan commits
+# a few dozen batches that touch the same index pages, which were then copied again and again;
+# during such a scan the copy waits (the WAL grows to a few times the new data) and runs once.
+BULK_WAL_PAGES = 16384
+
+
+def _defer_checkpoints(db: Ledger) -> None:
+    db.execute(f"PRAGMA wal_autocheckpoint = {BULK_WAL_PAGES}")
+
+
+def _checkpoint_now(db: Ledger) -> None:
+    db.execute("PRAGMA wal_autocheckpoint = 1000")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # a reader may hold it back: fine
 
 
 def _known_files(db: Ledger) -> dict[str, tuple]:
@@ -227,6 +249,7 @@ def _ingest_share(db_path: str, share: list[int]) -> dict:
     from tokenlens.store.ledger import connect
 
     db = connect(Path(db_path))
+    _defer_checkpoints(db)
     pricer = Pricer()
     batch = Batch(db, pricer)
     out: dict = {"stats": {}, "unknown": []}

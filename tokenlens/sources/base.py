@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import translate
@@ -222,6 +222,32 @@ def iter_lines(handle, start: int, max_line: int = MAX_LINE_BYTES) -> Iterator[t
 
 
 # ---- helpers shared by parsers ------------------------------------------------------
+
+
+def decode_typed(decoder, line: bytes, salvage: Callable[[dict], Any]) -> Any:
+    """A line decoded by a msgspec `decoder` into only the fields a source reads.
+
+    JSON of an unexpected shape in some part read (a string where an object was expected)
+    is parsed again with orjson and handed to `salvage`, which keeps the parts that have the
+    expected shape; anything that is not a JSON object at all is a BadLine."""
+    import msgspec
+
+    try:
+        return decoder.decode(line)
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError as exc:
+        raise BadLine("not a JSON object" if line.lstrip()[:1] != b"{" else "invalid JSON") from exc
+    except RecursionError as exc:
+        raise BadLine("nested too deeply") from exc
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise BadLine("invalid JSON") from exc
+    if not isinstance(obj, dict):
+        raise BadLine("not a JSON object")
+    return salvage(obj)
+
 
 
 MAX_COUNT = 10**12

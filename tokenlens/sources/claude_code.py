@@ -21,11 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import orjson
 
 from tokenlens.config import Env
 from tokenlens.model import Action, UsageEvent
-from tokenlens.sources.base import BadLine, FileContext, JsonlSource, count, iso_to_ms, text
+from tokenlens.sources.base import (
+    BadLine,
+    FileContext,
+    JsonlSource,
+    count,
+    decode_typed,
+    iso_to_ms,
+    text,
+)
 
 # Fields typed Any are checked where they are used (count, text, iso_to_ms), as for any
 # source; the structs only say which parts of a line to keep.
@@ -72,19 +79,7 @@ _LINE_KEYS = ("type", "requestId", "sessionId", "cwd", "timestamp", "isSidechain
 
 
 def decode_line(line: bytes) -> Line:
-    try:
-        return _DECODER.decode(line)
-    except msgspec.ValidationError:
-        pass  # valid JSON of an unexpected shape somewhere: keep what has the expected shape
-    except msgspec.DecodeError as exc:
-        raise BadLine("not a JSON object" if line.lstrip()[:1] != b"{" else "invalid JSON") from exc
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise BadLine("invalid JSON") from exc
-    if not isinstance(obj, dict):
-        raise BadLine("not a JSON object")
-    return msgspec.convert(_expected_shapes(obj), Line)
+    return decode_typed(_DECODER, line, lambda obj: msgspec.convert(_expected_shapes(obj), Line))
 
 
 def _expected_shapes(obj: dict) -> dict:

@@ -17,11 +17,52 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 
 from tokenlens.config import Env
 from tokenlens.model import Action, UsageEvent
-from tokenlens.sources.base import BadLine, FileContext, JsonlSource, count, iso_to_ms, text
+from tokenlens.sources.base import (
+    BadLine,
+    FileContext,
+    JsonlSource,
+    count,
+    decode_typed,
+    iso_to_ms,
+    text,
+)
+
+
+# Every line is decoded by msgspec into these few fields (checked where used): instructions,
+# messages, reasoning and tool output, nearly all of a rollout's bytes, are skipped unread.
+class Payload(msgspec.Struct):
+    type: Any = None
+    info: Any = None  # token_count: the usage vectors
+    model: Any = None
+    cwd: Any = None
+    approval_policy: Any = None
+    id: Any = None
+    source: Any = None
+    forked_from_id: Any = None
+    name: Any = None
+    arguments: Any = None
+    action: Any = None
+    call_id: Any = None
+
+
+class Line(msgspec.Struct):
+    timestamp: Any = None
+    type: Any = None
+    payload: Payload | None = None
+
+
+_DECODER = msgspec.json.Decoder(Line)
+
+
+def decode_line(line: bytes) -> Line:
+    # A payload that is not an object: the line is read as having none.
+    return decode_typed(_DECODER, line, lambda obj: Line(timestamp=obj.get("timestamp"), type=obj.get("type")))
+
 
 FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
 FALLBACK_MODEL = "gpt-5"  # builds of Sept 2025 wrote no turn_context; ccusage assumes the same
@@ -30,8 +71,6 @@ FALLBACK_MODEL = "gpt-5"  # builds of Sept 2025 wrote no turn_context; ccusage a
 class Codex(JsonlSource):
     id = "codex"
     name = "Codex CLI"
-    line_markers = (b"token_count", b"turn_context", b"session_meta", *(
-        b'"%s"' % t for t in (b"function_call", b"local_shell_call", b"custom_tool_call", b"web_search_call")))
     patterns = ("rollout-*.jsonl",)
 
     def roots(self, env: Env) -> list[Path]:
@@ -42,31 +81,34 @@ class Codex(JsonlSource):
     def new_state(self) -> dict[str, Any]:
         return {"prev": None, "model": None, "session": None, "cwd": "", "fork_second": None}
 
-    def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent | Action]:
-        kind = obj.get("type")
-        payload = obj.get("payload")
-        if not isinstance(payload, dict):
+    def decode(self, line: bytes) -> Line:
+        return decode_line(line)
+
+    def parse_line(self, obj: Line, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent | Action]:
+        kind = obj.type
+        payload = obj.payload
+        if payload is None:
             return []
         if kind == "session_meta":
             _read_session_meta(obj, payload, state)
             return []
         if kind == "turn_context":
-            if isinstance(payload.get("model"), str) and payload["model"]:
-                state["model"] = payload["model"]
-            if isinstance(payload.get("cwd"), str):
-                state["cwd"] = payload["cwd"]
-            if isinstance(payload.get("approval_policy"), str):
-                state["approval"] = payload["approval_policy"]
+            if isinstance(payload.model, str) and payload.model:
+                state["model"] = payload.model
+            if isinstance(payload.cwd, str):
+                state["cwd"] = payload.cwd
+            if isinstance(payload.approval_policy, str):
+                state["approval"] = payload.approval_policy
             _maybe_end_replay(obj, state)
             return []
-        if kind == "response_item" and payload.get("type") in TOOL_CALLS:
+        if kind == "response_item" and payload.type in TOOL_CALLS:
             return _tool_action(self.id, obj, payload, state, ctx)
-        if kind != "event_msg" or payload.get("type") != "token_count":
+        if kind != "event_msg" or payload.type != "token_count":
             return []
-        info = payload.get("info")
+        info = payload.info
         if not isinstance(info, dict):
             return []  # a rate-limit-only refresh
-        ts_ms = iso_to_ms(obj.get("timestamp"))
+        ts_ms = iso_to_ms(obj.timestamp)
         total = _vector(info.get("total_token_usage"), "total_token_usage")
         last = _vector(info.get("last_token_usage"), "last_token_usage")
         if total is None and last is None:
@@ -77,7 +119,7 @@ class Codex(JsonlSource):
             state["prev"] = total
         if delta is None or replaying or not any(delta):
             return []
-        model = text(payload.get("model")) or text(info.get("model")) or state.get("model") or FALLBACK_MODEL
+        model = text(payload.model) or text(info.get("model")) or state.get("model") or FALLBACK_MODEL
         session = state.get("session") or _session_from_name(ctx.path)
         fresh_input, cached, output, reasoning = delta
         cached = min(cached, fresh_input)
@@ -102,53 +144,53 @@ class Codex(JsonlSource):
 TOOL_CALLS = ("function_call", "local_shell_call", "custom_tool_call", "web_search_call")
 
 
-def _tool_action(tool: str, obj: dict, payload: dict, state: dict[str, Any], ctx: FileContext) -> list[Action]:
+def _tool_action(tool: str, obj: Line, payload: Payload, state: dict[str, Any], ctx: FileContext) -> list[Action]:
     """One Action per tool call: category and risk only, never the command itself."""
     from tokenlens.permissions.actions import RISKY, classify_codex
 
-    kind = payload["type"]
+    kind = payload.type
     if kind == "local_shell_call":
-        name, arguments = "local_shell", payload.get("action") or {}
+        name, arguments = "local_shell", payload.action or {}
     elif kind == "web_search_call":
         name, arguments = "web_search", {}
     else:
-        name = text(payload.get("name"))
-        arguments = payload.get("arguments")
+        name = text(payload.name)
+        arguments = payload.arguments
         if isinstance(arguments, str):
             try:
                 arguments = orjson.loads(arguments)
             except orjson.JSONDecodeError:
                 arguments = {}
-    ts_ms = iso_to_ms(obj.get("timestamp"))
+    ts_ms = iso_to_ms(obj.timestamp)
     session = state.get("session") or _session_from_name(ctx.path)
-    key = text(payload.get("call_id")) or text(payload.get("id")) or f"{session}:{ts_ms}:{name}"
+    key = text(payload.call_id) or text(payload.id) or f"{session}:{ts_ms}:{name}"
     category = classify_codex(name, arguments)
     return [Action(tool=tool, action_key=key, ts_ms=ts_ms, category=category, session_id=session,
                    risky=category in RISKY, unattended=state.get("approval") == "never")]
 
 
-def _read_session_meta(obj: dict, payload: dict, state: dict[str, Any]) -> None:
+def _read_session_meta(obj: Line, payload: Payload, state: dict[str, Any]) -> None:
     if state.get("session"):
         return  # a fork file repeats its parent's session_meta: keep the fork's own id
-    state["session"] = text(payload.get("id")) or None
-    if isinstance(payload.get("cwd"), str):
-        state["cwd"] = payload["cwd"]
-    source = payload.get("source")
+    state["session"] = text(payload.id) or None
+    if isinstance(payload.cwd, str):
+        state["cwd"] = payload.cwd
+    source = payload.source
     spawned = isinstance(source, dict) and isinstance(source.get("subagent"), dict)
-    if payload.get("forked_from_id") or spawned:
+    if payload.forked_from_id or spawned:
         try:
-            state["fork_second"] = iso_to_ms(obj.get("timestamp")) // 1000
+            state["fork_second"] = iso_to_ms(obj.timestamp) // 1000
         except BadLine:
             state["fork_second"] = None
 
 
-def _maybe_end_replay(obj: dict, state: dict[str, Any]) -> bool:
+def _maybe_end_replay(obj: Line, state: dict[str, Any]) -> bool:
     """True while a fork's copied prefix (stamped with the fork's creation second) lasts."""
     fork_second = state.get("fork_second")
     if fork_second is None:
         return False
     try:
-        second = iso_to_ms(obj.get("timestamp")) // 1000
+        second = iso_to_ms(obj.timestamp) // 1000
     except BadLine:
         return True
     if second > fork_second:
