@@ -26,7 +26,6 @@ import pytest
 from tests.test_robust_support import (
     REPO,
     build_corpus,
-    cli_cmd,
     cli_env,
     ledger_offsets,
     ledger_totals,
@@ -70,12 +69,16 @@ finally:
 """
 
 
+def driver_argv(data_dir, *args: str) -> list[str]:
+    return [sys.executable, "-c", DRIVER, "--data-dir", str(data_dir), *args]
+
+
 def run_driver(home, data_dir, kill_at: int, *args: str, log_path=None) -> subprocess.CompletedProcess:
     env = cli_env(home, ROBUST_KILL_AT=str(kill_at))
     if log_path:
         env["ROBUST_STATEMENT_LOG"] = str(log_path)
-    argv = [sys.executable, "-c", DRIVER, "--data-dir", str(data_dir), *args]
-    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
+    return subprocess.run(driver_argv(data_dir, *args), env=env, capture_output=True, text=True, timeout=120,
+                          cwd=REPO)
 
 
 def assert_consistent(corpus, db_path) -> dict:
@@ -140,10 +143,11 @@ def test_sigkill_before_and_after_commits_then_resume(corpus_home, tmp_path):
 def test_sigkill_at_random_times_repeatedly_then_resume(corpus_home, tmp_path):
     home, corpus = corpus_home
     rng = random.Random(88)
-    env = cli_env(home)
+    env = cli_env(home, ROBUST_KILL_AT="0")  # the driver's small batches; it never kills itself
     # How long a whole first scan takes here (startup included), to aim kills inside it.
     started = time.perf_counter()
-    probe = run_cli(home, tmp_path / "probe", "scan")
+    probe = subprocess.run(driver_argv(tmp_path / "probe", "scan"), env=env, capture_output=True, text=True,
+                           timeout=120, cwd=REPO)
     assert probe.returncode == 0, probe.stderr
     full = time.perf_counter() - started
     kills = mid_scan = 0
@@ -155,7 +159,7 @@ def test_sigkill_at_random_times_repeatedly_then_resume(corpus_home, tmp_path):
         # Up to three kills on one ledger, then a resume that must end exactly right.
         data_dir = tmp_path / f"d{chain}"
         for _ in range(3):
-            proc = subprocess.Popen(cli_cmd(data_dir, "scan"), env=env, stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen(driver_argv(data_dir, "scan"), env=env, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE, cwd=REPO)
             time.sleep(rng.uniform(0.3, 1.0) * full)
             proc.send_signal(signal.SIGKILL)
