@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.logs import append, claude_assistant, codex_meta, codex_tokens, codex_turn
-from tokenlens.ingest import _balance, scan
+from tokenlens.ingest import scan
 from tokenlens.store import open_ledger
 
 
@@ -45,8 +45,47 @@ def test_parallel_first_scan_equals_sequential(tmp_path, home, env):
             stats.files_read, stats.lines_skipped, stats.events_added)
 
 
-def test_balance_spreads_bytes():
-    shares = _balance([50, 40, 30, 20, 10], 2)
-    loads = [sum([50, 40, 30, 20, 10][i] for i in share) for share in shares]
-    assert sorted(i for s in shares for i in s) == [0, 1, 2, 3, 4]
-    assert abs(loads[0] - loads[1]) <= 10
+def test_workers_price_with_rates_from_the_main_process(tmp_path, home, env):
+    build_history(home)
+    append(home / ".claude/projects/-p9/odd.jsonl",
+           claude_assistant("2026-11-02T10:00:00.000Z", "odd", "mo", "ro", model="claude-nonexistent-9", inp=5, out=5))
+    db = open_ledger(tmp_path / "l")
+    result = scan(db, env, workers=3)
+    assert ("claude-code", "claude-nonexistent-9") in result.unknown_models
+    sources = dict(db.execute("SELECT cost_source, COUNT(*) FROM events GROUP BY 1").fetchall())
+    assert sources == {"table": 12 * 40 + 12 * 29, None: 1}
+
+
+def test_a_pricer_asking_over_a_pipe_prices_like_one_with_the_table():
+    import multiprocessing
+    import threading
+
+    from tokenlens.ingest import _serve_rates
+    from tokenlens.model import UsageEvent
+    from tokenlens.pricing import Pricer
+
+    ours, theirs = multiprocessing.Pipe()
+    local = Pricer()
+    server = threading.Thread(target=_serve_rates, args=(local, [ours]), daemon=True)
+    server.start()
+    asks = []
+    real_send = theirs.send
+    theirs.send = lambda message: (asks.append(message), real_send(message))
+    remote = Pricer(ask=theirs)
+    events = [UsageEvent(tool="claude-code", event_key=str(i), ts_ms=1_780_000_000_000 + i * 3_600_000,
+                         model=model, provider="anthropic", input_tokens=1000 + i, cache_read_tokens=300_000 * (i % 2),
+                         output_tokens=50 * i)
+              for i in range(20) for model in ("claude-sonnet-4-5", "claude-opus-4-6", "claude-nonexistent-9")]
+    remote.prefetch(events[:30])  # a worker's batch: one round trip for all it needs
+    assert len(asks) == 1
+    for event in events:
+        assert remote.cost(event) == local.cost(event)
+    assert remote.unknown_models == {("claude-code", "claude-nonexistent-9")}
+    # Later events: a fixed-price model is never asked again; one whose prices change over
+    # time is asked once for each new hour.
+    hourly = {(e.model, e.ts_ms // 3_600_000) for e in events[30:] if not local.rates_and_scope(e.provider, e.model, e.ts_ms)[1]}
+    hourly -= {(e.model, e.ts_ms // 3_600_000) for e in events[:30]}
+    assert len(asks) == 1 + len(hourly)
+    theirs.close()
+    server.join(timeout=5)
+    assert not server.is_alive()  # the closed pipe ends the serving thread

@@ -214,54 +214,76 @@ def _worker_count(requested: int | None, plan: list) -> int:
 
 # The plan a forked worker inherits (set just before forking, so nothing is pickled).
 _FORK_PLAN: list = []
+_FORK_ORDER: list[int] = []
+_FORK_NEXT: Any = None  # a shared counter: the next file any process may take
+_FORK_PRICES: list = []  # one pipe per worker, to ask this process for price rates
 
 
 def _ingest_in_parallel(db: Ledger, plan: list, count: int, pricer: Pricer, result: ScanResult) -> None:
+    """Every process takes the next file (biggest first) from a shared counter as it goes.
+
+    Only this process imports genai-prices (~0.2 s): it does so while the workers already
+    parse, and answers their rate questions from a thread (each model once per worker)."""
     import multiprocessing
+    import threading
     from concurrent.futures import ProcessPoolExecutor
 
-    global _FORK_PLAN
-    shares = _balance([p[3] for p in plan], count)
+    global _FORK_PLAN, _FORK_ORDER, _FORK_NEXT, _FORK_PRICES
+    context = multiprocessing.get_context("fork")
     db_path = db.execute("PRAGMA database_list").fetchone()[2]
-    pricer.preload()  # children inherit the loaded price table instead of each importing it
-    _FORK_PLAN = plan
+    pipes = [context.Pipe() for _ in range(count - 1)]
+    _FORK_PLAN, _FORK_NEXT, _FORK_PRICES = plan, context.Value("q", 0), [theirs for _, theirs in pipes]
+    _FORK_ORDER = sorted(range(len(plan)), key=lambda i: -plan[i][3])
     try:
-        with ProcessPoolExecutor(count - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_ingest_share, db_path, share) for share in shares[1:]]
+        with ProcessPoolExecutor(count - 1, mp_context=context) as pool:
+            futures = [pool.submit(_ingest_share, db_path, k) for k in range(count - 1)]
+            for _, theirs in pipes:
+                theirs.close()  # the workers hold these now; closing ours lets EOF reach the thread
+            threading.Thread(target=_serve_rates, args=(pricer, [ours for ours, _ in pipes]), daemon=True).start()
+            pricer.preload()
             batch = Batch(db, pricer)
-            for i in shares[0]:  # this process takes a share too
-                source, found, stats, _ = plan[i]
+            for source, found, stats, _ in _take_files():
                 _ingest_file_safely(batch, source, found, stats)
             batch.flush()
             for future in futures:
                 _merge_share(future.result(), result)
     finally:
-        _FORK_PLAN = []
+        _FORK_PLAN, _FORK_ORDER, _FORK_NEXT, _FORK_PRICES = [], [], None, []
 
 
-def _balance(sizes: list[int], count: int) -> list[list[int]]:
-    """Indices split into `count` shares of about equal bytes (largest first, greedy)."""
-    shares: list[list[int]] = [[] for _ in range(count)]
-    loads = [0] * count
-    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
-        lightest = loads.index(min(loads))
-        shares[lightest].append(i)
-        loads[lightest] += sizes[i]
-    return shares
+def _take_files() -> Iterable[tuple]:
+    while True:
+        with _FORK_NEXT.get_lock():
+            taken = _FORK_NEXT.value
+            _FORK_NEXT.value = taken + 1
+        if taken >= len(_FORK_ORDER):
+            return
+        yield _FORK_PLAN[_FORK_ORDER[taken]]
 
 
-def _ingest_share(db_path: str, share: list[int]) -> dict:
-    """In a forked worker: ingest these files over a connection of its own."""
+def _serve_rates(pricer: Pricer, pipes: list) -> None:
+    from multiprocessing.connection import wait
+
+    while pipes:
+        for pipe in wait(pipes):
+            try:
+                pipe.send([pricer.rates_and_scope(*question) for question in pipe.recv()])
+            except (EOFError, OSError):
+                pipes.remove(pipe)
+                pipe.close()
+
+
+def _ingest_share(db_path: str, worker: int) -> dict:
+    """In a forked worker: ingest files taken from the plan, over a connection of its own."""
     from tokenlens.store.ledger import connect
 
     db = connect(Path(db_path))
     _defer_checkpoints(db)
-    pricer = Pricer()
+    pricer = Pricer(ask=_FORK_PRICES[worker])
     batch = Batch(db, pricer)
     out: dict = {"stats": {}, "unknown": []}
     try:
-        for i in share:
-            source, found, _, _ = _FORK_PLAN[i]
+        for source, found, _, _ in _take_files():
             stats = SourceScan(source.id)
             _ingest_file_safely(batch, source, found, stats)
             mine = out["stats"].setdefault(source.id, [0, 0, []])
@@ -640,7 +662,9 @@ def _keep_best(events: list[tuple[FileRow, UsageEvent]]) -> Iterable[tuple[FileR
 def _upsert_events(db: Ledger, events: list[tuple[FileRow, UsageEvent]], pricer: Pricer) -> None:
     rows = []
     replay_keys: dict[str, set[str]] = {}
-    for row, e in _keep_best(events):
+    kept = list(_keep_best(events))
+    pricer.prefetch(e for _, e in kept)
+    for row, e in kept:
         cost, cost_source = pricer.cost(e)
         rows.append((
             e.tool, e.event_key, e.ts_ms, e.session_id, e.project, e.model, e.provider,

@@ -84,7 +84,11 @@ class Pricer:
     (provider, model). Only a model whose prices change over time is asked again, per hour.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, ask=None) -> None:
+        # `ask`: a pipe to a process that has the price table (a scan's worker asks its
+        # parent, so only one process imports genai-prices); None: look rates up here.
+        self._ask = ask
+        self._asked: dict[tuple, ModelRates | None] = {}
         self._models: dict[tuple[str, str], object | None] = {}
         self._rates: dict[tuple[str, str, int], ModelRates | None] = {}
         self._by_price: dict[int, tuple[object, ModelRates]] = {}
@@ -97,6 +101,8 @@ class Pricer:
         data_snapshot.get_snapshot()
 
     def rates(self, provider: str, model: str, ts_ms: int) -> ModelRates | None:
+        if self._ask is not None:
+            return self._asked_rates(provider, model, ts_ms)
         info = self._model(provider, model)
         if info is None:
             return None
@@ -111,6 +117,40 @@ class Pricer:
                 price = None
             self._rates[key] = self._rates_of(info, price) if price is not None else None
         return self._rates[key]
+
+    @staticmethod
+    def _provider(event: UsageEvent) -> tuple[str, str]:
+        return event.provider or guess_provider(event.model) or "", event.model
+
+    def rates_and_scope(self, provider: str, model: str, ts_ms: int) -> tuple[ModelRates | None, bool]:
+        """The rates, and whether they hold for all time (else only for that hour)."""
+        rates = self.rates(provider, model, ts_ms)
+        info = self._model(provider, model)
+        return rates, info is None or not isinstance(info.prices, list)
+
+    def prefetch(self, events) -> None:
+        """Ask for every rate these events will need in one round trip (a worker's batch)."""
+        if self._ask is not None:
+            hours = {(*self._provider(e), e.ts_ms // 3_600_000): e.ts_ms for e in events if not _reported(e)}
+            self._ask_for((provider, model, ts_ms) for (provider, model, _), ts_ms in hours.items())
+
+    def _asked_rates(self, provider: str, model: str, ts_ms: int) -> ModelRates | None:
+        hourly = (provider, model, ts_ms // 3_600_000)
+        for key in ((provider, model), hourly):
+            if key in self._asked:
+                return self._asked[key]
+        self._ask_for([(provider, model, ts_ms)])
+        return self._asked[(provider, model)] if (provider, model) in self._asked else self._asked[hourly]
+
+    def _ask_for(self, wanted) -> None:
+        questions = [(provider, model, ts_ms) for provider, model, ts_ms in wanted
+                     if (provider, model) not in self._asked
+                     and (provider, model, ts_ms // 3_600_000) not in self._asked]
+        if not questions:
+            return
+        self._ask.send(questions)
+        for (provider, model, ts_ms), (rates, for_all_time) in zip(questions, self._ask.recv(), strict=True):
+            self._asked[(provider, model) if for_all_time else (provider, model, ts_ms // 3_600_000)] = rates
 
     def _model(self, provider: str, model: str):
         key = (provider, model)
@@ -143,15 +183,19 @@ class Pricer:
 
     def cost(self, event: UsageEvent) -> tuple[float | None, str | None]:
         """(cost in USD, where it came from: 'log' or 'table'), or (None, None) if unknown."""
-        if event.reported_cost_usd is not None and event.reported_cost_usd > 0:
+        if _reported(event):
             return event.reported_cost_usd, "log"
-        provider = event.provider or guess_provider(event.model) or ""
-        rates = self.rates(provider, event.model, event.ts_ms)
+        provider, model = self._provider(event)
+        rates = self.rates(provider, model, event.ts_ms)
         if rates is None:
             if event.total_tokens:
                 self.unknown_models.add((event.tool, event.model))
             return None, None
         return price_with_rates(rates, event), "table"
+
+
+def _reported(event: UsageEvent) -> bool:
+    return event.reported_cost_usd is not None and event.reported_cost_usd > 0
 
 
 def price_with_rates(rates: ModelRates, event: UsageEvent) -> float:
