@@ -228,11 +228,11 @@ def test_scan_stopped_mid_file_reads_the_rest_next_time(db, env, home, monkeypat
     monkeypatch.setattr(ingest, "BATCH_EVENTS", 3)
     real_flush, flushes = ingest.Batch.flush, []
 
-    def flush_once_then_die(batch):
+    def flush_once_then_die(batch, wait=True):
         if flushes:
             raise Killed
         flushes.append(1)
-        real_flush(batch)
+        real_flush(batch, wait)
 
     monkeypatch.setattr(ingest.Batch, "flush", flush_once_then_die)
     try:

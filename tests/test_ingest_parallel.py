@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from tests.logs import append, claude_assistant, codex_meta, codex_tokens, codex_turn
 from tokenlens.ingest import scan
 from tokenlens.store import open_ledger
@@ -89,3 +91,28 @@ def test_a_pricer_asking_over_a_pipe_prices_like_one_with_the_table():
     theirs.close()
     server.join(timeout=5)
     assert not server.is_alive()  # the closed pipe ends the serving thread
+
+
+def test_a_full_batch_waits_for_no_one_while_another_process_writes(tmp_path, monkeypatch):
+    import tokenlens.ingest as ingest
+    from tokenlens.ingest import Batch, FileRow
+    from tokenlens.model import UsageEvent
+    from tokenlens.pricing import Pricer
+    from tokenlens.store.ledger import connect
+
+    monkeypatch.setattr(ingest, "BATCH_EVENTS", 2)
+    db = open_ledger(tmp_path / "l")
+    batch = Batch(db, Pricer())
+    row = FileRow(None, "/a.jsonl", "claude-code", None, None, None, None, 0, 0, None, None, 0)
+    events = [UsageEvent(tool="claude-code", event_key=str(i), ts_ms=1_780_000_000_000, model="claude-sonnet-4-5",
+                         output_tokens=1) for i in range(3)]
+    other = connect(tmp_path / "l" / "ledger.db")
+    other.execute("BEGIN IMMEDIATE")  # another scanner is writing
+    batch.stage(row, os.stat(tmp_path), 10, None, None, events[:2], [], 10)
+    batch.flush_if_full()  # full, but the lock is taken: keep reading instead of waiting
+    assert len(batch.events) == 2
+    other.execute("COMMIT")
+    batch.stage(row, os.stat(tmp_path), 20, None, None, events[2:], [], 10)
+    batch.flush_if_full()
+    assert batch.events == [] and db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 3
+    assert db.execute("SELECT offset, events_seen FROM files").fetchone() == (20, 3)

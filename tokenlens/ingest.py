@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ from tokenlens.sources.base import (
     iter_lines,
 )
 from tokenlens.store import rollup
-from tokenlens.store.ledger import Ledger
+from tokenlens.store.ledger import BUSY_TIMEOUT_MS, Ledger
 
 BATCH_EVENTS = 8000
 BATCH_BYTES = 64 << 20  # commit at least this often so a kill loses little work
@@ -69,10 +70,13 @@ class ScanResult:
 
 
 @contextmanager
-def write_transaction(db: Ledger):
+def write_transaction(db: Ledger, begun: bool = False):
     """BEGIN IMMEDIATE: take the write lock up front, so a concurrent writer makes us wait
-    (busy timeout) instead of failing later with 'database is locked'."""
-    db.execute("BEGIN IMMEDIATE")
+    (busy timeout) instead of failing later with 'database is locked'.
+
+    `begun`: the caller already holds it (see `_begin_if_free`)."""
+    if not begun:
+        db.execute("BEGIN IMMEDIATE")
     try:
         yield
     except BaseException:
@@ -80,6 +84,20 @@ def write_transaction(db: Ledger):
         raise
     else:
         db.execute("COMMIT")
+
+
+def _begin_if_free(db: Ledger) -> bool:
+    """BEGIN IMMEDIATE if no one else is writing; False (and no transaction) if someone is."""
+    db.execute("PRAGMA busy_timeout = 0")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        return True
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return False
+        raise
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 # A first scan of a big history parses on every core (forked workers, each with its own
@@ -418,9 +436,14 @@ class Batch:
         self.positions: list[tuple[FileRow, list]] = []
         self.nbytes = 0
 
-    @property
-    def full(self) -> bool:
-        return len(self.events) + len(self.actions) >= BATCH_EVENTS or self.nbytes >= BATCH_BYTES
+    def _size(self, times: int) -> bool:
+        return len(self.events) + len(self.actions) >= times * BATCH_EVENTS or self.nbytes >= times * BATCH_BYTES
+
+    def flush_if_full(self) -> None:
+        """Write a full batch, unless another process is writing right now: then go on
+        reading and try again later, up to twice the size, rather than wait idle for it."""
+        if self._size(1):
+            self.flush(wait=self._size(2))
 
     def stage(self, row: FileRow, st, offset: int, head_hash: str | None, state, events, skips, nbytes: int,
               *, at_end: bool = True) -> None:
@@ -434,24 +457,32 @@ class Batch:
         room = max(0, MAX_SKIPS_KEPT_PER_FILE - row.lines_skipped)
         row.lines_skipped += len(skips)
         self.skips += [(row, off, reason) for off, reason in skips[:room]]
-        usage = [e for e in events if not isinstance(e, Action)]
-        self.events += [(row, e) for e in usage]
-        self.actions += [(row, a) for a in events if isinstance(a, Action)]
+        usage = 0
+        last_ms = None
+        for e in events:
+            if isinstance(e, Action):
+                self.actions.append((row, e))
+            else:
+                self.events.append((row, e))
+                usage += 1
+            if last_ms is None or e.ts_ms > last_ms:
+                last_ms = e.ts_ms
         # The state is serialised now: the parser goes on changing its dict after this point.
-        last_ms = max((e.ts_ms for e in events), default=None)
         self.positions.append((row, [
             st.st_dev, st.st_ino, st.st_size if at_end else None, st.st_mtime_ns, offset, min(HEAD_BYTES, offset), head_hash,
             orjson.dumps(state).decode() if state is not None else None,
-            row.lines_skipped, len(usage), int(time.time() * 1000), last_ms,
+            row.lines_skipped, usage, int(time.time() * 1000), last_ms,
         ]))
         row.offset = offset
         self.nbytes += nbytes
 
-    def flush(self) -> None:
+    def flush(self, wait: bool = True) -> None:
         if not self.positions:
             return
         db = self.db
-        with write_transaction(db):
+        if not wait and not _begin_if_free(db):
+            return
+        with write_transaction(db, begun=not wait):
             self._insert_new_files()
             if self.rereads:
                 db.conn.executemany("DELETE FROM skips WHERE file_id = ?", [(r.id,) for r in self.rereads])
@@ -513,8 +544,7 @@ def _ingest_file(batch: Batch, source: Source, found: Discovered, stats: SourceS
         _ingest_snapshot(batch, source, ctx, row, st, stats, companions)
     elif isinstance(source, JsonlSource):
         _ingest_jsonl(batch, source, ctx, row, st, stats)
-    if batch.full:
-        batch.flush()
+    batch.flush_if_full()
 
 
 def _companion_stamp(source: Source, path: Path) -> list | None:
@@ -579,7 +609,7 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
             if len(pending) >= BATCH_EVENTS or offset - batch_start >= BATCH_BYTES:
                 _stage(batch, row, st, handle, offset, state, pending, skips, stats, offset - batch_start,
                        at_end=False)
-                batch.flush()
+                batch.flush_if_full()
                 pending, skips, batch_start = [], [], offset
         _stage(batch, row, st, handle, offset, state, pending, skips, stats, offset - batch_start)
 
