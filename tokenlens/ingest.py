@@ -195,8 +195,13 @@ def _defer_checkpoints(db: Ledger) -> None:
 
 
 def _checkpoint_now(db: Ledger) -> None:
+    """Back to SQLite's defaults (the app's connection lives on), then the deferred copy."""
     db.execute("PRAGMA wal_autocheckpoint = 1000")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # a reader may hold it back: fine
+    db.execute("PRAGMA cache_size = -2000")
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # a reader may hold it back: fine
+    except sqlite3.OperationalError:
+        pass  # e.g. the disk is full: the WAL keeps everything, a later checkpoint copies it
 
 
 def _known_files(db: Ledger) -> dict[str, tuple]:
