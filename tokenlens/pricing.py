@@ -37,6 +37,7 @@ PROVIDER_BY_PREFIX = (
     ("qwen", "openrouter"),
 )
 
+HOUR_MS = 3_600_000  # prices that change over time are resolved per hour
 Rate = tuple[float, tuple[tuple[int, float], ...]]  # (base $/token, ((start, $/token), ...))
 
 
@@ -108,7 +109,7 @@ class Pricer:
             return None
         if not isinstance(info.prices, list):  # one price for all time
             return self._rates_of(info, info.prices)
-        hour = ts_ms // 3_600_000
+        hour = ts_ms // HOUR_MS
         key = (provider, model, hour)
         if key not in self._rates:
             try:
@@ -131,11 +132,11 @@ class Pricer:
     def prefetch(self, events) -> None:
         """Ask for every rate these events will need in one round trip (a worker's batch)."""
         if self._ask is not None:
-            hours = {(*self._provider(e), e.ts_ms // 3_600_000): e.ts_ms for e in events if not _reported(e)}
+            hours = {(*self._provider(e), e.ts_ms // HOUR_MS): e.ts_ms for e in events if not _reported(e)}
             self._ask_for((provider, model, ts_ms) for (provider, model, _), ts_ms in hours.items())
 
     def _asked_rates(self, provider: str, model: str, ts_ms: int) -> ModelRates | None:
-        hourly = (provider, model, ts_ms // 3_600_000)
+        hourly = (provider, model, ts_ms // HOUR_MS)
         for key in ((provider, model), hourly):
             if key in self._asked:
                 return self._asked[key]
@@ -145,12 +146,12 @@ class Pricer:
     def _ask_for(self, wanted) -> None:
         questions = [(provider, model, ts_ms) for provider, model, ts_ms in wanted
                      if (provider, model) not in self._asked
-                     and (provider, model, ts_ms // 3_600_000) not in self._asked]
+                     and (provider, model, ts_ms // HOUR_MS) not in self._asked]
         if not questions:
             return
         self._ask.send(questions)
         for (provider, model, ts_ms), (rates, for_all_time) in zip(questions, self._ask.recv(), strict=True):
-            self._asked[(provider, model) if for_all_time else (provider, model, ts_ms // 3_600_000)] = rates
+            self._asked[(provider, model) if for_all_time else (provider, model, ts_ms // HOUR_MS)] = rates
 
     def _model(self, provider: str, model: str):
         key = (provider, model)
