@@ -116,3 +116,26 @@ def test_a_full_batch_waits_for_no_one_while_another_process_writes(tmp_path, mo
     batch.flush_if_full()
     assert batch.events == [] and db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 3
     assert db.execute("SELECT offset, events_seen FROM files").fetchone() == (20, 3)
+
+
+def test_a_worker_hears_back_even_when_pricing_fails_in_the_main_process():
+    import multiprocessing
+    import threading
+
+    import pytest
+
+    from tokenlens.ingest import RatesUnavailable, _serve_rates
+    from tokenlens.pricing import Pricer
+
+    class Broken(Pricer):
+        def rates_and_scope(self, provider, model, ts_ms):
+            raise RuntimeError("price table unreadable")
+
+    ours, theirs = multiprocessing.Pipe()
+    server = threading.Thread(target=_serve_rates, args=(Broken(), [ours]), daemon=True)
+    server.start()
+    with pytest.raises(RatesUnavailable, match="price table unreadable"):
+        Pricer(ask=theirs).rates("anthropic", "claude-sonnet-4-5", 1_780_000_000_000)  # an error, not a hang
+    theirs.close()
+    server.join(timeout=5)
+    assert not server.is_alive()

@@ -290,10 +290,24 @@ def _serve_rates(pricer: Pricer, pipes: list) -> None:
     while pipes:
         for pipe in wait(pipes):
             try:
-                pipe.send([pricer.rates_and_scope(*question) for question in pipe.recv()])
+                questions = pipe.recv()
             except (EOFError, OSError):
                 pipes.remove(pipe)
                 pipe.close()
+                continue
+            try:
+                answer: Any = [pricer.rates_and_scope(*question) for question in questions]
+            except Exception as exc:  # noqa: BLE001 - the worker must hear back, or it waits forever
+                answer = RatesUnavailable(f"pricing failed in the main process: {exc}")
+            try:
+                pipe.send(answer)
+            except OSError:  # the worker is gone; its future reports why
+                pipes.remove(pipe)
+                pipe.close()
+
+
+class RatesUnavailable(Exception):
+    """Sent to a worker instead of rates when the main process could not work them out."""
 
 
 def _ingest_share(db_path: str, worker: int) -> dict:

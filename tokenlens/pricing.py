@@ -150,7 +150,10 @@ class Pricer:
         if not questions:
             return
         self._ask.send(questions)
-        for (provider, model, ts_ms), (rates, for_all_time) in zip(questions, self._ask.recv(), strict=True):
+        answers = self._ask.recv()
+        if isinstance(answers, Exception):
+            raise answers
+        for (provider, model, ts_ms), (rates, for_all_time) in zip(questions, answers, strict=True):
             self._asked[(provider, model) if for_all_time else (provider, model, ts_ms // HOUR_MS)] = rates
 
     def _model(self, provider: str, model: str):
