@@ -22,6 +22,7 @@ from fnmatch import translate
 from pathlib import Path
 from typing import Any, ClassVar
 
+import msgspec
 import orjson
 
 from tokenlens.config import Env
@@ -96,11 +97,8 @@ class JsonlSource(Source):
     def decode(self, line: bytes) -> Any:
         """The line as the object `parse_line` takes: by default any JSON object, as a dict.
 
-        Raises BadLine for a line that is not one; orjson's JSONDecodeError means invalid JSON."""
-        obj = orjson.loads(line)
-        if not isinstance(obj, dict):
-            raise BadLine("not a JSON object")
-        return obj
+        Raises BadLine for a line that is not one."""
+        return json_object(line)
 
     def glance(self, line: bytes, state: dict[str, Any]) -> None:
         """A cheap look at a line without a marker (never parsed), for per-file state such as
@@ -230,8 +228,6 @@ def decode_typed(decoder, line: bytes, salvage: Callable[[dict], Any]) -> Any:
     JSON of an unexpected shape in some part read (a string where an object was expected)
     is parsed again with orjson and handed to `salvage`, which keeps the parts that have the
     expected shape; anything that is not a JSON object at all is a BadLine."""
-    import msgspec
-
     try:
         return decoder.decode(line)
     except msgspec.ValidationError:
@@ -240,13 +236,18 @@ def decode_typed(decoder, line: bytes, salvage: Callable[[dict], Any]) -> Any:
         raise BadLine("not a JSON object" if line.lstrip()[:1] != b"{" else "invalid JSON") from exc
     except RecursionError as exc:
         raise BadLine("nested too deeply") from exc
+    return salvage(json_object(line))
+
+
+def json_object(line: bytes) -> dict:
+    """The line as a dict, parsed by orjson; BadLine if it is not JSON or not an object."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise BadLine("invalid JSON") from exc
     if not isinstance(obj, dict):
         raise BadLine("not a JSON object")
-    return salvage(obj)
+    return obj
 
 
 
