@@ -100,9 +100,10 @@ def _begin_if_free(db: Ledger) -> bool:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
-# A first scan of a big history parses on every core (forked workers, each with its own
-# ledger connection; SQLite's write lock serialises their commits). Below this many unread
-# bytes the fork is not worth it, and in a process with threads (the app) we never fork.
+# A scan with at least this many unread bytes is a big one: it writes with the bulk settings
+# below, and parses on every core (forked workers, each with its own ledger connection;
+# SQLite's write lock serialises their commits). Below it the fork is not worth it, and in a
+# process with threads (the app) we never fork.
 PARALLEL_MIN_BYTES = 48 << 20
 MAX_WORKERS = 4
 
@@ -148,10 +149,10 @@ def scan(
 
     for stats in {id(p[2]): p[2] for p in plan}.values():
         stats.events_before = _count_events(db, stats.source)
-    count = _worker_count(workers, plan) if progress is None else 1
     bulk = sum(p[3] for p in plan) >= PARALLEL_MIN_BYTES
+    count = _worker_count(workers, bulk, len(plan)) if progress is None else 1
     if bulk:
-        _defer_checkpoints(db)
+        _use_bulk_settings(db)
     try:
         if count > 1:
             _ingest_in_parallel(db, plan, count, pricer, result)
@@ -164,7 +165,7 @@ def scan(
             batch.flush()
     finally:
         if bulk:
-            _checkpoint_now(db)
+            _restore_settings_and_checkpoint(db)
 
     for source_id, stats in result.sources.items():
         stats.files_missing = _mark_missing(db, source_id, seen_by_source[source_id], roots_by_source[source_id])
@@ -188,13 +189,12 @@ BULK_WAL_PAGES = 16384
 BULK_CACHE_KIB = 32768
 
 
-def _defer_checkpoints(db: Ledger) -> None:
+def _use_bulk_settings(db: Ledger) -> None:
     db.execute(f"PRAGMA wal_autocheckpoint = {BULK_WAL_PAGES}")
     db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
 
 
-
-def _checkpoint_now(db: Ledger) -> None:
+def _restore_settings_and_checkpoint(db: Ledger) -> None:
     """Back to SQLite's defaults (the app's connection lives on), then the deferred copy."""
     db.execute("PRAGMA wal_autocheckpoint = 1000")
     db.execute("PRAGMA cache_size = -2000")
@@ -225,14 +225,14 @@ def _ingest_file_safely(batch: Batch, source: Source, found: Discovered, stats: 
         stats.errors.append(f"{_path_key(found.path)}: {exc.strerror or exc}")
 
 
-def _worker_count(requested: int | None, plan: list) -> int:
+def _worker_count(requested: int | None, bulk: bool, files: int) -> int:
     if requested is not None:
         return max(1, requested)
     import threading
 
-    if threading.active_count() > 1 or sum(p[3] for p in plan) < PARALLEL_MIN_BYTES:
+    if threading.active_count() > 1 or not bulk:
         return 1  # forking a threaded process (the GUI) is unsafe; small scans gain nothing
-    return max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(plan)))
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1, files))
 
 
 # The plan a forked worker inherits (set just before forking, so nothing is pickled).
@@ -315,7 +315,7 @@ def _ingest_share(db_path: str, worker: int) -> dict:
     from tokenlens.store.ledger import connect
 
     db = connect(Path(db_path))
-    _defer_checkpoints(db)
+    _use_bulk_settings(db)
     pricer = Pricer(ask=_FORK_PRICES[worker])
     batch = Batch(db, pricer)
     out: dict = {"stats": {}, "unknown": []}
