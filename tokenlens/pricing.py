@@ -136,12 +136,9 @@ class Pricer:
             self._ask_for((provider, model, ts_ms) for (provider, model, _), ts_ms in hours.items())
 
     def _asked_rates(self, provider: str, model: str, ts_ms: int) -> ModelRates | None:
-        hourly = (provider, model, ts_ms // HOUR_MS)
-        for key in ((provider, model), hourly):
-            if key in self._asked:
-                return self._asked[key]
-        self._ask_for([(provider, model, ts_ms)])
-        return self._asked[(provider, model)] if (provider, model) in self._asked else self._asked[hourly]
+        self._ask_for([(provider, model, ts_ms)])  # nothing is sent when the answer is known
+        key = (provider, model)
+        return self._asked[key] if key in self._asked else self._asked[(provider, model, ts_ms // HOUR_MS)]
 
     def _ask_for(self, wanted) -> None:
         questions = [(provider, model, ts_ms) for provider, model, ts_ms in wanted
