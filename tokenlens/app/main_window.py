@@ -16,14 +16,12 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
-    QScrollArea,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -35,6 +33,7 @@ from PySide6.QtWidgets import (
 from tokenlens import insights
 from tokenlens.app.charts import Heatmap, StackedBars
 from tokenlens.app.models import SessionsFilter, SessionsModel, project_label
+from tokenlens.app.pages import show_scrolling
 from tokenlens.config import Env
 from tokenlens.insights import format_cost, format_tokens
 
@@ -114,13 +113,7 @@ class OverviewTab(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.bars, 1)
         layout.addLayout(lower)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(inner)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        show_scrolling(self, inner)
 
     def days(self) -> int:
         return int(self.range.currentData())

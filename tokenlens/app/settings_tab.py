@@ -11,17 +11,16 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QLabel,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from tokenlens import desktop
+from tokenlens.app.pages import show_scrolling
 from tokenlens.app.settings import AUTOSTART, DAILY_THRESHOLD, TZ, AppSettings
 from tokenlens.config import DISABLED_SOURCES, Env
 from tokenlens.reports import local_zone_name
@@ -99,13 +98,7 @@ class SettingsTab(QWidget):
         layout.addLayout(form)
         layout.addWidget(_note(f"Settings and the ledger live in {settings.data_dir}. Nothing leaves this device."))
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(inner)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        show_scrolling(self, inner)
 
     @Slot()
     def _save_sources(self) -> None:
