@@ -45,7 +45,7 @@ import orjson
 from tokenlens.config import Env
 from tokenlens.model import UsageEvent
 from tokenlens.sources.base import BadLine, FileContext, SnapshotSource, count, iso_to_ms, text
-from tokenlens.sources.sqlite_ro import open_readonly, table_columns, wal_path
+from tokenlens.sources.sqlite_ro import read_snapshot_db, table_columns, wal_path
 
 DB_NAME = "sessions.db"
 COLUMNS = (
@@ -92,11 +92,7 @@ class Goose(SnapshotSource):
     def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
         if path.name != DB_NAME:
             return self._read_legacy(path)
-        try:
-            with open_readonly(path) as conn:
-                return self._read_sessions(conn)
-        except sqlite3.DatabaseError:
-            return [], 1  # not a database, or damaged: one bad record, noticed by doctor
+        return read_snapshot_db(path, self._read_sessions)
 
     def _read_sessions(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
         present = table_columns(conn, "sessions")

@@ -53,7 +53,7 @@ from tokenlens.sources.base import (
     iso_to_ms,
     text,
 )
-from tokenlens.sources.sqlite_ro import open_readonly, table_columns, wal_path
+from tokenlens.sources.sqlite_ro import read_snapshot_db, table_columns, wal_path
 
 DB_NAME = "openclaw-agent.sqlite"
 TRANSCRIPT_PATTERNS = ("*.jsonl", "*.jsonl.reset.*", "*.jsonl.deleted.*")
@@ -129,11 +129,7 @@ class OpenClaw(JsonlSource, SnapshotSource):
     # ---- SQLite store ----
 
     def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
-        try:
-            with open_readonly(path) as conn:
-                return self._read_transcripts(conn)
-        except sqlite3.DatabaseError:
-            return [], 1  # not a database, or damaged: one bad record, noticed by doctor
+        return read_snapshot_db(path, self._read_transcripts)
 
     def _read_transcripts(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
         columns = table_columns(conn, "transcript_events")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -69,6 +69,16 @@ def open_readonly(path: Path) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.close()
+
+
+def read_snapshot_db(path: Path, read: Callable[[sqlite3.Connection], tuple[list, int]]) -> tuple[list, int]:
+    """`read` (events, bad records) over a read-only connection; a file that is not a
+    database, or is damaged, counts as one bad record, which doctor reports."""
+    try:
+        with open_readonly(path) as conn:
+            return read(conn)
+    except sqlite3.DatabaseError:
+        return [], 1
 
 
 def table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
