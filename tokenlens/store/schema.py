@@ -10,7 +10,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from tokenlens.store.ledger import QUARTER_MS
-from tokenlens.store.rollup import ROLLUP_SUMS, rollup_value
+from tokenlens.store.rollup import ROLLUP_SUMS, SUMS_OF_EVENTS, rollup_value
 
 migrations = Migrations("tokenlens")
 
@@ -131,9 +131,8 @@ def m003_rollup(db: Database) -> None:
             PRIMARY KEY (bucket, tool, model, project)
         ) WITHOUT ROWID"""
     )
-    select = ", ".join(f"SUM({rollup_value(expr, 'e')})" for _, expr in ROLLUP_SUMS)
     db.execute(
-        f"INSERT INTO rollup SELECT e.ts_ms / {QUARTER_MS}, e.tool, e.model, e.project, COUNT(*), {select}"
+        f"INSERT INTO rollup SELECT e.ts_ms / {QUARTER_MS}, e.tool, e.model, e.project, COUNT(*), {SUMS_OF_EVENTS}"
         f" FROM events e GROUP BY 1, 2, 3, 4"
     )
     db.execute(f"CREATE TRIGGER events_rollup_insert AFTER INSERT ON events BEGIN {_rollup_add_sql('NEW')} END")
