@@ -172,6 +172,19 @@ def _walk_files(root: Path, patterns: tuple[str, ...]) -> Iterator[Path]:
     yield from walk(str(root))
 
 
+def files_in_project_chats(roots: list[Path], patterns: tuple[str, ...]) -> Iterator[Discovered]:
+    """Files under `<root>/<project>/chats/` only: Gemini CLI's layout, which Qwen Code kept
+    (the rest of each project dir holds logs, checkpoints and tool outputs)."""
+    for root in roots:
+        try:
+            projects = sorted(p for p in root.iterdir() if p.is_dir())
+        except OSError:
+            continue
+        for project_dir in projects:
+            for path in _walk_files(project_dir / "chats", patterns):
+                yield Discovered(path, root)
+
+
 def iter_lines(handle, start: int, max_line: int = MAX_LINE_BYTES) -> Iterator[tuple[bytes | None, int, int]]:
     """Yield (line, line_start, next_offset) for each complete line from `start`.
 

@@ -45,8 +45,8 @@ from tokenlens.sources.base import (
     FileContext,
     JsonlSource,
     SnapshotSource,
-    _walk_files,
     count,
+    files_in_project_chats,
     iso_to_ms,
     text,
 )
@@ -71,11 +71,7 @@ class GeminiCli(JsonlSource, SnapshotSource):
         return [b / ".gemini" / "tmp" for b in base]
 
     def discover(self, env: Env) -> Iterator[Discovered]:
-        # Only `<project>/chats/`: the tmp dir also holds logs, checkpoints and tool outputs.
-        for root in self.roots(env):
-            for project_dir in _subdirs(root):
-                for path in _walk_files(project_dir / "chats", self.patterns):
-                    yield Discovered(path, root)
+        return files_in_project_chats(self.roots(env), self.patterns)
 
     def reads_whole(self, path: Path) -> bool:
         return path.suffix == ".json"
@@ -163,13 +159,6 @@ class GeminiCli(JsonlSource, SnapshotSource):
                 root_file = ""
             self._projects[project_dir] = root_file or project_dir.name
         return self._projects[project_dir]
-
-
-def _subdirs(root: Path) -> list[Path]:
-    try:
-        return sorted(p for p in root.iterdir() if p.is_dir())
-    except OSError:
-        return []
 
 
 def _timestamp(value: Any, start: Any, path: Path) -> int:

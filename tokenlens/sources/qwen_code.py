@@ -39,8 +39,8 @@ from tokenlens.sources.base import (
     Discovered,
     FileContext,
     JsonlSource,
-    _walk_files,
     count,
+    files_in_project_chats,
     iso_to_ms,
     text,
 )
@@ -59,14 +59,7 @@ class QwenCode(JsonlSource):
         return [h / "projects" for h in homes]
 
     def discover(self, env: Env) -> Iterator[Discovered]:
-        for root in self.roots(env):
-            try:
-                project_dirs = sorted(p for p in root.iterdir() if p.is_dir())
-            except OSError:
-                continue
-            for project_dir in project_dirs:
-                for path in _walk_files(project_dir / "chats", self.patterns):
-                    yield Discovered(path, root)
+        return files_in_project_chats(self.roots(env), self.patterns)
 
     def parse_line(self, obj: dict, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent]:
         usage = obj.get("usageMetadata")
