@@ -140,7 +140,7 @@ def scan(
             key = _path_key(found.path)
             seen.add(key)
             try:
-                unread = _unread_bytes(known.get(key), source, found.path)
+                unread = _unread_bytes(known.get(key), source, found)
             except OSError as exc:
                 stats.errors.append(f"{key}: {exc.strerror or exc}")
                 continue
@@ -209,10 +209,11 @@ def _known_files(db: Ledger) -> dict[str, tuple]:
     return {path: rest for path, *rest in db.execute("SELECT path, size, mtime_ns, inode FROM files")}
 
 
-def _unread_bytes(known: tuple | None, source: Source, path: Path) -> int | None:
+def _unread_bytes(known: tuple | None, source: Source, found: Discovered) -> int | None:
     """None when the file is surely unchanged since its last read; else a size estimate."""
-    st = os.stat(path)
-    if known is not None and not source.reads_whole(path) and tuple(known) == (st.st_size, st.st_mtime_ns, st.st_ino):
+    st = found.stat or os.stat(found.path)
+    if (known is not None and not source.reads_whole(found.path)
+            and tuple(known) == (st.st_size, st.st_mtime_ns, st.st_ino)):
         return None
     return st.st_size  # whole-file sources check their companion files in _ingest_file
 

@@ -48,6 +48,7 @@ class FileContext:
 class Discovered:
     path: Path
     root: Path
+    stat: os.stat_result | None = None  # taken while discovering, when it was (saves a stat)
 
 
 class Source:
@@ -67,10 +68,10 @@ class Source:
         seen: set = set()
         for root in self.roots(env):
             for path in _walk_files(root, self.patterns):
-                identity = _identity(path)
+                st, identity = _identity(path)
                 if identity not in seen:
                     seen.add(identity)
-                    yield Discovered(path, root)
+                    yield Discovered(path, root, st)
 
     patterns: ClassVar[tuple[str, ...]] = ("*.jsonl",)
 
@@ -116,14 +117,15 @@ class SnapshotSource(Source):
         raise NotImplementedError
 
 
-def _identity(path: Path) -> tuple[int, int] | Path:
+def _identity(path: Path) -> tuple[os.stat_result | None, tuple[int, int] | Path]:
     """The same file reached twice (symlinked dirs, overlapping roots) is one file: (dev, inode)
-    says so with one stat, where resolving the real path costs a lstat per path component."""
+    says so with one stat, where resolving the real path costs a lstat per path component.
+    The stat comes back too, for the scan's is-it-unchanged test."""
     try:
         st = os.stat(path)
     except OSError:
-        return _real(path)
-    return (st.st_dev, st.st_ino)
+        return None, _real(path)
+    return st, (st.st_dev, st.st_ino)
 
 
 def _real(path: Path) -> Path:
