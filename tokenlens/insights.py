@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tokenlens.reports import local_date_to_ms, zone_spans
+from tokenlens.reports import local_date_to_ms, spans_cte, zone_spans
 from tokenlens.store.ledger import Ledger
 
 GROUPS = ("tool", "model")
@@ -85,9 +85,7 @@ def day_range_ms(zone: ZoneInfo, first: date, last: date) -> tuple[int, int]:
 
 
 def _spans_cte(zone: ZoneInfo, lo_ms: int, hi_ms: int) -> tuple[str, list]:
-    spans = zone_spans(zone, lo_ms, hi_ms)
-    values = ", ".join("(?, ?, ?)" for _ in spans)
-    return f"WITH tz_spans(start_ms, end_ms, off) AS (VALUES {values})", [v for s in spans for v in s]
+    return spans_cte(zone_spans(zone, lo_ms, hi_ms))
 
 
 # ---- daily series ---------------------------------------------------------------------

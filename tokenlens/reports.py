@@ -264,7 +264,11 @@ def _spans_cte(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, table: 
             if lo < hi:
                 spans.append((lo, hi, off))
         start = db.execute(first_sql, [*params, end]).fetchone()[0]
-    spans = spans or [(0, 1, 0)]
+    return spans_cte(spans or [(0, 1, 0)])
+
+
+def spans_cte(spans: list[tuple[int, int, int]]) -> tuple[str, list]:
+    """The spans as a `WITH tz_spans(start_ms, end_ms, off)` clause and its parameters."""
     values = ", ".join("(?, ?, ?)" for _ in spans)
     return f"WITH tz_spans(start_ms, end_ms, off) AS (VALUES {values})", [v for span in spans for v in span]
 
