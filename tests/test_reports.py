@@ -60,15 +60,24 @@ def test_zones_split_days_differently(ledger):
     assert ny != kol
 
 
-def test_zone_spans_match_zoneinfo_offsets():
-    zone = ZoneInfo("America/New_York")
-    start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
+@pytest.mark.parametrize("name", [
+    "America/New_York",
+    "Australia/Lord_Howe",  # a 30-minute DST shift
+    "America/Recife",  # two offset changes 6.96 days apart in 2000
+    "Africa/Casablanca",  # DST paused for Ramadan: changes a month apart
+    "UTC",
+])
+def test_zone_spans_match_zoneinfo_offsets(name):
+    zone = ZoneInfo(name)
+    start = int(datetime(1999, 6, 1, tzinfo=UTC).timestamp() * 1000)
     end = int(datetime(2027, 1, 1, tzinfo=UTC).timestamp() * 1000)
     spans = zone_spans(zone, start, end)
+    assert all(s < e for s, e, _ in spans)
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))  # no gaps
     for ms in range(start, end, 3_599_000 * 7):
         off = next(o for s, e, o in spans if s <= ms < e)
         dt = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone)
-        assert off == dt.utcoffset().total_seconds()
+        assert off == dt.utcoffset().total_seconds(), datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def test_since_until_are_local_days(ledger):
