@@ -174,3 +174,31 @@ def test_a_second_rebuild_never_overwrites_the_first_copy(scanned):
                   and "-shm" not in p.name)
     assert len(kept) == 2, kept
     assert any(name.startswith("ledger.db.damaged-") for name in kept)
+
+
+def test_rebuild_refuses_while_another_process_has_the_ledger_open(scanned):
+    """The app keeps its connection open: moving the ledger from under it would leave it
+    writing to the copy set aside. The rebuild says so in one line and moves nothing."""
+    home, data_dir, _ = scanned
+    before = ledger_totals(data_dir / "ledger.db")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from tokenlens.store import open_ledger;"
+         "db = open_ledger(Path(sys.argv[1])); db.execute('SELECT COUNT(*) FROM events').fetchone();"
+         "print('open', flush=True); sys.stdin.read()", str(data_dir)],
+        env=cli_env(home), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        proc = run_cli(home, data_dir, "doctor", "--rebuild")
+        assert proc.returncode == 2
+        assert "open in another process" in proc.stderr and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+        assert not [p for p in data_dir.iterdir() if p.name.startswith("ledger.db.")]
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    proc = run_cli(home, data_dir, "doctor", "--rebuild", "--json")  # the app has quit
+    assert proc.returncode == 0, proc.stderr
+    aside = data_dir / os.path.basename(json.loads(proc.stdout)["rebuilt"]["set_aside"])
+    assert ledger_totals(aside) == before
+    assert not os.path.exists(f"{aside}-wal")  # a healthy ledger is set aside as one file
+    assert ledger_totals(data_dir / "ledger.db") == before

@@ -2,8 +2,9 @@
 
 A damaged ledger (not a database, truncated, malformed pages) is never deleted and never
 silently replaced: logs the tools have since deleted may survive only in it. Opening it
-raises `LedgerDamaged`; `rebuild_ledger` sets it aside (with its WAL, so the copy stays
-readable) and starts a fresh one for the caller to fill from the logs.
+raises `LedgerDamaged`; `rebuild_ledger` sets it aside (its WAL copied into it, or kept
+beside it if the file is too damaged for that) and starts a fresh one for the caller to fill
+from the logs. It refuses while another process has the ledger open.
 """
 
 from __future__ import annotations
@@ -260,6 +261,36 @@ def set_aside(data_dir: Path, label: str = "damaged") -> Path | None:
     return target
 
 
+# How long a rebuild waits for another connection to finish what it is writing.
+IN_USE_WAIT_S = 1.0
+
+
+def leave_wal_mode(path: Path) -> None:
+    """Copy the WAL into the ledger file and leave WAL mode, before the ledger is set aside.
+
+    SQLite lets only a database's sole connection leave WAL mode, so this is also the test
+    that no other process (the app) has the ledger open: moving the file from under it would
+    leave it writing to the copy set aside. Raises LedgerError then. A ledger too damaged for
+    the switch is set aside as it is, WAL and all.
+    """
+    try:
+        conn = sqlite3.connect(path, timeout=IN_USE_WAIT_S)
+    except sqlite3.Error:
+        return
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE").fetchall()
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise LedgerError(
+                f"ledger {path} is open in another process (the tokenlens app?); quit it, then run"
+                " `tokenlens doctor --rebuild` again"
+            ) from None
+    except sqlite3.DatabaseError:
+        pass
+    finally:
+        conn.close()
+
+
 def rebuild_ledger(data_dir: Path) -> tuple[Ledger, Path | None]:
     """Set the current ledger aside (labelled `damaged` if it fails its check) and open a
     fresh, empty one. The caller scans the logs into it. Returns (db, where the old one went)."""
@@ -269,6 +300,8 @@ def rebuild_ledger(data_dir: Path) -> tuple[Ledger, Path | None]:
         raise LedgerError(str(exc)) from exc
     path = ledger_path(data_dir)
     label = "damaged" if check_integrity(path) else "before-rebuild"
+    if path.exists():
+        leave_wal_mode(path)
     try:
         aside = set_aside(data_dir, label)
     except OSError as exc:
