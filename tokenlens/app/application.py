@@ -304,7 +304,7 @@ class TokenlensApp(QObject):
             self.tray.setToolTip(tooltip_text(self.glance, self.live.paused))
 
     def show_welcome(self, sources: list[dict]) -> None:
-        self.welcome = WelcomeDialog(sources, self.data_dir, ledger_path(self.data_dir))
+        self.welcome = WelcomeDialog(sources, ledger_path(self.data_dir))
         self.welcome.setWindowIcon(app_icon())
         self.welcome.finished.connect(self._welcomed)
         self.welcome.show()

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 
-def welcome_html(sources: list[dict], data_dir: Path, ledger: Path) -> str:
+def welcome_html(sources: list[dict], ledger: Path) -> str:
     found = [s for s in sources if s.get("found")]
     if found:
         items = "".join(
@@ -31,19 +31,22 @@ def welcome_html(sources: list[dict], data_dir: Path, ledger: Path) -> str:
         "<p><b>What is stored:</b> counts only — tokens per request, model, time, tool, session "
         "and project folder, with an estimated cost. Prompts, answers, commands and file "
         "contents stay in the tools' own logs and are never copied.</p>"
-        f"<p><b>Where:</b> <code>{html.escape(str(ledger))}</code> (readable by you only), "
-        f"settings in <code>{html.escape(str(data_dir))}</code>.</p>"
+        # The path on a line of its own: Qt breaks lines after any slash.
+        "<p><b>Where</b> (readable by you only; the settings sit beside it):<br>"
+        f"<code>{html.escape(str(ledger))}</code></p>"
         "<p><b>Nothing leaves this device.</b> tokenlens opens no network connection. An "
         "anonymized summary is written only if you ask for one in Export, and you see it first.</p>"
     )
 
 
+
+
 class WelcomeDialog(QDialog):
-    def __init__(self, sources: list[dict], data_dir: Path, ledger: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, sources: list[dict], ledger: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to tokenlens")
         self.setModal(False)
-        self.text = QLabel(welcome_html(sources, data_dir, ledger))
+        self.text = QLabel(welcome_html(sources, ledger))
         self.text.setObjectName("welcomeText")
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
