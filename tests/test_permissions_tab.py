@@ -84,6 +84,39 @@ def test_grants_grouped_by_tool_with_badges_and_filters(qtbot, tab, home, data_d
     assert not any(secret in text for secret in ALL_SECRETS)
 
 
+def test_an_empty_list_says_why_it_is_empty(qtbot, tab, home):
+    assert tab.grants_stack.currentWidget() is tab.no_grants  # before the first scan
+    refresh(qtbot, tab)
+    assert tab.grants_stack.currentWidget() is tab.no_grants
+    assert "No permissions granted to AI agents were found" in tab.no_grants.text()
+
+    dangerous_home(home)
+    refresh(qtbot, tab)
+    assert tab.grants_stack.currentWidget() is tab.grants
+    tab.search.setText("no grant has this text")
+    assert tab.grants_stack.currentWidget() is tab.no_grants
+    assert tab.no_grants.text() == "No grant matches these filters."
+    tab.search.clear()
+    assert tab.grants_stack.currentWidget() is tab.grants
+
+
+def test_times_are_shown_in_local_time(monkeypatch):
+    import time as time_module
+
+    from tokenlens.app.permissions_tab import local_time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time_module.tzset()
+    try:
+        assert local_time("2026-11-26T11:29:04Z") == "2026-11-26 16:59"
+        assert local_time("2026-11-26T20:00:00Z") == "2026-11-27 01:30"  # the local day may differ
+        assert local_time(None) == ""
+        assert local_time("not a time") == "not a time"
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()
+
+
 def test_history_shows_a_config_edit_and_actions_panel_counts(qtbot, tab, home, db):
     write(home, ".claude/settings.json", {"permissions": {"allow": ["Bash(npm test)"]}})
     refresh(qtbot, tab)

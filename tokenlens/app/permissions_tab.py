@@ -9,6 +9,7 @@ the GUI thread only fills widgets from the plain data it gets back.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -144,6 +146,14 @@ class PermissionsTab(QWidget):
         self.grants.setAlternatingRowColors(True)
         self.grants.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.grants.header().setStretchLastSection(True)
+        self.no_grants = QLabel()
+        self.no_grants.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_grants.setWordWrap(True)
+        self.no_grants.setEnabled(False)  # drawn greyed, like a placeholder
+        self.grants_stack = QStackedWidget()
+        self.grants_stack.addWidget(self.grants)
+        self.grants_stack.addWidget(self.no_grants)
+        self._show_grants_or_why_not(False)
 
         self.history = _table(("When", "Change", "Tool", "Kind", "Subject", "Before", "After", "Risk"))
         self.actions = _table(("Category", f"Calls ({ACTION_DAYS} days)", "Risky", "Risky, run without approval"))
@@ -161,7 +171,7 @@ class PermissionsTab(QWidget):
         self.lower.addTab(actions_page, "What agents did")
 
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.grants)
+        splitter.addWidget(self.grants_stack)
         splitter.addWidget(self.lower)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -198,7 +208,7 @@ class PermissionsTab(QWidget):
         self._finish()
         counts = data["summary"]
         parts = [f'<b style="color:{BADGE[r]}">{counts[r]} {r}</b>' for r in RISKS]
-        when = data["scanned_at"] or "never"
+        when = local_time(data["scanned_at"]) or "never"
         self.summary.setText(f"{' · '.join(parts)} &nbsp; <span>last scan {when}</span>")
         self._fill_tool_filter(sorted({g["tool"] for g in data["grants"]}))
         self._fill_grants()
@@ -255,6 +265,7 @@ class PermissionsTab(QWidget):
         by_tool: dict[str, list[dict]] = {}
         for grant in self.visible_grants():
             by_tool.setdefault(grant["tool"], []).append(grant)
+        self._show_grants_or_why_not(bool(by_tool))
         for tool, grants in sorted(by_tool.items()):
             counts = {r: sum(1 for g in grants if g["risk"] == r) for r in RISKS}
             label = ", ".join(f"{n} {r}" for r, n in counts.items() if n)
@@ -277,6 +288,20 @@ class PermissionsTab(QWidget):
             parent.setExpanded(counts["high"] > 0 or len(by_tool) == 1)
         self._size_grant_columns()
 
+    def _show_grants_or_why_not(self, any_shown: bool) -> None:
+        if any_shown:
+            self.grants_stack.setCurrentWidget(self.grants)
+            return
+        if not self._data:
+            text = "Not scanned yet."
+        elif self._data.get("grants"):
+            text = "No grant matches these filters."
+        else:
+            text = ("No permissions granted to AI agents were found in the settings of the tools on "
+                    "this computer. tokenlens checks again on every scan.")
+        self.no_grants.setText(text)
+        self.grants_stack.setCurrentWidget(self.no_grants)
+
     def _size_grant_columns(self) -> None:
         """Fit each column to what it holds (tool names and risk badges in the first one)."""
         gap = self.grants.fontMetrics().horizontalAdvance("  ")  # air between neighbouring columns
@@ -292,7 +317,7 @@ class PermissionsTab(QWidget):
             after = change["new_value"] or ""
             if change["secret_changed"]:
                 after = f"{after} (secret changed)"
-            cells = (change["at"] or "", change["change"], change["tool"], change["kind"], change["subject"],
+            cells = (local_time(change["at"]), change["change"], change["tool"], change["kind"], change["subject"],
                      change["old_value"] or "", after, risk)
             for column, text in enumerate(cells):
                 self.history.setItem(row, column, QTableWidgetItem(str(text)))
@@ -315,6 +340,16 @@ class PermissionsTab(QWidget):
                 self.actions.setItem(row, column, item)
             if values["risky_unattended"]:
                 self.actions.item(row, 3).setForeground(QBrush(QColor(BADGE["high"])))
+
+
+def local_time(iso_utc: str | None) -> str:
+    """A stored UTC time ("2026-11-26T11:29:04Z") as the person's local date and minute."""
+    if not iso_utc:
+        return ""
+    try:
+        return datetime.fromisoformat(iso_utc).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso_utc
 
 
 def _table(headers: tuple[str, ...]) -> QTableWidget:
