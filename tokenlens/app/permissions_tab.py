@@ -13,9 +13,10 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -149,7 +150,14 @@ class PermissionsTab(QWidget):
         self.no_grants = QLabel()
         self.no_grants.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.no_grants.setWordWrap(True)
-        self.no_grants.setEnabled(False)  # drawn greyed, like a placeholder
+        # Looks like the list it stands in for (a framed, base-coloured area), in placeholder grey.
+        self.no_grants.setFrameShape(QFrame.Shape.StyledPanel)
+        self.no_grants.setAutoFillBackground(True)
+        self.no_grants.setBackgroundRole(QPalette.ColorRole.Base)
+        palette = self.no_grants.palette()
+        palette.setColor(QPalette.ColorRole.Text, palette.color(QPalette.ColorRole.PlaceholderText))
+        self.no_grants.setPalette(palette)
+        self.no_grants.setMargin(24)
         self.grants_stack = QStackedWidget()
         self.grants_stack.addWidget(self.grants)
         self.grants_stack.addWidget(self.no_grants)
@@ -175,6 +183,7 @@ class PermissionsTab(QWidget):
         splitter.addWidget(self.lower)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([300, 200])  # 3:2 from the start, whichever page the stack shows
 
         self.problems = QLabel("")
         self.problems.setWordWrap(True)
