@@ -112,7 +112,7 @@ def test_metainfo_points_at_the_shipped_launcher_icon_and_version():
     assert root.findtext("icon[@type='stock']") == read_entry(PACKAGING / "tokenlens.desktop")["Icon"]
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert root.find("releases/release").get("version") == pyproject["project"]["version"]
-    assert root.findtext("project_license") == pyproject["project"]["license"]["text"]
+    assert root.findtext("project_license") == pyproject["project"]["license"]
 
 
 def test_metainfo_screenshots_exist_in_docs():
