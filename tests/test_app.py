@@ -256,6 +256,22 @@ def test_window_overview_sessions_and_feature_tabs(qtbot, make_app, home):
     assert window.sessions.count.text() == "2 sessions"
     window.sessions.search.setText("alpha")
     assert window.sessions.proxy.rowCount() == 1 and window.sessions.count.text() == "1 of 2 sessions"
+    assert not window.sessions.table_box.showing_message()
+    window.sessions.search.setText("gamma")  # an empty grid says why it is empty
+    assert window.sessions.table_box.message.text() == "No session matches this filter."
+    assert window.sessions.table_box.showing_message()
+    window.sessions.search.clear()
+    assert not window.sessions.table_box.showing_message()
+
+
+def test_no_sessions_says_so_for_the_period(qtbot, make_app):
+    app = make_app()
+    sessions = app.window.sessions
+    app.window.show_tab("Sessions")
+    assert sessions.model.rowCount() == 0
+    assert sessions.table_box.message.text() == "No sessions in the last 30 days."
+    sessions.range.setCurrentIndex(sessions.range.findData(0))
+    assert sessions.table_box.message.text().startswith("No sessions yet")
 
 
 def test_a_missing_feature_tab_says_so_in_one_line(qtbot):

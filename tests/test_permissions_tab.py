@@ -85,19 +85,22 @@ def test_grants_grouped_by_tool_with_badges_and_filters(qtbot, tab, home, data_d
 
 
 def test_an_empty_list_says_why_it_is_empty(qtbot, tab, home):
-    assert tab.grants_stack.currentWidget() is tab.no_grants  # before the first scan
+    box = tab.grants_box
+    assert box.showing_message() and box.message.text() == "Not scanned yet."
     refresh(qtbot, tab)
-    assert tab.grants_stack.currentWidget() is tab.no_grants
-    assert "No permissions granted to AI agents were found" in tab.no_grants.text()
+    assert box.showing_message()
+    assert "No permissions granted to AI agents were found" in box.message.text()
+    assert tab.history_box.showing_message() and "No changes yet" in tab.history_box.message.text()
+    assert tab.actions_box.showing_message()
 
     dangerous_home(home)
     refresh(qtbot, tab)
-    assert tab.grants_stack.currentWidget() is tab.grants
+    assert not box.showing_message()
+    assert not tab.history_box.showing_message()  # the grants just found are changes
     tab.search.setText("no grant has this text")
-    assert tab.grants_stack.currentWidget() is tab.no_grants
-    assert tab.no_grants.text() == "No grant matches these filters."
+    assert box.showing_message() and box.message.text() == "No grant matches these filters."
     tab.search.clear()
-    assert tab.grants_stack.currentWidget() is tab.grants
+    assert not box.showing_message()
 
 
 def test_times_are_shown_in_local_time(monkeypatch):

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from tokenlens import insights
 from tokenlens.app.charts import Heatmap, StackedBars
 from tokenlens.app.models import SessionsFilter, SessionsModel, project_label
-from tokenlens.app.pages import show_scrolling
+from tokenlens.app.pages import ViewOrMessage, show_scrolling
 from tokenlens.config import Env
 from tokenlens.insights import format_cost, format_tokens
 
@@ -211,8 +211,9 @@ class SessionsTab(QWidget):
         top.addWidget(self.tool)
         top.addWidget(self.range)
         layout = QVBoxLayout(self)
+        self.table_box = ViewOrMessage(self.table)
         layout.addLayout(top)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table_box)
         layout.addWidget(self.count)
         self.proxy.rowsInserted.connect(self._update_count)
         self.proxy.rowsRemoved.connect(self._update_count)
@@ -252,6 +253,14 @@ class SessionsTab(QWidget):
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         self.count.setText(f"{shown:,} of {total:,} sessions" if shown != total else f"{total:,} sessions")
+        if shown:
+            self.table_box.show_view()
+        elif total:
+            self.table_box.show_message("No session matches this filter.")
+        elif self.range.currentData():
+            self.table_box.show_message(f"No sessions in the {self.range.currentText().lower()}.")
+        else:
+            self.table_box.show_message("No sessions yet: they show here as soon as an AI tool logs some usage.")
 
 
 def feature_tab(module: str, cls: str, what: str, data_dir: Path, parent: QWidget, **options) -> QWidget:

@@ -13,17 +13,15 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QPalette
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -33,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tokenlens.app.pages import ViewOrMessage
 from tokenlens.config import Env
 
 log = logging.getLogger(__name__)
@@ -147,20 +146,7 @@ class PermissionsTab(QWidget):
         self.grants.setAlternatingRowColors(True)
         self.grants.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.grants.header().setStretchLastSection(True)
-        self.no_grants = QLabel()
-        self.no_grants.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.no_grants.setWordWrap(True)
-        # Looks like the list it stands in for (a framed, base-coloured area), in placeholder grey.
-        self.no_grants.setFrameShape(QFrame.Shape.StyledPanel)
-        self.no_grants.setAutoFillBackground(True)
-        self.no_grants.setBackgroundRole(QPalette.ColorRole.Base)
-        palette = self.no_grants.palette()
-        palette.setColor(QPalette.ColorRole.Text, palette.color(QPalette.ColorRole.PlaceholderText))
-        self.no_grants.setPalette(palette)
-        self.no_grants.setMargin(24)
-        self.grants_stack = QStackedWidget()
-        self.grants_stack.addWidget(self.grants)
-        self.grants_stack.addWidget(self.no_grants)
+        self.grants_box = ViewOrMessage(self.grants)
         self._show_grants_or_why_not(False)
 
         self.history = _table(("When", "Change", "Tool", "Kind", "Subject", "Before", "After", "Risk"))
@@ -173,13 +159,15 @@ class PermissionsTab(QWidget):
         actions_page = QWidget()
         actions_layout = QVBoxLayout(actions_page)
         actions_layout.addWidget(self.actions_note)
-        actions_layout.addWidget(self.actions, 1)
+        self.actions_box = ViewOrMessage(self.actions)
+        actions_layout.addWidget(self.actions_box, 1)
         self.lower = QTabWidget()
-        self.lower.addTab(self.history, "Changes")
+        self.history_box = ViewOrMessage(self.history)
+        self.lower.addTab(self.history_box, "Changes")
         self.lower.addTab(actions_page, "What agents did")
 
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.grants_stack)
+        splitter.addWidget(self.grants_box)
         splitter.addWidget(self.lower)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -299,17 +287,15 @@ class PermissionsTab(QWidget):
 
     def _show_grants_or_why_not(self, any_shown: bool) -> None:
         if any_shown:
-            self.grants_stack.setCurrentWidget(self.grants)
-            return
-        if not self._data:
-            text = "Not scanned yet."
+            self.grants_box.show_view()
+        elif not self._data:
+            self.grants_box.show_message("Not scanned yet.")
         elif self._data.get("grants"):
-            text = "No grant matches these filters."
+            self.grants_box.show_message("No grant matches these filters.")
         else:
-            text = ("No permissions granted to AI agents were found in the settings of the tools on "
-                    "this computer. tokenlens checks again on every scan.")
-        self.no_grants.setText(text)
-        self.grants_stack.setCurrentWidget(self.no_grants)
+            self.grants_box.show_message(
+                "No permissions granted to AI agents were found in the settings of the tools on this"
+                " computer. tokenlens checks again on every scan.")
 
     def _size_grant_columns(self) -> None:
         """Fit each column to what it holds (tool names and risk badges in the first one)."""
@@ -320,6 +306,12 @@ class PermissionsTab(QWidget):
             self.grants.setColumnWidth(column, min(width, WIDEST.get(name, width)))
 
     def _fill_history(self, history: list[dict]) -> None:
+        if history:
+            self.history_box.show_view()
+        else:
+            self.history_box.show_message(
+                "No changes yet. When an agent's permissions change (a new allowed command, a"
+                " mode, an MCP server), the next scan lists it here.")
         self.history.setRowCount(len(history))
         for row, change in enumerate(history):
             risk = change["new_risk"] or change["old_risk"] or ""
@@ -338,6 +330,10 @@ class PermissionsTab(QWidget):
         from tokenlens.permissions.actions import CATEGORIES
 
         rows = [c for c in CATEGORIES if c in totals]
+        if rows:
+            self.actions_box.show_view()
+        else:
+            self.actions_box.show_message(f"No tool calls by agents in the usage logs of the last {ACTION_DAYS} days.")
         self.actions.setRowCount(len(rows))
         for row, category in enumerate(rows):
             values = totals[category]
