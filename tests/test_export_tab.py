@@ -32,12 +32,13 @@ def test_preview_shows_the_summary_and_save_writes_exactly_it(tab, tmp_path, mon
     shown = tab.preview.toPlainText()
     doc = orjson.loads(shown)
     assert doc["period"] == "2026-W38" and doc["usage"]["total_tokens"] == 77_000
+    assert tab.history_box.showing_message() and tab.history_box.message.text().startswith("None saved yet")
     target = tmp_path / "saved.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
     tab.save_button.click()
     assert target.read_bytes() == shown.encode("utf-8")
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert tab.history.rowCount() == 1
+    assert tab.history.rowCount() == 1 and not tab.history_box.showing_message()
     assert tab.history.item(0, 1).text() == "2026-W38"
     assert "Saved" in tab.message.text()
 

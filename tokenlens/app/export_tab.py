@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tokenlens.app.pages import ViewOrMessage
+
 NOISE_CHOICES = (
     ("Off: coarse figures as shown", None),
     ("Strict noise (ε = 1)", "strict"),
@@ -95,7 +97,8 @@ class ExportTab(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.key_status)
         layout.addWidget(QLabel("Summaries you saved (kept in your ledger: when, period, file hash):"))
-        layout.addWidget(self.history, 1)
+        self.history_box = ViewOrMessage(self.history)
+        layout.addWidget(self.history_box, 1)
 
         self.period.currentTextChanged.connect(self.refresh)
         self.noise.currentIndexChanged.connect(self.refresh)
@@ -168,6 +171,10 @@ class ExportTab(QWidget):
         from tokenlens.export.summary import export_history
 
         rows = export_history(db)
+        if rows:
+            self.history_box.show_view()
+        else:
+            self.history_box.show_message("None saved yet. Each summary you save is listed here (when, period, file hash).")
         self.history.setRowCount(len(rows))
         for i, row in enumerate(rows):
             when = datetime.fromtimestamp(row["ts_ms"] / 1000).strftime("%Y-%m-%d %H:%M")
