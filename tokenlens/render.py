@@ -99,6 +99,12 @@ def print_doctor(payload: dict) -> None:
     events = ", ".join(f"{t}: {fmt_int(n)}" for t, n in payload["events"].items()) or "none"
     console.print(f"[bold]Events[/bold]    {events}")
     console.print(f"[bold]Logs deleted by their tools, kept in the ledger[/bold]  {payload['files_deleted_by_tools']}")
+    if payload["log_retention"]:
+        from tokenlens.status import retention_text
+
+        console.print("[bold]How long the tools keep their logs[/bold]")
+        for item in payload["log_retention"]:
+            console.print(f"  {retention_text(item)}", highlight=False)
     console.print(f"[bold]Skipped lines[/bold]  {fmt_int(payload['lines_skipped'])}")
     for s in payload["skipped"]:
         console.print(f"  {s['file']} @ byte {s['offset']}: {s['reason']}")
@@ -108,7 +114,7 @@ def print_doctor(payload: dict) -> None:
             console.print(f"  {u['tool']}: {u['model']} ({fmt_int(u['events'])} events)")
     for key, value in payload.items():
         if key in ("data_dir", "database", "database_bytes", "events", "lines_skipped", "skipped",
-                   "unknown_models", "files_deleted_by_tools"):
+                   "unknown_models", "files_deleted_by_tools", "log_retention"):
             continue
         console.print(f"[bold]{key.replace('_', ' ').capitalize()}[/bold]  {_check_text(value)}")
 

@@ -71,6 +71,34 @@ def skipped_lines(db: Ledger, limit: int = 50) -> list[dict]:
     ]
 
 
+def log_retention(env: Env, disabled: set[str] = frozenset()) -> list[dict]:
+    """How long each tool present here keeps its own logs, from its settings."""
+    from tokenlens.sources import all_sources
+
+    out = []
+    for source in all_sources():
+        if source.id in disabled or not any(root.exists() for root in source.roots(env)):
+            continue
+        kept = source.retention(env)
+        if kept is not None:
+            out.append({"tool": source.id, "name": source.name, "days": kept.days, "setting": kept.setting,
+                        "default": kept.is_default, "writes_nothing": kept.writes_nothing})
+    return out
+
+
+def retention_text(item: dict) -> str:
+    """One line for the person: what the tool deletes, and what that means for tokenlens."""
+    name, setting = item["name"], item["setting"]
+    if item["writes_nothing"]:
+        return (f"{name} is set to keep no logs ({setting}): it writes no usage for tokenlens to read."
+                " Raise the setting to have its usage counted.")
+    if item["days"] is None:
+        return f"{name} keeps its logs until you delete them ({setting})."
+    default = "its default; " if item["default"] else ""
+    return (f"{name} deletes its logs after {item['days']:g} days ({default}{setting});"
+            " tokenlens keeps what it has read.")
+
+
 def doctor_report(db: Ledger, data_dir: Path, env: Env) -> dict:
     summary = ledger_summary(db)
     skipped_total = db.execute("SELECT COALESCE(SUM(lines_skipped), 0) FROM files").fetchone()[0]
@@ -83,6 +111,7 @@ def doctor_report(db: Ledger, data_dir: Path, env: Env) -> dict:
         "skipped": skipped_lines(db),
         "unknown_models": summary["unknown_models"],
         "files_deleted_by_tools": db.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0],
+        "log_retention": log_retention(env),
     }
     for name, target in DOCTOR_CHECKS.items():
         check = _load(target)

@@ -51,6 +51,16 @@ class Discovered:
     stat: os.stat_result | None = None  # taken while discovering, when it was (saves a stat)
 
 
+@dataclass(frozen=True)
+class Retention:
+    """How long a tool keeps its own logs before it deletes them (tokenlens keeps what it read)."""
+
+    days: float | None  # None: kept until the person deletes them
+    setting: str  # what sets it and where, e.g. "cleanupPeriodDays in ~/.claude/settings.json"
+    is_default: bool  # the setting is absent: the tool's default applies
+    writes_nothing: bool = False  # the setting turns the logs off altogether
+
+
 class Source:
     """Base for every tool module. Subclasses set the class attributes and `roots`."""
 
@@ -85,6 +95,10 @@ class Source:
     def companion_files(self, path: Path) -> tuple[Path, ...]:
         """Files whose size/mtime changes count as changes of `path` (a SQLite `-wal`)."""
         return ()
+
+    def retention(self, env: Env) -> Retention | None:
+        """How long the tool keeps its logs, from its settings; None where tokenlens doesn't know."""
+        return None
 
 
 class JsonlSource(Source):
@@ -252,6 +266,15 @@ def decode_typed(decoder, line: bytes, salvage: Callable[[dict], Any]) -> Any:
     except RecursionError as exc:
         raise BadLine("nested too deeply") from exc
     return salvage(json_object(line))
+
+
+def read_json_settings(path: Path) -> dict | None:
+    """A tool's JSON settings file as a dict; None if it is absent, unreadable or not an object."""
+    try:
+        obj = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return obj if isinstance(obj, dict) else None
 
 
 def json_object(line: bytes) -> dict:

@@ -28,9 +28,11 @@ from tokenlens.sources.base import (
     BadLine,
     FileContext,
     JsonlSource,
+    Retention,
     count,
     decode_typed,
     iso_to_ms,
+    read_json_settings,
     text,
 )
 
@@ -75,6 +77,7 @@ class Line(msgspec.Struct):
 
 
 _DECODER = msgspec.json.Decoder(Line)
+DEFAULT_CLEANUP_DAYS = 30
 _LINE_KEYS = ("type", "requestId", "sessionId", "cwd", "timestamp", "isSidechain", "costUSD", "permissionMode")
 
 
@@ -117,6 +120,21 @@ class ClaudeCode(JsonlSource):
         if configured:
             return [p if p.name == "projects" else p / "projects" for p in configured]
         return [env.xdg("XDG_CONFIG_HOME", ".config") / "claude" / "projects", env.home / ".claude" / "projects"]
+
+    def retention(self, env: Env) -> Retention:
+        """Claude Code deletes transcripts idle for `cleanupPeriodDays` (default 30) when it
+        starts, and 0 stops it writing them at all (anthropics/claude-code #23710). With several
+        config dirs, the shortest setting is the one to worry about."""
+        files = [d / "settings.json" for d in env.path_list("CLAUDE_CONFIG_DIR") or [env.home / ".claude"]]
+        set_in = []
+        for path in files:
+            value = (read_json_settings(path) or {}).get("cleanupPeriodDays")
+            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+                set_in.append((value, str(path)))
+        if not set_in:
+            return Retention(DEFAULT_CLEANUP_DAYS, f"cleanupPeriodDays, not set in {files[0]}", is_default=True)
+        days, path = min(set_in)
+        return Retention(days, f"cleanupPeriodDays {days:g} in {path}", is_default=False, writes_nothing=days == 0)
 
     def decode(self, line: bytes) -> Line:
         return decode_line(line)

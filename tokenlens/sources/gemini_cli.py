@@ -44,16 +44,32 @@ from tokenlens.sources.base import (
     Discovered,
     FileContext,
     JsonlSource,
+    Retention,
     SnapshotSource,
     count,
     files_in_project_chats,
     iso_to_ms,
+    read_json_settings,
     text,
 )
 
 UNKNOWN_MODEL = "unknown"
 # What a malformed record can raise while parsed: skipped and counted, never fatal.
 RECORD_ERRORS = (BadLine, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
+
+
+DEFAULT_RETENTION_DAYS = 30
+_AGE_UNITS = {"h": 1 / 24, "d": 1, "w": 7}
+
+
+def retention_days(max_age) -> float | None:
+    """Gemini's `maxAge` ("24h", "7d", "4w") in days; None if it is not of that form."""
+    if not isinstance(max_age, str) or len(max_age) < 2 or max_age[-1] not in _AGE_UNITS:
+        return None
+    number = max_age[:-1].strip()
+    if not number.isdigit():
+        return None
+    return int(number) * _AGE_UNITS[max_age[-1]]
 
 
 class GeminiCli(JsonlSource, SnapshotSource):
@@ -75,6 +91,25 @@ class GeminiCli(JsonlSource, SnapshotSource):
 
     def reads_whole(self, path: Path) -> bool:
         return path.suffix == ".json"
+
+    def retention(self, env: Env) -> Retention:
+        """`general.sessionRetention` in settings.json: on by default with a 30-day `maxAge`
+        since early 2026 (off by default before); `maxCount` may delete sooner."""
+        base = env.path_list("GEMINI_CLI_HOME") or [env.home]
+        path = base[0] / ".gemini" / "settings.json"
+        general = (read_json_settings(path) or {}).get("general")
+        policy = general.get("sessionRetention") if isinstance(general, dict) else None
+        if not isinstance(policy, dict):
+            return Retention(DEFAULT_RETENTION_DAYS, f"general.sessionRetention, not set in {path}", is_default=True)
+        if policy.get("enabled") is False:
+            return Retention(None, f"general.sessionRetention.enabled false in {path}", is_default=False)
+        days = retention_days(policy.get("maxAge"))
+        setting = f"general.sessionRetention in {path}"
+        if isinstance(policy.get("maxCount"), int) and not isinstance(policy.get("maxCount"), bool):
+            setting += f", at most {policy['maxCount']} sessions"
+        if days is None:
+            return Retention(DEFAULT_RETENTION_DAYS, setting, is_default=True)
+        return Retention(days, setting, is_default=False)
 
     def new_state(self) -> dict[str, Any]:
         return {"session": None, "start": None}
