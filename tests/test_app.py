@@ -314,6 +314,21 @@ def test_settings_persist_and_autostart_entry(qtbot, make_app, data_dir, app_env
     # Start at login: tests/test_app_autostart.py
 
 
+def test_settings_say_how_long_the_tools_keep_their_logs(qtbot, make_app, home):
+    (home / ".claude" / "projects").mkdir(parents=True, exist_ok=True)
+    (home / ".claude" / "settings.json").write_text('{"cleanupPeriodDays": 9}')
+    app = make_app()
+    tab = app.settings_tab
+    tab.refresh_retention()
+    assert "Claude Code deletes its logs after 9 days" in tab.retention_lines.text()
+    assert not tab.retention_box.isHidden()
+    (home / ".claude" / "settings.json").write_text('{"cleanupPeriodDays": 0}')
+    app.window.show_tab("Settings")  # shown again: read again
+    qtbot.waitUntil(lambda: "writes no usage for tokenlens to read" in tab.retention_lines.text())
+    tab.source_boxes["claude-code"].setChecked(False)  # a source turned off is not read: not told either
+    assert "Claude Code" not in tab.retention_lines.text()
+
+
 def test_private_nudge_past_the_daily_threshold(qtbot, make_app, home, data_dir):
     from tokenlens.config import ensure_data_dir, save_settings
 

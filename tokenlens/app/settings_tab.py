@@ -3,10 +3,11 @@ optional daily threshold for a private nudge. Every change is saved at once."""
 
 from __future__ import annotations
 
+import html
 import sys
 from zoneinfo import available_timezones
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -59,6 +60,17 @@ class SettingsTab(QWidget):
             len(self.source_boxes) // columns + 1, 0, 1, columns,
         )
 
+        # Filled each time the tab is shown: the person may have just edited a tool's settings.
+        self.retention_box = QGroupBox("How long your tools keep their logs")
+        self.retention_lines = QLabel()
+        self.retention_lines.setWordWrap(True)
+        self.retention_lines.setTextFormat(Qt.TextFormat.RichText)
+        retention_layout = QVBoxLayout(self.retention_box)
+        retention_layout.addWidget(self.retention_lines)
+        retention_layout.addWidget(_note(
+            "tokenlens reads new log lines as the tools write them. Usage logged while it is not"
+            " running is read the next time it starts, unless the tool has deleted the log by then."))
+
         self.zone = QComboBox()
         self.zone.setEditable(False)
         self.zone.addItem(f"{LOCAL_ZONE_LABEL} ({local_zone_name()})", "")
@@ -94,16 +106,31 @@ class SettingsTab(QWidget):
         inner = QWidget()
         layout = QVBoxLayout(inner)
         layout.addWidget(sources_box)
+        layout.addWidget(self.retention_box)
         layout.addSpacing(8)
         layout.addLayout(form)
         layout.addWidget(_note(f"Settings and the ledger live in {settings.data_dir}. Nothing leaves this device."))
         layout.addStretch(1)
         show_scrolling(self, inner)
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.refresh_retention()
+        super().showEvent(event)
+
+    def refresh_retention(self) -> None:
+        from tokenlens.status import log_retention, retention_text
+
+        items = log_retention(self._env, set(self._settings.disabled_sources()))
+        lines = [(f"<b>{html.escape(retention_text(i))}</b>" if i["writes_nothing"] else html.escape(retention_text(i)))
+                 for i in items]
+        self.retention_lines.setText("".join(f'<p style="margin-bottom:4px">{line}</p>' for line in lines))
+        self.retention_box.setVisible(bool(items))
+
     @Slot()
     def _save_sources(self) -> None:
         disabled = sorted(sid for sid, box in self.source_boxes.items() if not box.isChecked())
         self._settings.update(**{DISABLED_SOURCES: disabled})
+        self.refresh_retention()
         self.changed.emit()
 
     @Slot()
