@@ -59,8 +59,14 @@ def test_several_config_dirs_report_the_shortest(tmp_path, home):
     work, personal = tmp_path / "work-claude", tmp_path / "personal-claude"
     write_json(work / "settings.json", {"cleanupPeriodDays": 60})
     write_json(personal / "settings.json", {"cleanupPeriodDays": 10})
-    kept = ClaudeCode().retention(env_for(home, CLAUDE_CONFIG_DIR=f"{work},{personal}"))
+    kept = ClaudeCode().retention(env_for(home, CLAUDE_CONFIG_DIR=f"{work},{personal / 'projects'}"))
     assert kept.days == 10 and str(personal / "settings.json") in kept.setting
+
+
+def test_a_huge_settings_file_is_not_read(home):
+    padding = " " * (5 << 20)
+    write_json(home / ".claude" / "settings.json", '{"cleanupPeriodDays": 3' + padding + "}")
+    assert ClaudeCode().retention(env_for(home)).is_default
 
 
 @pytest.mark.parametrize(("policy", "days", "default"), [

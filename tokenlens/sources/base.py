@@ -268,10 +268,17 @@ def decode_typed(decoder, line: bytes, salvage: Callable[[dict], Any]) -> Any:
     return salvage(json_object(line))
 
 
+# A settings file is a few kB; anything far bigger is not one, and is not read into memory.
+MAX_SETTINGS_BYTES = 4 << 20
+
+
 def read_json_settings(path: Path) -> dict | None:
-    """A tool's JSON settings file as a dict; None if it is absent, unreadable or not an object."""
+    """A tool's JSON settings file as a dict; None if it is absent, unreadable, too big or not
+    an object."""
     try:
-        obj = orjson.loads(path.read_bytes())
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SETTINGS_BYTES + 1)
+        obj = orjson.loads(data) if len(data) <= MAX_SETTINGS_BYTES else None
     except (OSError, orjson.JSONDecodeError):
         return None
     return obj if isinstance(obj, dict) else None

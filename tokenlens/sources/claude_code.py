@@ -125,7 +125,9 @@ class ClaudeCode(JsonlSource):
         """Claude Code deletes transcripts idle for `cleanupPeriodDays` (default 30) when it
         starts, and 0 stops it writing them at all (anthropics/claude-code #23710). With several
         config dirs, the shortest setting is the one to worry about."""
-        files = [d / "settings.json" for d in env.path_list("CLAUDE_CONFIG_DIR") or [env.home / ".claude"]]
+        dirs = env.path_list("CLAUDE_CONFIG_DIR") or [env.home / ".claude"]
+        # As in roots(): a configured dir may be given as its projects/ folder.
+        files = [(d.parent if d.name == "projects" else d) / "settings.json" for d in dirs]
         set_in = []
         for path in files:
             value = (read_json_settings(path) or {}).get("cleanupPeriodDays")
