@@ -151,6 +151,11 @@ class PermissionsTab(QWidget):
 
         self.history = _table(("When", "Change", "Tool", "Kind", "Subject", "Before", "After", "Risk"))
         self.actions = _table(("Category", f"Calls ({ACTION_DAYS} days)", "Risky", "Risky, run without approval"))
+        # Numbers sit next to their labels; the spare width goes to the category column.
+        header = self.actions.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.actions_note = QLabel(
             "Counted from the usage logs: categories only, never the commands themselves. "
             "“Without approval” means the agent was in a no-prompt mode (bypass / never ask) at the time."
