@@ -293,12 +293,27 @@ def test_first_run_welcome_counts_found_logs_once(qtbot, make_app, home, data_di
     text = app.welcome.text.text()
     assert "Claude Code</b>: 2 log files, 2 usage records" in text
     assert str(data_dir) in text and "Nothing leaves this device" in text
+    assert "Claude Code deletes its logs after 30 days" in text  # why the ledger matters
     assert "CANARY" not in text  # counts, never content
     app.welcome.accept()
     assert load_settings(data_dir)["welcomed"] is True
     app.shutdown()
     again = make_app()
     assert again.welcome is None
+
+
+def test_welcome_names_every_tool_that_deletes_its_logs():
+    from tokenlens.app.welcome import welcome_html
+
+    def item(name, days, nothing=False):
+        return {"name": name, "days": days, "writes_nothing": nothing}
+
+    both = welcome_html([], Path("/x/ledger.db"), [item("Claude Code", 30), item("Gemini CLI", 14),
+                                                   item("Aider", None)])
+    assert "Your tools delete their logs: Claude Code after 30 days and Gemini CLI after 14 days;" in both
+    assert "Aider" not in both  # keeps its logs: nothing to say
+    none = welcome_html([], Path("/x/ledger.db"), [item("Claude Code", 0, nothing=True)])
+    assert "Your history stays" not in none
 
 
 def test_settings_persist_and_autostart_entry(qtbot, make_app, data_dir, app_env, tmp_path):

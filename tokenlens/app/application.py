@@ -179,7 +179,7 @@ class TokenlensApp(QObject):
         self.window.refresh()
         self._maybe_nudge()
         if outcome.first_scan and not self.settings.welcomed():
-            self.show_welcome(outcome.sources)
+            self.show_welcome(outcome.sources, outcome.retention)
 
     @Slot(str)
     def on_failed(self, message: str) -> None:
@@ -303,8 +303,8 @@ class TokenlensApp(QObject):
             self.tray.show()
             self.tray.setToolTip(tooltip_text(self.glance, self.live.paused))
 
-    def show_welcome(self, sources: list[dict]) -> None:
-        self.welcome = WelcomeDialog(sources, ledger_path(self.data_dir))
+    def show_welcome(self, sources: list[dict], retention: list[dict] = ()) -> None:
+        self.welcome = WelcomeDialog(sources, ledger_path(self.data_dir), list(retention))
         self.welcome.setWindowIcon(app_icon())
         self.welcome.finished.connect(self._welcomed)
         self.welcome.show()

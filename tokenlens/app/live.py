@@ -42,6 +42,7 @@ class ScanOutcome:
     events_added: int = 0
     risky_grants: int | None = None
     sources: list[dict] = field(default_factory=list)
+    retention: list[dict] = field(default_factory=list)  # how long the tools keep their logs
     errors: list[str] = field(default_factory=list)
     first_scan: bool = False
 
@@ -111,7 +112,7 @@ class ScanWorker(QObject):
         from tokenlens.ingest import scan
         from tokenlens.reports import ReportError, get_zone
         from tokenlens.sources import all_sources
-        from tokenlens.status import sources_status
+        from tokenlens.status import log_retention, sources_status
         from tokenlens.store import LedgerError, open_ledger
 
         try:
@@ -133,6 +134,7 @@ class ScanWorker(QObject):
             )
             if outcome.first_scan:
                 outcome.sources = sources_status(self._db, self._env, disabled=off)
+                outcome.retention = log_retention(self._env, off)
             self._scans += 1
         except (LedgerError, OSError) as exc:
             self.failed.emit(str(exc))

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 
-def welcome_html(sources: list[dict], ledger: Path) -> str:
+def welcome_html(sources: list[dict], ledger: Path, retention: list[dict] = ()) -> str:
     found = [s for s in sources if s.get("found")]
     if found:
         items = "".join(
@@ -28,6 +28,7 @@ def welcome_html(sources: list[dict], ledger: Path) -> str:
     return (
         "<h3>Welcome to tokenlens</h3>"
         f"{found_html}"
+        f"{_history_html(retention)}"
         "<p><b>What is stored:</b> counts only — tokens per request, model, time, tool, session "
         "and project folder, with an estimated cost. Prompts, answers, commands and file "
         "contents stay in the tools' own logs and are never copied.</p>"
@@ -39,14 +40,27 @@ def welcome_html(sources: list[dict], ledger: Path) -> str:
     )
 
 
+def _history_html(retention: list[dict]) -> str:
+    """Why the ledger matters: the tools delete their own logs ("" when none here does)."""
+    deleting = [r for r in retention if r["days"] is not None and not r["writes_nothing"]]
+    if not deleting:
+        return ""
+    if len(deleting) == 1:
+        who = f"{html.escape(deleting[0]['name'])} deletes its logs after {deleting[0]['days']:g} days"
+    else:
+        each = [f"{html.escape(r['name'])} after {r['days']:g} days" for r in deleting]
+        who = "Your tools delete their logs: " + ", ".join(each[:-1]) + " and " + each[-1]
+    return (f"<p><b>Your history stays.</b> {who}; tokenlens keeps what it has read from them, so"
+            " leave it running (Settings can start it at login).</p>")
 
 
 class WelcomeDialog(QDialog):
-    def __init__(self, sources: list[dict], ledger: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, sources: list[dict], ledger: Path, retention: list[dict] = (),
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to tokenlens")
         self.setModal(False)
-        self.text = QLabel(welcome_html(sources, ledger))
+        self.text = QLabel(welcome_html(sources, ledger, retention))
         self.text.setObjectName("welcomeText")
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
