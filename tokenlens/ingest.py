@@ -33,7 +33,7 @@ from tokenlens.sources.base import (
     iter_lines,
 )
 from tokenlens.store import rollup
-from tokenlens.store.ledger import BUSY_TIMEOUT_MS, Ledger
+from tokenlens.store.ledger import BUSY_TIMEOUT_MS, Ledger, is_busy
 
 BATCH_EVENTS = 8000
 BATCH_BYTES = 64 << 20  # commit at least this often so a kill loses little work
@@ -93,7 +93,7 @@ def _begin_if_free(db: Ledger) -> bool:
         db.execute("BEGIN IMMEDIATE")
         return True
     except sqlite3.OperationalError as exc:
-        if exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        if is_busy(exc):
             return False
         raise
     finally:

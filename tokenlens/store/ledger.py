@@ -66,6 +66,11 @@ DAMAGE_CODES = (11, 26)
 COMPANIONS = ("-wal", "-shm")
 
 
+def is_busy(exc: BaseException) -> bool:
+    """True when a SQLite error says another connection holds the lock (not e.g. damage)."""
+    return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 def is_damage(exc: BaseException) -> bool:
     """True when a SQLite error says the database file is damaged (not e.g. locked)."""
     if not isinstance(exc, sqlite3.DatabaseError):
@@ -280,7 +285,7 @@ def leave_wal_mode(path: Path) -> None:
     try:
         conn.execute("PRAGMA journal_mode = DELETE").fetchall()
     except sqlite3.OperationalError as exc:
-        if exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        if is_busy(exc):
             raise LedgerError(
                 f"ledger {path} is open in another process (the tokenlens app?); quit it, then run"
                 " `tokenlens doctor --rebuild` again"
