@@ -83,8 +83,7 @@ class GeminiCli(JsonlSource, SnapshotSource):
         self._projects: dict[Path, str] = {}
 
     def roots(self, env: Env) -> list[Path]:
-        base = env.path_list("GEMINI_CLI_HOME") or [env.home]
-        return [b / ".gemini" / "tmp" for b in base]
+        return [b / ".gemini" / "tmp" for b in _homes(env)]
 
     def discover(self, env: Env) -> Iterator[Discovered]:
         return files_in_project_chats(self.roots(env), self.patterns)
@@ -95,8 +94,7 @@ class GeminiCli(JsonlSource, SnapshotSource):
     def retention(self, env: Env) -> Retention:
         """`general.sessionRetention` in settings.json: on by default with a 30-day `maxAge`
         since early 2026 (off by default before); `maxCount` may delete sooner."""
-        base = env.path_list("GEMINI_CLI_HOME") or [env.home]
-        path = base[0] / ".gemini" / "settings.json"
+        path = _homes(env)[0] / ".gemini" / "settings.json"
         general = (read_json_settings(path) or {}).get("general")
         policy = general.get("sessionRetention") if isinstance(general, dict) else None
         if not isinstance(policy, dict):
@@ -194,6 +192,11 @@ class GeminiCli(JsonlSource, SnapshotSource):
                 root_file = ""
             self._projects[project_dir] = root_file or project_dir.name
         return self._projects[project_dir]
+
+
+def _homes(env: Env) -> list[Path]:
+    """Where `.gemini/` lives: GEMINI_CLI_HOME (one or several), else the home directory."""
+    return env.path_list("GEMINI_CLI_HOME") or [env.home]
 
 
 def _timestamp(value: Any, start: Any, path: Path) -> int:
