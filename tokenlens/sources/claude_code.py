@@ -116,18 +116,16 @@ class ClaudeCode(JsonlSource):
     name = "Claude Code"
 
     def roots(self, env: Env) -> list[Path]:
-        configured = env.path_list("CLAUDE_CONFIG_DIR")
+        configured = _configured_dirs(env)
         if configured:
-            return [p if p.name == "projects" else p / "projects" for p in configured]
+            return [d / "projects" for d in configured]
         return [env.xdg("XDG_CONFIG_HOME", ".config") / "claude" / "projects", env.home / ".claude" / "projects"]
 
     def retention(self, env: Env) -> Retention:
         """Claude Code deletes transcripts idle for `cleanupPeriodDays` (default 30) when it
         starts, and 0 stops it writing them at all (anthropics/claude-code #23710). With several
         config dirs, the shortest setting is the one to worry about."""
-        dirs = env.path_list("CLAUDE_CONFIG_DIR") or [env.home / ".claude"]
-        # As in roots(): a configured dir may be given as its projects/ folder.
-        files = [(d.parent if d.name == "projects" else d) / "settings.json" for d in dirs]
+        files = [d / "settings.json" for d in _configured_dirs(env) or [env.home / ".claude"]]
         set_in = []
         for path in files:
             value = (read_json_settings(path) or {}).get("cleanupPeriodDays")
@@ -203,9 +201,14 @@ class ClaudeCode(JsonlSource):
             replay_key=message_id or None,
             is_replay=obj.isSidechain is True,
         )
-        event.rank = (input_tokens + cache_read + write_5m + write_1h + output_tokens) * 2 + (
-            message.stop_reason is not None)
+        event.rank = event.total_tokens * 2 + (message.stop_reason is not None)
         return [*actions, event]
+
+
+def _configured_dirs(env: Env) -> list[Path]:
+    """CLAUDE_CONFIG_DIR's dirs (one or several); a dir given as its projects/ folder counts
+    as the config dir above it."""
+    return [p.parent if p.name == "projects" else p for p in env.path_list("CLAUDE_CONFIG_DIR")]
 
 
 def _tool_actions(tool: str, obj: Line, message: Message, state: dict[str, Any], ts_ms: int) -> list[Action]:
