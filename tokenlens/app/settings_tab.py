@@ -121,9 +121,11 @@ class SettingsTab(QWidget):
         from tokenlens.status import log_retention, retention_text
 
         items = log_retention(self._env, set(self._settings.disabled_sources()))
-        lines = [(f"<b>{html.escape(retention_text(i))}</b>" if i["writes_nothing"] else html.escape(retention_text(i)))
-                 for i in items]
-        self.retention_lines.setText("".join(f'<p style="margin-bottom:4px">{line}</p>' for line in lines))
+        paragraphs = []
+        for item in items:
+            line = html.escape(retention_text(item))
+            paragraphs.append(f'<p style="margin-bottom:4px">{f"<b>{line}</b>" if item["writes_nothing"] else line}</p>')
+        self.retention_lines.setText("".join(paragraphs))
         self.retention_box.setVisible(bool(items))
 
     @Slot()

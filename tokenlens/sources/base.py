@@ -295,7 +295,6 @@ def json_object(line: bytes) -> dict:
     return obj
 
 
-
 MAX_COUNT = 10**12
 
 
