@@ -59,38 +59,37 @@ def test_workers_price_with_rates_from_the_main_process(tmp_path, home, env):
 
 
 def test_a_pricer_asking_over_a_pipe_prices_like_one_with_the_table():
-    import multiprocessing
-    import threading
-
-    from tokenlens.ingest import _serve_rates
+    from tokenlens.forked import Tasks, Workers
+    from tokenlens.ingest import _answer_rates
     from tokenlens.model import UsageEvent
     from tokenlens.pricing import Pricer
 
-    ours, theirs = multiprocessing.Pipe()
     local = Pricer()
-    server = threading.Thread(target=_serve_rates, args=(local, [ours]), daemon=True)
-    server.start()
-    asks = []
-    real_send = theirs.send
-    theirs.send = lambda message: (asks.append(message), real_send(message))
-    remote = Pricer(ask=theirs)
     events = [UsageEvent(tool="claude-code", event_key=str(i), ts_ms=1_780_000_000_000 + i * 3_600_000,
                          model=model, provider="anthropic", input_tokens=1000 + i, cache_read_tokens=300_000 * (i % 2),
                          output_tokens=50 * i)
               for i in range(20) for model in ("claude-sonnet-4-5", "claude-opus-4-6", "claude-nonexistent-9")]
-    remote.prefetch(events[:30])  # a worker's batch: one round trip for all it needs
-    assert len(asks) == 1
-    for event in events:
-        assert remote.cost(event) == local.cost(event)
-    assert remote.unknown_models == {("claude-code", "claude-nonexistent-9")}
+    asks = []
+
+    def answer(questions):
+        asks.append(questions)
+        return _answer_rates(local, questions)
+
+    def work(channel):  # in a forked worker, as a scan's worker asks its parent
+        remote = Pricer(ask=channel.ask)
+        remote.prefetch(events[:30])  # a worker's batch: one round trip for all it needs
+        return [remote.cost(e) for e in events], sorted(remote.unknown_models)
+
+    with Workers(1, work, Tasks(0), answer) as workers:
+        pass
+    (costs, unknown), = workers.results()
+    assert costs == [local.cost(e) for e in events]
+    assert unknown == [("claude-code", "claude-nonexistent-9")]
     # Later events: a fixed-price model is never asked again; one whose prices change over
     # time is asked once for each new hour.
     hourly = {(e.model, e.ts_ms // 3_600_000) for e in events[30:] if not local.rates_and_scope(e.provider, e.model, e.ts_ms)[1]}
     hourly -= {(e.model, e.ts_ms // 3_600_000) for e in events[:30]}
     assert len(asks) == 1 + len(hourly)
-    theirs.close()
-    server.join(timeout=5)
-    assert not server.is_alive()  # the closed pipe ends the serving thread
 
 
 def test_a_full_batch_waits_for_no_one_while_another_process_writes(tmp_path, monkeypatch):
@@ -119,23 +118,21 @@ def test_a_full_batch_waits_for_no_one_while_another_process_writes(tmp_path, mo
 
 
 def test_a_worker_hears_back_even_when_pricing_fails_in_the_main_process():
-    import multiprocessing
-    import threading
-
-    import pytest
-
-    from tokenlens.ingest import RatesUnavailable, _serve_rates
+    from tokenlens.forked import Tasks, Workers
+    from tokenlens.ingest import RatesUnavailable, _answer_rates
     from tokenlens.pricing import Pricer
 
     class Broken(Pricer):
         def rates_and_scope(self, provider, model, ts_ms):
             raise RuntimeError("price table unreadable")
 
-    ours, theirs = multiprocessing.Pipe()
-    server = threading.Thread(target=_serve_rates, args=(Broken(), [ours]), daemon=True)
-    server.start()
-    with pytest.raises(RatesUnavailable, match="price table unreadable"):
-        Pricer(ask=theirs).rates("anthropic", "claude-sonnet-4-5", 1_780_000_000_000)  # an error, not a hang
-    theirs.close()
-    server.join(timeout=5)
-    assert not server.is_alive()
+    def work(channel):
+        try:
+            Pricer(ask=channel.ask).rates("anthropic", "claude-sonnet-4-5", 1_780_000_000_000)
+        except RatesUnavailable as exc:  # an error, not a hang
+            return str(exc)
+        return "no error"
+
+    with Workers(1, work, Tasks(0), lambda questions: _answer_rates(Broken(), questions)) as workers:
+        pass
+    assert "price table unreadable" in workers.results()[0]

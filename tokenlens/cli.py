@@ -28,12 +28,16 @@ def _dump_json(value) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
+_LEDGER_DIR = None  # the data dir of this run, to name who holds a busy ledger
+
+
 class Context:
     def __init__(self, data_dir: str | None) -> None:
         from tokenlens.config import Env, resolve_data_dir
 
+        global _LEDGER_DIR
         self.env = Env()
-        self.data_dir = resolve_data_dir(data_dir, self.env)
+        self.data_dir = _LEDGER_DIR = resolve_data_dir(data_dir, self.env)
         self._db = None
 
     @property
@@ -247,17 +251,46 @@ def _rebuild(ctx: Context) -> dict:
     return {"set_aside": str(aside) if aside else None, "events": result.events_added}
 
 
+class Stopped(BaseException):
+    """Ctrl-C or SIGTERM. A BaseException of our own, so that click does not turn it into
+    its "Aborted!" and every `finally` (a scan's forked workers) runs on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, frame) -> None:
+    raise Stopped(signum)
+
+
+def _catch_stop_signals() -> None:
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(signum, _stop)
+        except (ValueError, OSError):  # not the main thread, or a platform without it
+            pass
+
+
 def main() -> None:
+    _catch_stop_signals()
     try:
         cli(standalone_mode=True)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except Stopped as stop:
+        import signal
+
+        name = "Ctrl-C" if stop.signum == signal.SIGINT else signal.Signals(stop.signum).name
+        click.echo(f"tokenlens: stopped by {name}; what was read so far is kept, the next scan goes on from there",
+                   err=True)
+        sys.exit(128 + stop.signum)
     except Exception as exc:
         # Damage deep inside the ledger, a full disk, a read-only file: these show only when a
         # query or a write reaches them. One line, no traceback.
-        from tokenlens.store.ledger import failure_message
+        from tokenlens.store.ledger import failure_message, ledger_path
 
-        message = failure_message(exc)
+        message = failure_message(exc, ledger_path(_LEDGER_DIR) if _LEDGER_DIR else None)
         if message is None:
             raise
         click.echo(f"tokenlens: {message}", err=True)

@@ -236,92 +236,56 @@ def _worker_count(requested: int | None, bulk: bool, files: int) -> int:
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1, files))
 
 
-# The plan a forked worker inherits (set just before forking, so nothing is pickled).
-_FORK_PLAN: list = []
-_FORK_ORDER: list[int] = []
-_FORK_NEXT: Any = None  # a shared counter: the next file any process may take
-_FORK_PRICES: list = []  # one pipe per worker, to ask this process for price rates
-
-
 def _ingest_in_parallel(db: Ledger, plan: list, count: int, pricer: Pricer, result: ScanResult) -> None:
-    """Every process takes the next file (biggest first) from a shared counter as it goes.
+    """This process and `count - 1` forked workers each take the next file (biggest first).
 
     Only this process imports genai-prices (~0.2 s): it does so while the workers already
-    parse, and answers their rate questions from a thread (each model once per worker)."""
-    import multiprocessing
-    import threading
-    from concurrent.futures import ProcessPoolExecutor
+    parse, and answers their rate questions (each model once per worker). The workers die
+    with this process, however it ends (tokenlens.forked)."""
+    from tokenlens.forked import Tasks, Workers
 
-    global _FORK_PLAN, _FORK_ORDER, _FORK_NEXT, _FORK_PRICES
-    context = multiprocessing.get_context("fork")
     db_path = db.execute("PRAGMA database_list").fetchone()[2]
-    pipes = [context.Pipe() for _ in range(count - 1)]
-    _FORK_PLAN, _FORK_NEXT, _FORK_PRICES = plan, context.Value("q", 0), [theirs for _, theirs in pipes]
-    _FORK_ORDER = sorted(range(len(plan)), key=lambda i: -plan[i][3])
+    order = sorted(range(len(plan)), key=lambda i: -plan[i][3])
+    tasks = Tasks(len(order))
+
+    def ingest_share(channel) -> dict:
+        return _ingest_share(db_path, plan, order, channel)
+
+    with Workers(count - 1, ingest_share, tasks, lambda questions: _answer_rates(pricer, questions)) as workers:
+        pricer.preload()
+        batch = Batch(db, pricer)
+        for taken in iter(tasks.take, None):
+            source, found, stats, _ = plan[order[taken]]
+            _ingest_file_safely(batch, source, found, stats)
+        batch.flush()
+    for share in workers.results():
+        _merge_share(share, result)
+
+
+def _answer_rates(pricer: Pricer, questions: list) -> list:
+    """A worker's rate questions, answered from this process's price table."""
     try:
-        with ProcessPoolExecutor(count - 1, mp_context=context) as pool:
-            futures = [pool.submit(_ingest_share, db_path, k) for k in range(count - 1)]
-            for _, theirs in pipes:
-                theirs.close()  # the workers hold these now; closing ours lets EOF reach the thread
-            threading.Thread(target=_serve_rates, args=(pricer, [ours for ours, _ in pipes]), daemon=True).start()
-            pricer.preload()
-            batch = Batch(db, pricer)
-            for source, found, stats, _ in _take_files():
-                _ingest_file_safely(batch, source, found, stats)
-            batch.flush()
-            for future in futures:
-                _merge_share(future.result(), result)
-    finally:
-        _FORK_PLAN, _FORK_ORDER, _FORK_NEXT, _FORK_PRICES = [], [], None, []
-
-
-def _take_files() -> Iterable[tuple]:
-    while True:
-        with _FORK_NEXT.get_lock():
-            taken = _FORK_NEXT.value
-            _FORK_NEXT.value = taken + 1
-        if taken >= len(_FORK_ORDER):
-            return
-        yield _FORK_PLAN[_FORK_ORDER[taken]]
-
-
-def _serve_rates(pricer: Pricer, pipes: list) -> None:
-    from multiprocessing.connection import wait
-
-    while pipes:
-        for pipe in wait(pipes):
-            try:
-                questions = pipe.recv()
-            except (EOFError, OSError):
-                pipes.remove(pipe)
-                pipe.close()
-                continue
-            try:
-                answer: Any = [pricer.rates_and_scope(*question) for question in questions]
-            except Exception as exc:  # noqa: BLE001 - the worker must hear back, or it waits forever
-                answer = RatesUnavailable(f"pricing failed in the main process: {exc}")
-            try:
-                pipe.send(answer)
-            except OSError:  # the worker is gone; its future reports why
-                pipes.remove(pipe)
-                pipe.close()
+        return [pricer.rates_and_scope(*question) for question in questions]
+    except Exception as exc:  # noqa: BLE001 - sent back to the worker, which raises it there
+        raise RatesUnavailable(f"pricing failed in the main process: {exc}") from None
 
 
 class RatesUnavailable(Exception):
     """Sent to a worker instead of rates when the main process could not work them out."""
 
 
-def _ingest_share(db_path: str, worker: int) -> dict:
-    """In a forked worker: ingest files taken from the plan, over a connection of its own."""
+def _ingest_share(db_path: str, plan: list, order: list[int], channel) -> dict:
+    """In a forked worker: ingest the files it is handed, over a connection of its own."""
     from tokenlens.store.ledger import connect
 
     db = connect(Path(db_path))
     _use_bulk_settings(db)
-    pricer = Pricer(ask=_FORK_PRICES[worker])
+    pricer = Pricer(ask=channel.ask)
     batch = Batch(db, pricer)
     out: dict = {"stats": {}, "unknown": []}
     try:
-        for source, found, _, _ in _take_files():
+        for taken in iter(channel.next_task, None):
+            source, found, _, _ = plan[order[taken]]
             stats = SourceScan(source.id)
             _ingest_file_safely(batch, source, found, stats)
             mine = out["stats"].setdefault(source.id, [0, 0, []])

@@ -86,8 +86,9 @@ class Pricer:
     """
 
     def __init__(self, ask=None) -> None:
-        # `ask`: a pipe to a process that has the price table (a scan's worker asks its
-        # parent, so only one process imports genai-prices); None: look rates up here.
+        # `ask`: a function that answers a list of (provider, model, ts_ms) questions from a
+        # process that has the price table (a scan's worker asks its parent, so only one
+        # process imports genai-prices); None: look rates up here.
         self._ask = ask
         self._asked: dict[tuple, ModelRates | None] = {}
         self._models: dict[tuple[str, str], object | None] = {}
@@ -146,8 +147,7 @@ class Pricer:
                      and (provider, model, ts_ms // HOUR_MS) not in self._asked]
         if not questions:
             return
-        self._ask.send(questions)
-        answers = self._ask.recv()
+        answers = self._ask(questions)
         if isinstance(answers, Exception):
             raise answers
         for (provider, model, ts_ms), (rates, for_all_time) in zip(questions, answers, strict=True):

@@ -90,19 +90,60 @@ ENVIRONMENT_PROBLEMS = {
     10: "a disk I/O error on the ledger",
     13: "the disk holding the ledger is full",
     14: "the ledger file cannot be opened",
+    15: "another process holds the ledger's lock in a state SQLite cannot take over",
 }
 
 
-def failure_message(exc: BaseException) -> str | None:
-    """One line for the person about a SQLite failure of the ledger; None if not one."""
+def failure_message(exc: BaseException, path: Path | None = None) -> str | None:
+    """One line for the person about a SQLite failure of the ledger; None if not one.
+
+    `path`: the ledger's, to name the processes holding it when it is busy."""
     if not isinstance(exc, sqlite3.DatabaseError):
         return None
     if is_damage(exc):
         return (f"the ledger is damaged ({exc}); run `tokenlens doctor --rebuild` to keep it aside"
                 " and rebuild it from the logs")
     code = getattr(exc, "sqlite_errorcode", None)
+    if path is not None and (is_busy(exc) or code is not None and code & 0xFF == sqlite3.SQLITE_PROTOCOL):
+        held = holders_text(path)
+        if held:
+            return f"the ledger is busy: {held} has kept it locked for {BUSY_TIMEOUT_MS / 1000:g} s; try again ({exc})"
     problem = ENVIRONMENT_PROBLEMS.get(code & 0xFF) if code is not None else None
     return f"{problem} ({exc})" if problem else None
+
+
+def holders(path: Path) -> list[tuple[int, str]]:
+    """Other processes that have the ledger (or its WAL) open: (pid, command line).
+
+    Linux only (/proc); elsewhere an empty list and the messages say "another process"."""
+    proc = Path("/proc")
+    if not (proc / "self" / "fd").is_dir():
+        return []
+    wanted = {str(path), f"{path}-wal"}
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            targets = {os.readlink(fd) for fd in (entry / "fd").iterdir()}
+            if targets & wanted:
+                found.append((int(entry.name), _command_line(entry)))
+        except OSError:  # gone meanwhile, or another user's: not ours to see
+            continue
+    return sorted(found)
+
+
+def _command_line(proc_entry: Path) -> str:
+    words = (proc_entry / "cmdline").read_bytes().split(b"\0")
+    names = [Path(w.decode(errors="replace")).name if i == 0 else w.decode(errors="replace")
+             for i, w in enumerate(words[:4]) if w]
+    line = " ".join(" ".join(names).split())
+    return line if len(line) <= 60 else line[:59] + "…"
+
+
+def holders_text(path: Path) -> str:
+    """'pid 123 (python -m tokenlens scan)' for each holder, or '' when none can be seen."""
+    return ", ".join(f"pid {pid} ({command})" for pid, command in holders(path))
 
 
 def ledger_path(data_dir: Path) -> Path:
@@ -210,7 +251,7 @@ def open_ledger(data_dir: Path, *, migrate: bool = True) -> Ledger:
         _close(db)
         if is_damage(exc):
             raise LedgerDamaged(path, str(exc)) from exc
-        raise LedgerError(f"cannot open ledger {path}: {exc}") from exc
+        raise LedgerError(f"cannot open ledger {path}: {failure_message(exc, path) or exc}") from exc
     except OSError as exc:
         _close(db)
         raise LedgerError(f"cannot open ledger {path}: {exc.strerror or exc}") from exc
