@@ -34,8 +34,11 @@ fi
 display=":$(( 70 + RANDOM % 200 ))"
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb_pid=$!
-trap 'kill $xvfb_pid 2>/dev/null || true' EXIT
+trap 'kill $xvfb_pid 2>/dev/null; wait $xvfb_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
 
 export TOKENLENS_TEST_DISPLAY=$display
-exec dbus-run-session -- bash scripts/test-session.sh "$@"
+# Not `exec`: the EXIT trap above must still run to stop Xvfb when the tests end.
+status=0
+dbus-run-session -- bash scripts/test-session.sh "$@" || status=$?
+exit $status

@@ -23,6 +23,7 @@ def run_app(data_dir: Path) -> int:
     stop = _StopOnSignals()  # first thing: a SIGTERM during start-up must not be lost
     level = os.environ.get(LOG_ENV, "WARNING").upper()
     logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="tokenlens: %(message)s")
+    _never_autolaunch_a_bus()
 
     from PySide6.QtWidgets import QApplication
 
@@ -62,6 +63,14 @@ def run_app(data_dir: Path) -> int:
     stop.attach(app)
     controller.start()
     return app.exec()
+
+
+def _never_autolaunch_a_bus() -> None:
+    """Where no session bus runs, libdbus (Qt's tray, theme and accessibility code use it)
+    starts one with `dbus-launch --autolaunch`, and that bus outlives the app. Say there is
+    none instead: the tray falls back to XEmbed, the keyring to the key file."""
+    if sys.platform.startswith("linux") and not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = "disabled:"
 
 
 class _StopOnSignals:
