@@ -49,6 +49,8 @@ class Context:
                 self._db = open_ledger(self.data_dir)
             except LedgerError as exc:
                 raise UserError(str(exc)) from None
+            for note in self._db.notes:
+                click.echo(f"tokenlens: {note}", err=True)
         return self._db
 
     def scan(self):
@@ -239,16 +241,18 @@ def doctor(ctx: Context, as_json: bool, rebuild: bool) -> None:
 
 
 def _rebuild(ctx: Context) -> dict:
+    from tokenlens.status import rebuild_outcome
     from tokenlens.store.ledger import LedgerError, rebuild_ledger
 
     try:
-        ctx._db, aside = rebuild_ledger(ctx.data_dir)
+        ctx._db, aside, salvage = rebuild_ledger(ctx.data_dir)
     except LedgerError as exc:
         raise UserError(str(exc)) from None
     result = ctx.scan()
-    kept = f"old ledger kept at {aside}" if aside else "no old ledger"
-    click.echo(f"tokenlens: {kept}; rebuilt from the logs: {result.events_added} events", err=True)
-    return {"set_aside": str(aside) if aside else None, "events": result.events_added}
+    outcome = rebuild_outcome(ctx.db, aside, salvage, result.events_added)
+    for line in outcome["lines"]:
+        click.echo(f"tokenlens: {line}", err=True)
+    return outcome
 
 
 class Stopped(BaseException):

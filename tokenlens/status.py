@@ -135,3 +135,29 @@ def _load(target: str):
         return getattr(importlib.import_module(module_name), attr)
     except (ModuleNotFoundError, AttributeError):
         return None
+
+
+def rebuild_outcome(db: Ledger, aside: Path | None, salvage, added_by_scan: int) -> dict:
+    """What `doctor --rebuild` kept, read again and lost, in numbers (JSON and one line each)."""
+    total = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    outcome: dict = {"set_aside": str(aside) if aside else None, "events": total, "kept": 0,
+                     "kept_from_deleted_logs": 0, "added_from_logs": added_by_scan, "lost": 0,
+                     "method": None, "tables": {}, "problems": []}
+    lines = [f"old ledger kept at {aside}" if aside else "there was no old ledger"]
+    if salvage is not None:
+        from_deleted = db.execute(
+            "SELECT COUNT(*) FROM events e JOIN files f ON f.id = e.file_id WHERE f.missing = 1").fetchone()[0]
+        lost = None if salvage.events_counted is None else max(0, salvage.events_counted - total)
+        outcome.update(kept=salvage.events, kept_from_deleted_logs=from_deleted, lost=lost,
+                       method=salvage.method, tables=salvage.rows, problems=salvage.problems)
+        history = {t: n for t, n in salvage.rows.items() if t.startswith(("perm_", "exports")) and n}
+        lines.append(f"kept {salvage.events} events from it ({from_deleted} from logs the tools have deleted)"
+                     + (", " + ", ".join(f"{n} {t} rows" for t, n in sorted(history.items())) if history else ""))
+        lines += salvage.problems
+    lines.append(f"the logs added {added_by_scan} events it did not have; the ledger now holds {total}")
+    if salvage is not None:
+        lost = outcome["lost"]
+        lines.append("could not save: unknown (the old ledger's own count was unreadable)" if lost is None
+                     else f"could not save: {lost} events" if lost else "nothing was lost")
+    outcome["lines"] = lines
+    return outcome

@@ -143,6 +143,9 @@ class TokenlensApp(QObject):
             self.window.set_banner(NO_TRAY_NOTE)
             self.open_window()
             self._tray_check.start()
+        for note in self.read_db.notes:  # e.g. an empty ledger file found and kept aside
+            log.warning("%s", note)
+            self.notify(note, warning=True)
         self.live.start()
 
     @Slot()

@@ -35,10 +35,11 @@ class Ledger:
     warm `tokenlens report`) is loaded only to run schema migrations, when there are any.
     """
 
-    __slots__ = ("conn",)
+    __slots__ = ("conn", "notes")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.notes: list[str] = []  # what opening it found and did, for the person (one line each)
 
     def execute(self, sql: str, parameters=None) -> sqlite3.Cursor:
         return self.conn.execute(sql, parameters if parameters is not None else ())
@@ -240,6 +241,7 @@ def open_ledger(data_dir: Path, *, migrate: bool = True) -> Ledger:
     path = ledger_path(data_dir)
     db = None
     try:
+        empty_aside = _set_aside_if_left_empty(data_dir, path)
         create_private_file(path)
         db = connect(path)
         # Reading the schema touches the header and the schema pages: a file that is not a
@@ -247,6 +249,9 @@ def open_ledger(data_dir: Path, *, migrate: bool = True) -> Ledger:
         db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         if migrate:
             apply_migrations(db)
+        if empty_aside is not None:
+            db.notes.append(f"the ledger {path} was an empty file (0 bytes): kept it aside as {empty_aside}"
+                            " and started a new ledger")
     except sqlite3.DatabaseError as exc:
         _close(db)
         if is_damage(exc):
@@ -256,6 +261,24 @@ def open_ledger(data_dir: Path, *, migrate: bool = True) -> Ledger:
         _close(db)
         raise LedgerError(f"cannot open ledger {path}: {exc.strerror or exc}") from exc
     return db
+
+
+# A ledger file this old with nothing in it is not one being created by another process
+# right now (create, then the first write a few milliseconds later).
+EMPTY_GRACE_S = 5.0
+
+
+def _set_aside_if_left_empty(data_dir: Path, path: Path) -> Path | None:
+    """A 0-byte ledger (and no WAL holding its data) is no history, but it is not silently
+    reused either: a crash, a full disk or a sync tool may have emptied it. Kept aside."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    wal = Path(f"{path}-wal")
+    if st.st_size != 0 or (wal.exists() and wal.stat().st_size > 0) or time.time() - st.st_mtime < EMPTY_GRACE_S:
+        return None
+    return set_aside(data_dir, "empty")
 
 
 def _close(db: Ledger | None) -> None:
@@ -337,19 +360,30 @@ def leave_wal_mode(path: Path) -> None:
         conn.close()
 
 
-def rebuild_ledger(data_dir: Path) -> tuple[Ledger, Path | None]:
-    """Set the current ledger aside (labelled `damaged` if it fails its check) and open a
-    fresh, empty one. The caller scans the logs into it. Returns (db, where the old one went)."""
+def rebuild_ledger(data_dir: Path):
+    """Set the current ledger aside (labelled `damaged` if it fails its check), open a fresh
+    one and carry over everything of the old one that can be read (store/salvage.py). The
+    caller then scans the logs into it. Returns (db, where the old one went, the Salvage or
+    None when there was no old ledger)."""
+    from tokenlens.store.salvage import carry_over
+
     try:
         ensure_data_dir(data_dir)
     except DataDirError as exc:
         raise LedgerError(str(exc)) from exc
     path = ledger_path(data_dir)
-    label = "damaged" if check_integrity(path) else "before-rebuild"
+    damaged = check_integrity(path) is not None
     if path.exists():
         leave_wal_mode(path)
     try:
-        aside = set_aside(data_dir, label)
+        aside = set_aside(data_dir, "damaged" if damaged else "before-rebuild")
     except OSError as exc:
         raise LedgerError(f"cannot set ledger {path} aside: {exc.strerror or exc}") from exc
-    return open_ledger(data_dir), aside
+    db = open_ledger(data_dir)
+    salvage = None
+    if aside is not None and aside.stat().st_size > 0:
+        try:
+            salvage = carry_over(db, aside, damaged)
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"cannot carry the old ledger's history over: {exc}") from exc
+    return db, aside, salvage
