@@ -138,3 +138,10 @@ def test_sources_turned_off_in_settings_are_not_read_by_the_cli(runner, data_dir
     save_settings(data_dir, {"disabled_sources": []})
     payload = json.loads(invoke(runner, data_dir, "scan", "--json").output)
     assert payload["sources"]["claude-code"]["events_added"] == 1
+
+
+def test_doctor_says_never_for_a_permissions_scan_that_never_ran(runner, data_dir):
+    result = invoke(runner, data_dir, "doctor")
+    assert result.exit_code == 0, result.output
+    assert "last scan: never" in result.output
+    assert "None" not in result.output

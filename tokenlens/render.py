@@ -127,7 +127,10 @@ def _check_text(value) -> str:
         return str(value["message"])
     parts = []
     for k, v in value.items():
-        if isinstance(v, dict):
+        if v is None:
+            # A time never reached ("last scan") reads "never"; any other missing value "none".
+            v = "never" if k.startswith("last_") else "none"
+        elif isinstance(v, dict):
             v = ", ".join(f"{ik} {iv}" for ik, iv in v.items())
         elif isinstance(v, list):
             v = "; ".join(map(str, v)) or "none"
