@@ -145,3 +145,12 @@ def test_doctor_says_never_for_a_permissions_scan_that_never_ran(runner, data_di
     assert result.exit_code == 0, result.output
     assert "last scan: never" in result.output
     assert "None" not in result.output
+
+
+def test_tz_is_case_insensitive_and_unknown_zones_are_named(runner, data_dir, with_usage):
+    result = invoke(runner, data_dir, "report", "daily", "--json", "--tz", "utc")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["tz"] == "UTC"
+    result = invoke(runner, data_dir, "report", "daily", "--tz", "europe/nowhere")
+    assert result.exit_code == 2
+    assert result.output == "tokenlens: unknown time zone 'europe/nowhere' (use an IANA name like Europe/Berlin)\n"

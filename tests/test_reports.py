@@ -126,3 +126,19 @@ def test_json_row_shape(ledger):
 def test_bad_requests_raise_one_line_errors(db, kwargs, message):
     with pytest.raises(ReportError, match=message):
         build_report(db, "daily", **kwargs)
+
+
+@pytest.mark.parametrize("given, zone", [("utc", "UTC"), ("europe/berlin", "Europe/Berlin"),
+                                         ("AMERICA/NEW_YORK", "America/New_York")])
+def test_zone_names_are_accepted_in_any_case(ledger, given, zone):
+    report = build_report(ledger, "daily", tz=given)
+    assert report.tz == zone
+    assert report.rows == build_report(ledger, "daily", tz=zone).rows
+
+
+def test_a_zone_name_matching_several_zones_by_case_is_refused(db, monkeypatch):
+    import zoneinfo
+
+    monkeypatch.setattr(zoneinfo, "available_timezones", lambda: {"Foo/Bar", "FOO/bar", "UTC"})
+    with pytest.raises(ReportError, match=r"'foo/bar' is ambiguous: it could be FOO/bar or Foo/Bar"):
+        build_report(db, "daily", tz="foo/bar")

@@ -50,7 +50,23 @@ def get_zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, IsADirectoryError) as exc:
-        raise ReportError(f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)") from exc
+        canonical = _zone_by_case(name)
+        if canonical is None:
+            raise ReportError(f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)") from exc
+    return ZoneInfo(canonical)
+
+
+def _zone_by_case(name: str) -> str | None:
+    """The one IANA zone spelled `name` in any case (utc -> UTC, europe/berlin -> Europe/Berlin);
+    None when there is none. Listing the zones reads the tz database, so only a name that is
+    not a zone as given pays for it."""
+    from zoneinfo import available_timezones
+
+    wanted = name.casefold()
+    matches = sorted(z for z in available_timezones() if z.casefold() == wanted)
+    if len(matches) > 1:
+        raise ReportError(f"time zone {name!r} is ambiguous: it could be {' or '.join(matches)}")
+    return matches[0] if matches else None
 
 
 # Probing once a day finds every offset change: no two changes in tzdata since 1970 are
