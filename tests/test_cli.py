@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from tests.logs import append, claude_assistant
+from tests.logs import append, claude_assistant, codex_meta, codex_tokens, codex_turn
 from tokenlens.cli import cli
 
 
@@ -154,3 +154,23 @@ def test_tz_is_case_insensitive_and_unknown_zones_are_named(runner, data_dir, wi
     result = invoke(runner, data_dir, "report", "daily", "--tz", "europe/nowhere")
     assert result.exit_code == 2
     assert result.output == "tokenlens: unknown time zone 'europe/nowhere' (use an IANA name like Europe/Berlin)\n"
+
+
+def test_tool_may_be_given_several_times(runner, data_dir, with_usage, home):
+    sid = "0197a0c0-1111-7000-8000-000000000001"
+    rollout = home / ".codex/sessions/2026/11/24" / f"rollout-2026-11-24T10-00-00-{sid}.jsonl"
+    append(rollout, codex_meta("2026-11-24T11:00:00.000Z", sid), codex_turn("2026-11-24T11:00:01.000Z"),
+           codex_tokens("2026-11-24T11:00:05.000Z", total=(1000, 0, 100, 0), last=(1000, 0, 100, 0)))
+
+    def totals(*tools):
+        args = [a for t in tools for a in ("--tool", t)]
+        result = invoke(runner, data_dir, "report", "daily", "--json", "--tz", "UTC", *args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)["totals"]
+
+    assert totals("codex")["tools"] == ["codex"] and totals("codex")["total_tokens"] == 1100
+    both = totals("claude-code", "codex")
+    assert both["tools"] == ["claude-code", "codex"] and both["total_tokens"] == 100 + 1100
+    assert totals()["total_tokens"] == 1200
+    result = invoke(runner, data_dir, "report", "daily", "--tool", "codex", "--tool", "notepad")
+    assert result.exit_code == 2 and "unknown tool id 'notepad'" in result.output

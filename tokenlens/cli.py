@@ -106,12 +106,14 @@ def cli(click_ctx: click.Context, data_dir: str | None) -> None:
         sys.exit(run_app(click_ctx.obj.data_dir))
 
 
-def _known_tool(value: str | None) -> str | None:
+def _known_tools(values: tuple[str, ...]) -> list[str]:
+    """The --tool values (the option may be given several times), each a known tool id."""
     from tokenlens.sources import source_ids
 
-    if value is not None and value not in source_ids():
-        raise UserError(f"unknown tool id {value!r}; known: {', '.join(source_ids())}")
-    return value
+    for value in values:
+        if value not in source_ids():
+            raise UserError(f"unknown tool id {value!r}; known: {', '.join(source_ids())}")
+    return list(dict.fromkeys(values))
 
 
 @cli.command()
@@ -156,7 +158,8 @@ def scan(ctx: Context, as_json: bool) -> None:
 @click.option("--since", metavar="YYYY-MM-DD", help="First local day to include.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Last local day to include.")
 @click.option("--tz", metavar="ZONE", help="IANA time zone for day boundaries (default: local).")
-@click.option("--tool", metavar="ID", help="Only this tool (e.g. claude-code, codex).")
+@click.option("--tool", metavar="ID", multiple=True,
+              help="Only this tool (e.g. claude-code, codex); give it again for several.")
 @click.option("--by", type=click.Choice(["tool", "model", "project"]), help="Split each period by this.")
 @click.option("--no-scan", is_flag=True, help="Report the ledger as is, without reading new log lines.")
 @pass_ctx
@@ -168,14 +171,15 @@ def report(ctx: Context, kind, as_json, since, until, tz, tool, by, no_scan) -> 
       tokenlens report daily --since 2026-11-01
       tokenlens report monthly --by model --json
       tokenlens report blocks --tool claude-code
+      tokenlens report daily --tool codex --tool gemini-cli
     """
     from tokenlens.reports import ReportError, build_report
 
-    _known_tool(tool)
+    tools = _known_tools(tool)
     try:
         if not no_scan:
             ctx.scan()
-        result = build_report(ctx.db, kind, tz=tz, since=since, until=until, tool=tool, by=by)
+        result = build_report(ctx.db, kind, tz=tz, since=since, until=until, tool=tools, by=by)
     except ReportError as exc:
         raise UserError(str(exc)) from None
     if as_json:

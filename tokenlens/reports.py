@@ -9,6 +9,7 @@ That keeps the heavy work (summing every event) in SQL, exact for DST and for ha
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -174,9 +175,10 @@ def build_report(
     tz: str | None = None,
     since: str | None = None,
     until: str | None = None,
-    tool: str | None = None,
+    tool: str | Sequence[str] | None = None,
     by: str | None = None,
 ) -> Report:
+    """`tool`: one tool id or several (any of them); None or empty for every tool."""
     if kind not in KINDS:
         raise ReportError(f"unknown report {kind!r}; choose one of {', '.join(KINDS)}")
     if by is not None and by not in GROUPS:
@@ -195,9 +197,10 @@ def build_report(
     if hi is not None:
         where.append("e.ts_ms < ?")
         params.append(hi)
-    if tool:
-        where.append("e.tool = ?")
-        params.append(tool)
+    tools = [tool] if isinstance(tool, str) else list(tool or ())
+    if tools:
+        where.append(f"e.tool IN ({', '.join('?' for _ in tools)})")
+        params.extend(tools)
     where_sql = " AND ".join(where)
 
     report = Report(kind=kind, tz=zone.key, by=by)
