@@ -38,13 +38,19 @@ class Context:
 
     @property
     def db(self):
-        if self._db is None:
-            from tokenlens.store import LedgerError, open_ledger
+        from tokenlens.store import LedgerError
 
-            try:
-                self._db = open_ledger(self.data_dir)
-            except LedgerError as exc:
-                raise UserError(str(exc)) from None
+        try:
+            return self.open_db()
+        except LedgerError as exc:
+            raise UserError(str(exc)) from None
+
+    def open_db(self):
+        """The ledger, opened on first use; raises LedgerError (LedgerDamaged) if it cannot be."""
+        if self._db is None:
+            from tokenlens.store import open_ledger
+
+            self._db = open_ledger(self.data_dir)
         return self._db
 
     def scan(self):
@@ -219,15 +225,40 @@ def sources(ctx: Context, as_json: bool) -> None:
 def doctor(ctx: Context, as_json: bool, rebuild: bool) -> None:
     """Paths, counts, skipped lines and where, unknown models, keyring.
 
+    With --json, a ledger that cannot be read still gives one JSON object:
+    {"data_dir", "database", "damaged": true|false, "error": "..."} (exit status 2).
+
     \b
     Examples:
       tokenlens doctor --json
       tokenlens doctor --rebuild     # after "ledger ... is damaged"
     """
-    from tokenlens.status import doctor_report
+    import sqlite3
 
-    rebuilt = _rebuild(ctx) if rebuild else None
-    payload = doctor_report(ctx.db, ctx.data_dir, ctx.env)
+    from tokenlens.status import doctor_report
+    from tokenlens.store.ledger import (
+        LedgerDamaged,
+        LedgerError,
+        failure_message,
+        is_damage,
+        ledger_path,
+    )
+
+    try:
+        rebuilt = _rebuild(ctx) if rebuild else None
+        payload = doctor_report(ctx.open_db(), ctx.data_dir, ctx.env)
+    except (LedgerError, sqlite3.DatabaseError) as exc:
+        message = str(exc) if isinstance(exc, LedgerError) else failure_message(exc)
+        if message is None or not as_json:
+            if isinstance(exc, LedgerError):
+                raise UserError(message) from None
+            raise
+        # Scripts reading `doctor --json` get JSON about a ledger that cannot be read, too.
+        damaged = isinstance(exc, LedgerDamaged) or is_damage(exc)
+        _dump_json({"data_dir": str(ctx.data_dir), "database": str(ledger_path(ctx.data_dir)),
+                    "damaged": damaged, "error": message})
+        click.echo(f"tokenlens: {message}", err=True)
+        sys.exit(2)
     if rebuilt is not None:
         payload["rebuilt"] = rebuilt
     if as_json:
@@ -239,12 +270,9 @@ def doctor(ctx: Context, as_json: bool, rebuild: bool) -> None:
 
 
 def _rebuild(ctx: Context) -> dict:
-    from tokenlens.store.ledger import LedgerError, rebuild_ledger
+    from tokenlens.store.ledger import rebuild_ledger
 
-    try:
-        ctx._db, aside = rebuild_ledger(ctx.data_dir)
-    except LedgerError as exc:
-        raise UserError(str(exc)) from None
+    ctx._db, aside = rebuild_ledger(ctx.data_dir)  # LedgerError: the caller says it
     result = ctx.scan()
     kept = f"old ledger kept at {aside}" if aside else "no old ledger"
     click.echo(f"tokenlens: {kept}; rebuilt from the logs: {result.events_added} events", err=True)
