@@ -174,3 +174,28 @@ def test_tool_may_be_given_several_times(runner, data_dir, with_usage, home):
     assert totals()["total_tokens"] == 1200
     result = invoke(runner, data_dir, "report", "daily", "--tool", "codex", "--tool", "notepad")
     assert result.exit_code == 2 and "unknown tool id 'notepad'" in result.output
+
+
+def _iso_z(moment) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_blocks_table_shows_each_blocks_end_and_marks_the_active_one(runner, data_dir, home):
+    from datetime import UTC, datetime, timedelta
+
+    recent = datetime.now(UTC) - timedelta(minutes=1)
+    old = datetime(2026, 3, 7, 23, 30, tzinfo=UTC)  # a block 23:00 -> 04:00 the next day
+    path = home / ".claude/projects/-p/s.jsonl"
+    append(path, claude_assistant(_iso_z(old), "s", "m1", "r1", inp=10, out=20),
+           claude_assistant(_iso_z(recent), "s", "m2", "r2", inp=10, out=20))
+    result = invoke(runner, data_dir, "report", "blocks", "--tz", "UTC")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any("2026-03-07 23:00" in line and "2026-03-08 04:00" in line and "active" not in line for line in lines)
+    active_start = recent.replace(minute=0, second=0, microsecond=0)  # its block starts on the hour
+    active_end = active_start + timedelta(hours=5)
+    end_text = active_end.strftime("%H:%M" if active_end.date() == active_start.date() else "%Y-%m-%d %H:%M")
+    active = [line for line in lines if "(active)" in line]
+    assert len(active) == 1
+    assert active_start.strftime("%Y-%m-%d %H:%M") in active[0] and f"{end_text} (active)" in active[0]
+    assert "Block start" in result.output and "End" in result.output

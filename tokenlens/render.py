@@ -29,30 +29,52 @@ def fmt_cost(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
 
+def _local_minute(iso: str) -> str:
+    """A block's start or end (ISO 8601 in the report's zone) as `YYYY-MM-DD HH:MM`."""
+    return iso[:16].replace("T", " ")
+
+
+def _period_columns(report: Report) -> list[str]:
+    if report.kind == "blocks":
+        return ["Block start", "End"]
+    return ["Period"]
+
+
+def _period_cells(report: Report, row: dict) -> list[str]:
+    if report.kind == "blocks":
+        start, end = _local_minute(row["start"]), _local_minute(row["end"])
+        end = end[11:] if end[:10] == start[:10] else end  # the same day: the time says it
+        return [start, f"{end} (active)" if row.get("active") else end]
+    return [row["period"]]
+
+
 def print_report(report: Report) -> None:
     title = f"{report.kind.capitalize()} usage ({report.tz})"
     table = Table(title=title, show_footer=False, header_style="bold")
-    table.add_column("Period")
+    period_columns = _period_columns(report)
+    for label in period_columns:
+        table.add_column(label)
     if report.by:
         table.add_column(report.by.capitalize())
     table.add_column("Tools / models")
     for label, _ in TOKEN_COLUMNS:
         table.add_column(label, justify="right")
     table.add_column("Cost", justify="right")
+    blank = [""] * (len(period_columns) + (1 if report.by else 0))
     for row in report.rows:
         key = (row["period"], row["group"]) if report.by else (row["period"],)
-        cells = [row["period"]] + ([row["group"] or "(none)"] if report.by else [])
+        cells = _period_cells(report, row) + ([row["group"] or "(none)"] if report.by else [])
         cells.append(", ".join(row["tools"]))
         cells += [fmt_int(row[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(row["cost_usd"])]
-        table.add_row(*cells, style="bold")
+        table.add_row(*cells, style="bold green" if row.get("active") else "bold")
         # Split by model already? Then a per-model breakdown would repeat the row.
         for part in report.breakdown.get(key, []) if report.by != "model" else []:
-            sub = [""] + ([""] if report.by else []) + [f"  {part['model'] or '(unknown model)'}"]
+            sub = blank + [f"  {part['model'] or '(unknown model)'}"]
             sub += [fmt_int(part[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(part["cost_usd"])]
             table.add_row(*sub, style="dim")
         table.add_section()
     totals = report.totals
-    cells = ["Total"] + ([""] if report.by else []) + [", ".join(totals["tools"])]
+    cells = ["Total"] + blank[1:] + [", ".join(totals["tools"])]
     cells += [fmt_int(totals[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(totals["cost_usd"])]
     table.add_row(*cells, style="bold cyan")
     if not report.rows:
