@@ -199,3 +199,27 @@ def test_blocks_table_shows_each_blocks_end_and_marks_the_active_one(runner, dat
     assert len(active) == 1
     assert active_start.strftime("%Y-%m-%d %H:%M") in active[0] and f"{end_text} (active)" in active[0]
     assert "Block start" in result.output and "End" in result.output
+
+
+def test_session_table_shows_project_tool_local_start_and_length(runner, data_dir, home):
+    sid = "5f0c2a9e-8d4b-4c61-9a7e-1b2c3d4e5f60"
+    path = home / ".claude/projects/-home-me-shop/s.jsonl"
+    append(path, claude_assistant("2026-11-24T22:40:00.000Z", sid, "m1", "r1", inp=10, out=20, cwd="/home/me/shop"),
+           claude_assistant("2026-11-24T23:45:30.000Z", sid, "m2", "r2", inp=1, out=2, cwd="/home/me/shop",
+                            model="claude-opus-4-1-20250805"))
+    result = invoke(runner, data_dir, "report", "session", "--tz", "europe/berlin")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if sid in line)
+    # 22:40 UTC is 23:40 in Berlin (CET); 65.5 minutes from first to last event.
+    for cell in ("/home/me/shop", "claude-code", "2026-11-24 23:40", "1 h 05 min"):
+        assert cell in row, row
+    assert "Project" in result.output and "Start" in result.output and "Length" in result.output
+
+    payload = json.loads(invoke(runner, data_dir, "report", "session", "--json", "--tz", "UTC").output)
+    (session,) = payload["rows"]
+    for key in ("period", "input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens",
+                "reasoning_tokens", "total_tokens", "cost_usd", "models", "tools", "project", "last_activity"):
+        assert key in session
+    assert session["period"] == sid and session["project"] == "/home/me/shop"
+    assert session["start"] == "2026-11-24T22:40:00Z" and session["last_activity"] == "2026-11-24T23:45:30Z"
+    assert session["duration_seconds"] == 65 * 60 + 30

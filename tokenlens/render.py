@@ -37,7 +37,31 @@ def _local_minute(iso: str) -> str:
 def _period_columns(report: Report) -> list[str]:
     if report.kind == "blocks":
         return ["Block start", "End"]
+    if report.kind == "session":
+        return ["Session", "Project", "Start", "Length"]
     return ["Period"]
+
+
+def fmt_duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def _session_start(iso_utc: str, zone_name: str) -> str:
+    """A session's start (UTC, `...Z`) in the report's zone, as `YYYY-MM-DD HH:MM`."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo(zone_name)).strftime("%Y-%m-%d %H:%M")
 
 
 def _period_cells(report: Report, row: dict) -> list[str]:
@@ -45,6 +69,9 @@ def _period_cells(report: Report, row: dict) -> list[str]:
         start, end = _local_minute(row["start"]), _local_minute(row["end"])
         end = end[11:] if end[:10] == start[:10] else end  # the same day: the time says it
         return [start, f"{end} (active)" if row.get("active") else end]
+    if report.kind == "session":
+        return [row["period"] or "(no session id)", row.get("project") or "—",
+                _session_start(row["start"], report.tz), fmt_duration(row["duration_seconds"])]
     return [row["period"]]
 
 
@@ -53,7 +80,14 @@ def print_report(report: Report) -> None:
     table = Table(title=title, show_footer=False, header_style="bold")
     period_columns = _period_columns(report)
     for label in period_columns:
-        table.add_column(label)
+        if label == "Session":
+            # An id is only of use whole: narrow terminals shrink the other columns first.
+            widest = max((len(r["period"]) for r in report.rows), default=0)
+            table.add_column(label, min_width=min(widest, 40), overflow="fold")
+        elif label == "Project":
+            table.add_column(label, overflow="fold")
+        else:
+            table.add_column(label)
     if report.by:
         table.add_column(report.by.capitalize())
     table.add_column("Tools / models")

@@ -228,6 +228,9 @@ def build_report(
         row = rows[key]
         if "last_activity" in part:
             row["last_activity"] = max(row.get("last_activity", ""), part["last_activity"])
+        if "first_ms" in part:
+            row["first_ms"] = min(row.get("first_ms", part["first_ms"]), part["first_ms"])
+            row["last_ms"] = max(row.get("last_ms", part["last_ms"]), part["last_ms"])
         _add(row, part)
         _add(totals, part)
         per_model = breakdown.setdefault(key, {})
@@ -236,7 +239,12 @@ def build_report(
 
     order = sorted(rows, key=lambda k: (rows[k].get("last_activity", ""), k) if kind == "session" else k)
     for key in order:
-        report.rows.append(_order_keys(_finish(rows[key]), by))
+        row = rows[key]
+        if "first_ms" in row:  # a session: when it started (UTC, like last_activity) and how long it ran
+            first_ms, last_ms = row.pop("first_ms"), row.pop("last_ms")
+            row["start"] = datetime.fromtimestamp(first_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            row["duration_seconds"] = (last_ms - first_ms) // 1000
+        report.rows.append(_order_keys(_finish(row), by))
         report.breakdown[key] = [
             {"model": m, **_finish(r)} for m, r in sorted(breakdown[key].items(), key=lambda i: -i[1]["total_tokens"])
         ]
@@ -351,6 +359,7 @@ def _session_parts(db: Ledger, where_sql: str, params: list, by: str | None) -> 
         SELECT e.session_id AS bucket, {_group_sql(by)} AS "group", e.tool AS tool, e.model AS model,
                MAX(e.project) AS project,
                strftime('%Y-%m-%dT%H:%M:%SZ', MAX(e.ts_ms) / 1000, 'unixepoch') AS last_activity,
+               MIN(e.ts_ms) AS first_ms, MAX(e.ts_ms) AS last_ms,
                {SUMS_SQL}
         FROM events e WHERE {where_sql}
         GROUP BY bucket, "group", e.tool, e.model
