@@ -223,3 +223,27 @@ def test_session_table_shows_project_tool_local_start_and_length(runner, data_di
     assert session["period"] == sid and session["project"] == "/home/me/shop"
     assert session["start"] == "2026-11-24T22:40:00Z" and session["last_activity"] == "2026-11-24T23:45:30Z"
     assert session["duration_seconds"] == 65 * 60 + 30
+
+
+def test_report_table_says_dash_and_why_for_an_unknown_models_cost(runner, data_dir, home):
+    path = home / ".claude/projects/-p/s.jsonl"
+    append(path, claude_assistant("2026-11-24T10:00:00Z", "s", "m1", "r1", inp=1000, out=100),
+           claude_assistant("2026-11-24T11:00:00Z", "s", "m2", "r2", inp=10, out=20, model="claude-zz-private"),
+           claude_assistant("2026-11-25T10:00:00Z", "s", "m3", "r3", inp=1000, out=100))
+    result = invoke(runner, data_dir, "report", "daily", "--tz", "UTC")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    mixed = next(line for line in lines if "2026-11-24" in line)
+    priced = next(line for line in lines if "2026-11-25" in line)
+    unknown = next(line for line in lines if "claude-zz-private" in line and "│" in line)
+    total = next(line for line in lines if line.startswith("│ Total"))
+    for line in (mixed, unknown, total):
+        assert line.rstrip(" │").endswith("—") and "$" not in line, line
+    assert "$0.00" in priced or "$0.01" in priced
+    assert "no price is known for claude-zz-private" in result.output
+
+    payload = json.loads(invoke(runner, data_dir, "report", "daily", "--json", "--no-scan", "--tz", "UTC").output)
+    day1, day2 = payload["rows"]
+    assert day1["cost_usd"] is None and day1["cost_usd_known"] > 0 and day1["unpriced_models"] == ["claude-zz-private"]
+    assert day2["cost_usd"] == day2["cost_usd_known"] > 0 and day2["unpriced_models"] == []
+    assert payload["totals"]["cost_usd"] is None

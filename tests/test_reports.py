@@ -142,3 +142,24 @@ def test_a_zone_name_matching_several_zones_by_case_is_refused(db, monkeypatch):
     monkeypatch.setattr(zoneinfo, "available_timezones", lambda: {"Foo/Bar", "FOO/bar", "UTC"})
     with pytest.raises(ReportError, match=r"'foo/bar' is ambiguous: it could be FOO/bar or Foo/Bar"):
         build_report(db, "daily", tz="foo/bar")
+
+
+@pytest.mark.parametrize("kind", ["daily", "monthly", "session", "blocks"])
+def test_an_unknown_models_cost_is_null_not_zero(db, env, home, kind):
+    path = home / ".claude/projects/-p/s.jsonl"
+    append(path, claude_assistant("2026-03-08T10:00:00.000Z", "s1", "m1", "r1", inp=1000, out=100),
+           claude_assistant("2026-03-08T10:05:00.000Z", "s1", "m2", "r2", inp=500, out=50, model="claude-zz-private"),
+           claude_assistant("2026-03-09T10:00:00.000Z", "s2", "m3", "r3", inp=1000, out=100))
+    scan(db, env, [ClaudeCode()])
+    assert db.execute("SELECT COUNT(*) FROM events WHERE cost_usd IS NULL").fetchone()[0] == 1
+    report = build_report(db, kind, tz="UTC")
+    mixed, priced = report.rows[0], report.rows[-1]
+    assert mixed["cost_usd"] is None and mixed["unpriced_models"] == ["claude-zz-private"]
+    if kind != "monthly":
+        assert priced["cost_usd"] is not None and priced["cost_usd"] > 0 and priced["unpriced_models"] == []
+        assert priced["cost_usd_known"] == priced["cost_usd"]
+        assert mixed["cost_usd_known"] == pytest.approx(priced["cost_usd"])  # the priced part: same usage
+    assert report.totals["cost_usd"] is None and report.totals["unpriced_models"] == ["claude-zz-private"]
+    parts = {p["model"]: p for p in report.breakdown[(mixed["period"],)]}
+    assert parts["claude-zz-private"]["cost_usd"] is None
+    assert parts["claude-sonnet-4-5-20250929"]["cost_usd"] > 0

@@ -115,6 +115,11 @@ def print_report(report: Report) -> None:
         console.print("No usage in this range. `tokenlens sources` shows what was found.")
         return
     console.print(table)
+    unpriced = totals["unpriced_models"]
+    if unpriced:
+        # As doctor does: an unknown model gets no made-up price, and the person is told which.
+        console.print(f"[yellow]— : cost unknown; no price is known for {', '.join(unpriced)}"
+                      " (`tokenlens doctor` lists unknown models).[/yellow]", highlight=False)
     console.print("[dim]Costs are estimates from local logs at list prices, not your bill.[/dim]")
 
 

@@ -140,6 +140,8 @@ def _empty_row() -> dict:
     row["cost_usd"] = 0.0
     row["models"] = set()
     row["tools"] = set()
+    row["unpriced_events"] = 0
+    row["unpriced_models"] = set()
     return row
 
 
@@ -149,24 +151,37 @@ def _add(into: dict, part: dict) -> None:
     into["cost_usd"] += part["cost_usd"]
     into["models"] |= part["models"]
     into["tools"] |= part["tools"]
+    into["unpriced_events"] += part["unpriced_events"]
+    into["unpriced_models"] |= part["unpriced_models"]
 
 
 def _finish(row: dict) -> dict:
+    """A row as JSON shows it. `cost_usd` is null where any of the row's usage has no known
+    price (design.md: an unknown model's cost is null, never a made-up 0); `cost_usd_known`
+    is the priced part, and `unpriced_models` names the models without a price."""
     row["models"] = sorted(m for m in row["models"] if m)
     row["tools"] = sorted(row["tools"])
-    row["cost_usd"] = round(row["cost_usd"], 6)
+    known = round(row["cost_usd"], 6)
+    row["cost_usd"] = None if row.pop("unpriced_events") else known
+    row["cost_usd_known"] = known
+    row["unpriced_models"] = sorted(row["unpriced_models"])
     return row
 
 
-SUMS_SQL = """
+def _sums_sql(unpriced: str = "e.cost_usd IS NULL AND e.total_tokens > 0") -> str:
+    return f"""
     SUM(e.input_tokens) AS input_tokens,
     SUM(e.cache_read_tokens) AS cache_read_tokens,
     SUM(e.cache_write_5m_tokens + e.cache_write_1h_tokens) AS cache_write_tokens,
     SUM(e.output_tokens) AS output_tokens,
     SUM(e.reasoning_tokens) AS reasoning_tokens,
     SUM(e.total_tokens) AS total_tokens,
-    COALESCE(SUM(e.cost_usd), 0.0) AS cost_usd
+    COALESCE(SUM(e.cost_usd), 0.0) AS cost_usd,
+    SUM({unpriced}) AS unpriced_events
 """
+
+
+SUMS_SQL = _sums_sql()
 
 
 def build_report(
@@ -312,6 +327,7 @@ def _rows(cursor) -> list[dict]:
         part = dict(zip(names, values, strict=True))
         part["models"] = {part["model"]}
         part["tools"] = {part["tool"]}
+        part["unpriced_models"] = {part["model"] or "(unknown model)"} if part["unpriced_events"] else set()
         out.append(part)
     return out
 
@@ -319,7 +335,7 @@ def _rows(cursor) -> list[dict]:
 # The rollup table (store/schema.py) shaped like `events` for the columns reports read.
 ROLLUP_AS_EVENTS = f"""(SELECT bucket * {QUARTER_MS} AS ts_ms, tool, model, project, input_tokens,
     cache_read_tokens, cache_write_tokens AS cache_write_5m_tokens, 0 AS cache_write_1h_tokens,
-    output_tokens, reasoning_tokens, total_tokens, cost_usd FROM rollup)"""
+    output_tokens, reasoning_tokens, total_tokens, cost_usd, unpriced_events FROM rollup)"""
 
 
 def _calendar_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
@@ -333,7 +349,7 @@ def _calendar_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by
     sql = f"""
         {cte}
         SELECT date(e.ts_ms / 1000 + s.off, 'unixepoch') AS bucket, {_group_sql(by)} AS "group",
-               e.tool AS tool, e.model AS model, {SUMS_SQL}
+               e.tool AS tool, e.model AS model, {SUMS_SQL if table == "events" else _sums_sql("e.unpriced_events")}
         FROM {table} e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
         WHERE {where_sql}
         GROUP BY bucket, "group", e.tool, e.model
