@@ -247,3 +247,30 @@ def test_report_table_says_dash_and_why_for_an_unknown_models_cost(runner, data_
     assert day1["cost_usd"] is None and day1["cost_usd_known"] > 0 and day1["unpriced_models"] == ["claude-zz-private"]
     assert day2["cost_usd"] == day2["cost_usd_known"] > 0 and day2["unpriced_models"] == []
     assert payload["totals"]["cost_usd"] is None
+
+
+def test_claude_lines_without_a_type_are_counted_as_skipped(runner, data_dir, home):
+    path = home / ".claude/projects/-p/s.jsonl"
+    untyped = claude_assistant("2026-11-24T10:01:00Z", "s", "m2", "r2", inp=5, out=5)
+    del untyped["type"]
+    wrong = {**claude_assistant("2026-11-24T10:02:00Z", "s", "m3", "r3", inp=5, out=5), "type": 7}
+    append(
+        path,
+        # Lines of types that are not usage, as Claude Code writes them: silently ignored.
+        {"type": "summary", "summary": "Fixing the login form", "leafUuid": "a-m1"},
+        {"type": "file-history-snapshot", "messageId": "u-1", "isSnapshotUpdate": False,
+         "snapshot": {"messageId": "u-1", "trackedFileBackups": {}, "timestamp": "2026-11-24T09:59:00.000Z"}},
+        claude_assistant("2026-11-24T10:00:00Z", "s", "m1", "r1", inp=10, out=20),
+    )
+    with open(path, "ab") as fh:
+        first_bad = fh.tell()
+    append(path, untyped)
+    with open(path, "ab") as fh:
+        second_bad = fh.tell()
+    append(path, wrong)
+    claude = json.loads(invoke(runner, data_dir, "scan", "--json").output)["sources"]["claude-code"]
+    assert (claude["events_added"], claude["lines_skipped"]) == (1, 2)
+    doctor = json.loads(invoke(runner, data_dir, "doctor", "--json").output)
+    assert doctor["lines_skipped"] == 2
+    assert [(s["offset"], s["reason"]) for s in doctor["skipped"]] == [
+        (first_bad, "type missing"), (second_bad, "type is not a string")]
