@@ -274,3 +274,23 @@ def test_claude_lines_without_a_type_are_counted_as_skipped(runner, data_dir, ho
     assert doctor["lines_skipped"] == 2
     assert [(s["offset"], s["reason"]) for s in doctor["skipped"]] == [
         (first_bad, "type missing"), (second_bad, "type is not a string")]
+
+
+def test_a_home_that_does_not_exist_is_named_not_created(tmp_path):
+    gone = tmp_path / "no-such-home"
+    env = {k: v for k, v in os.environ.items() if k not in ("TOKENLENS_DATA_DIR", "XDG_DATA_HOME")}
+    env["HOME"] = str(gone)
+    proc = subprocess.run([sys.executable, "-m", "tokenlens", "report", "daily"], capture_output=True, text=True,
+                          env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert f"no home folder: {gone} does not exist" in proc.stderr
+    assert not gone.exists()
+    # A data dir given explicitly is created, home or not.
+    for how in (["--data-dir", str(tmp_path / "d1")], []):
+        run_env = env if how else {**env, "TOKENLENS_DATA_DIR": str(tmp_path / "d2")}
+        proc = subprocess.run([sys.executable, "-m", "tokenlens", *how, "report", "daily", "--json"],
+                              capture_output=True, text=True, env=run_env)
+        assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "d1" / "ledger.db").exists() and (tmp_path / "d2" / "ledger.db").exists()
+    assert not gone.exists()

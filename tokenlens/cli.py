@@ -30,11 +30,24 @@ def _dump_json(value) -> None:
 
 class Context:
     def __init__(self, data_dir: str | None) -> None:
-        from tokenlens.config import Env, resolve_data_dir
+        from tokenlens.config import Env
 
         self.env = Env()
-        self.data_dir = resolve_data_dir(data_dir, self.env)
+        self._data_dir_option = data_dir
+        self._data_dir = None
         self._db = None
+
+    @property
+    def data_dir(self):
+        """Resolved when a command needs it, so `--help` works even where it cannot be."""
+        if self._data_dir is None:
+            from tokenlens.config import DataDirError, resolve_data_dir
+
+            try:
+                self._data_dir = resolve_data_dir(self._data_dir_option, self.env)
+            except DataDirError as exc:
+                raise UserError(str(exc)) from None
+        return self._data_dir
 
     @property
     def db(self):
@@ -302,13 +315,18 @@ def gui_main() -> None:
     import argparse
 
     from tokenlens.app import run_app
-    from tokenlens.config import resolve_data_dir
+    from tokenlens.config import DataDirError, resolve_data_dir
 
     parser = argparse.ArgumentParser(prog="tokenlens-gui", description="Start the tokenlens tray app.")
     parser.add_argument("--data-dir", metavar="DIR", help="Where the ledger lives (default: $TOKENLENS_DATA_DIR "
                         "or the platform's user data dir).")
     args = parser.parse_args()
-    sys.exit(run_app(resolve_data_dir(args.data_dir)))
+    try:
+        data_dir = resolve_data_dir(args.data_dir)
+    except DataDirError as exc:
+        sys.stderr.write(f"tokenlens-gui: {exc}\n")
+        sys.exit(2)
+    sys.exit(run_app(data_dir))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -59,13 +59,23 @@ def default_data_dir() -> Path:
 
 
 def resolve_data_dir(explicit: str | os.PathLike | None = None, env: Env | None = None) -> Path:
+    """--data-dir, else $TOKENLENS_DATA_DIR (either is created if missing), else the platform's
+    user data dir, which is never made under a home folder that does not exist: DataDirError."""
     env = env or Env()
     if explicit:
         return Path(explicit).expanduser()
     from_env = env.get(DATA_DIR_ENV)
     if from_env:
         return Path(from_env).expanduser()
-    return default_data_dir()
+    path = default_data_dir()
+    home = env.home
+    if not home.is_dir() and path.is_relative_to(home):
+        state = "is not a folder" if home.exists() else "does not exist"
+        raise DataDirError(
+            f"no home folder: {home} {state}, so there is no default data dir;"
+            f" give --data-dir DIR or set {DATA_DIR_ENV}"
+        )
+    return path
 
 
 def ensure_data_dir(path: Path) -> Path:
