@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 
@@ -294,3 +295,50 @@ def test_a_home_that_does_not_exist_is_named_not_created(tmp_path):
         assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "d1" / "ledger.db").exists() and (tmp_path / "d2" / "ledger.db").exists()
     assert not gone.exists()
+
+
+SETPRIV = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search"]
+
+
+def _run_obeying_modes(home, data_dir, *args):
+    """The CLI in a subprocess for which file modes apply: as root, without the capabilities
+    that bypass them (root could write anywhere otherwise)."""
+    import shutil
+
+    prefix = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("setpriv is missing: as root, file modes cannot be made to apply")
+        prefix = SETPRIV
+    # Through TOKENLENS_DATA_DIR: click's own check of --data-dir would catch the file case first.
+    return subprocess.run([*prefix, sys.executable, "-m", "tokenlens", *args], capture_output=True, text=True,
+                          env={**os.environ, "HOME": str(home), "TOKENLENS_DATA_DIR": str(data_dir)})
+
+
+@pytest.mark.parametrize("case", ["read-only folder", "read-only parent", "a file"])
+def test_a_data_dir_that_cannot_be_used_says_which_case(tmp_path, home, case):
+    if case == "read-only folder":
+        data_dir = tmp_path / "data"
+        data_dir.mkdir(mode=0o700)
+        locked, expected = data_dir, f"data dir {data_dir} exists but is not writable by this user"
+    elif case == "read-only parent":
+        locked = tmp_path / "parent"
+        locked.mkdir()
+        data_dir = locked / "data"
+        expected = f"cannot create data dir {data_dir}: its parent {locked} is not writable by this user"
+    else:
+        data_dir = locked = tmp_path / "data"
+        data_dir.write_text("not a folder")
+        expected = f"data dir {data_dir} exists and is not a folder"
+    locked.chmod(0o500 if locked.is_dir() else 0o400)
+    try:
+        proc = _run_obeying_modes(home, data_dir, "report", "daily", "--json")
+        mode_after = stat.S_IMODE(locked.stat().st_mode)
+    finally:
+        locked.chmod(0o700 if locked.is_dir() else 0o600)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"tokenlens: {expected}\n"
+    assert proc.stdout == ""
+    assert mode_after in (0o500, 0o400)  # not made writable behind the person's back
+    if locked.is_dir():
+        assert list(locked.iterdir()) == []
