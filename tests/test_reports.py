@@ -163,3 +163,14 @@ def test_an_unknown_models_cost_is_null_not_zero(db, env, home, kind):
     parts = {p["model"]: p for p in report.breakdown[(mixed["period"],)]}
     assert parts["claude-zz-private"]["cost_usd"] is None
     assert parts["claude-sonnet-4-5-20250929"]["cost_usd"] > 0
+
+
+def test_a_block_across_a_dst_change_ends_five_hours_after_it_starts(ledger):
+    # New York springs forward at 07:00 UTC on Mar 8: the block from 04:00 UTC (23:00 EST)
+    # ends at 09:00 UTC, which is 05:00 EDT, not the wall-clock 04:00.
+    block = next(b for b in build_report(ledger, "blocks", tz="America/New_York").rows
+                 if b["start"].startswith("2026-03-07T23:00"))
+    assert block["start"] == "2026-03-07T23:00:00-05:00"
+    assert block["end"] == "2026-03-08T05:00:00-04:00"
+    ends = datetime.fromisoformat(block["end"]) - datetime.fromisoformat(block["start"])
+    assert ends.total_seconds() == 5 * 3600

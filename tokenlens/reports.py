@@ -401,7 +401,8 @@ def _block_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by: s
             block_start = ts // 3_600_000 * 3_600_000
         last_ms = ts
         start = datetime.fromtimestamp(block_start / 1000, tz=UTC).astimezone(zone)
-        end = start + timedelta(milliseconds=BLOCK_MS)
+        # From the instant, not the wall clock: a block spanning a DST change still lasts 5 h.
+        end = datetime.fromtimestamp((block_start + BLOCK_MS) / 1000, tz=UTC).astimezone(zone)
         part["bucket"] = start.isoformat()
         part["start"] = start.isoformat()
         part["end"] = end.isoformat()
