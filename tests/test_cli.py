@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 
 import pytest
 from click.testing import CliRunner
 
-from tests.logs import append, claude_assistant
+from tests.logs import append, claude_assistant, codex_meta, codex_tokens, codex_turn
 from tokenlens.cli import cli
 
 
@@ -138,3 +139,206 @@ def test_sources_turned_off_in_settings_are_not_read_by_the_cli(runner, data_dir
     save_settings(data_dir, {"disabled_sources": []})
     payload = json.loads(invoke(runner, data_dir, "scan", "--json").output)
     assert payload["sources"]["claude-code"]["events_added"] == 1
+
+
+def test_doctor_says_never_for_a_permissions_scan_that_never_ran(runner, data_dir):
+    result = invoke(runner, data_dir, "doctor")
+    assert result.exit_code == 0, result.output
+    assert "last scan: never" in result.output
+    assert "None" not in result.output
+
+
+def test_tz_is_case_insensitive_and_unknown_zones_are_named(runner, data_dir, with_usage):
+    result = invoke(runner, data_dir, "report", "daily", "--json", "--tz", "utc")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["tz"] == "UTC"
+    result = invoke(runner, data_dir, "report", "daily", "--tz", "europe/nowhere")
+    assert result.exit_code == 2
+    assert result.output == "tokenlens: unknown time zone 'europe/nowhere' (use an IANA name like Europe/Berlin)\n"
+
+
+def test_tool_may_be_given_several_times(runner, data_dir, with_usage, home):
+    sid = "0197a0c0-1111-7000-8000-000000000001"
+    rollout = home / ".codex/sessions/2026/11/24" / f"rollout-2026-11-24T10-00-00-{sid}.jsonl"
+    append(rollout, codex_meta("2026-11-24T11:00:00.000Z", sid), codex_turn("2026-11-24T11:00:01.000Z"),
+           codex_tokens("2026-11-24T11:00:05.000Z", total=(1000, 0, 100, 0), last=(1000, 0, 100, 0)))
+
+    def totals(*tools):
+        args = [a for t in tools for a in ("--tool", t)]
+        result = invoke(runner, data_dir, "report", "daily", "--json", "--tz", "UTC", *args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)["totals"]
+
+    assert totals("codex")["tools"] == ["codex"] and totals("codex")["total_tokens"] == 1100
+    both = totals("claude-code", "codex")
+    assert both["tools"] == ["claude-code", "codex"] and both["total_tokens"] == 100 + 1100
+    assert totals()["total_tokens"] == 1200
+    result = invoke(runner, data_dir, "report", "daily", "--tool", "codex", "--tool", "notepad")
+    assert result.exit_code == 2 and "unknown tool id 'notepad'" in result.output
+
+
+def _iso_z(moment) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_blocks_table_shows_each_blocks_end_and_marks_the_active_one(runner, data_dir, home):
+    from datetime import UTC, datetime, timedelta
+
+    recent = datetime.now(UTC) - timedelta(minutes=1)
+    old = datetime(2026, 3, 7, 23, 30, tzinfo=UTC)  # a block 23:00 -> 04:00 the next day
+    path = home / ".claude/projects/-p/s.jsonl"
+    append(path, claude_assistant(_iso_z(old), "s", "m1", "r1", inp=10, out=20),
+           claude_assistant(_iso_z(recent), "s", "m2", "r2", inp=10, out=20))
+    result = invoke(runner, data_dir, "report", "blocks", "--tz", "UTC")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any("2026-03-07 23:00" in line and "2026-03-08 04:00" in line and "active" not in line for line in lines)
+    active_start = recent.replace(minute=0, second=0, microsecond=0)  # its block starts on the hour
+    active_end = active_start + timedelta(hours=5)
+    end_text = active_end.strftime("%H:%M" if active_end.date() == active_start.date() else "%Y-%m-%d %H:%M")
+    active = [line for line in lines if "(active)" in line]
+    assert len(active) == 1
+    assert active_start.strftime("%Y-%m-%d %H:%M") in active[0] and f"{end_text} (active)" in active[0]
+    assert "Block start" in result.output and "End" in result.output
+
+
+def test_session_table_shows_project_tool_local_start_and_length(runner, data_dir, home):
+    sid = "5f0c2a9e-8d4b-4c61-9a7e-1b2c3d4e5f60"
+    path = home / ".claude/projects/-home-me-shop/s.jsonl"
+    append(path, claude_assistant("2026-11-24T22:40:00.000Z", sid, "m1", "r1", inp=10, out=20, cwd="/home/me/shop"),
+           claude_assistant("2026-11-24T23:45:30.000Z", sid, "m2", "r2", inp=1, out=2, cwd="/home/me/shop",
+                            model="claude-opus-4-1-20250805"))
+    result = invoke(runner, data_dir, "report", "session", "--tz", "europe/berlin")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if sid in line)
+    # 22:40 UTC is 23:40 in Berlin (CET); 65.5 minutes from first to last event.
+    for cell in ("/home/me/shop", "claude-code", "2026-11-24 23:40", "1 h 05 min"):
+        assert cell in row, row
+    assert "Project" in result.output and "Start" in result.output and "Length" in result.output
+
+    payload = json.loads(invoke(runner, data_dir, "report", "session", "--json", "--tz", "UTC").output)
+    (session,) = payload["rows"]
+    for key in ("period", "input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens",
+                "reasoning_tokens", "total_tokens", "cost_usd", "models", "tools", "project", "last_activity"):
+        assert key in session
+    assert session["period"] == sid and session["project"] == "/home/me/shop"
+    assert session["start"] == "2026-11-24T22:40:00Z" and session["last_activity"] == "2026-11-24T23:45:30Z"
+    assert session["duration_seconds"] == 65 * 60 + 30
+
+
+def test_report_table_says_dash_and_why_for_an_unknown_models_cost(runner, data_dir, home):
+    path = home / ".claude/projects/-p/s.jsonl"
+    append(path, claude_assistant("2026-11-24T10:00:00Z", "s", "m1", "r1", inp=1000, out=100),
+           claude_assistant("2026-11-24T11:00:00Z", "s", "m2", "r2", inp=10, out=20, model="claude-zz-private"),
+           claude_assistant("2026-11-25T10:00:00Z", "s", "m3", "r3", inp=1000, out=100))
+    result = invoke(runner, data_dir, "report", "daily", "--tz", "UTC")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    mixed = next(line for line in lines if "2026-11-24" in line)
+    priced = next(line for line in lines if "2026-11-25" in line)
+    unknown = next(line for line in lines if "claude-zz-private" in line and "│" in line)
+    total = next(line for line in lines if line.startswith("│ Total"))
+    for line in (mixed, unknown, total):
+        assert line.rstrip(" │").endswith("—") and "$" not in line, line
+    assert "$0.00" in priced or "$0.01" in priced
+    assert "no price is known for claude-zz-private" in result.output
+
+    payload = json.loads(invoke(runner, data_dir, "report", "daily", "--json", "--no-scan", "--tz", "UTC").output)
+    day1, day2 = payload["rows"]
+    assert day1["cost_usd"] is None and day1["cost_usd_known"] > 0 and day1["unpriced_models"] == ["claude-zz-private"]
+    assert day2["cost_usd"] == day2["cost_usd_known"] > 0 and day2["unpriced_models"] == []
+    assert payload["totals"]["cost_usd"] is None
+
+
+def test_claude_lines_without_a_type_are_counted_as_skipped(runner, data_dir, home):
+    path = home / ".claude/projects/-p/s.jsonl"
+    untyped = claude_assistant("2026-11-24T10:01:00Z", "s", "m2", "r2", inp=5, out=5)
+    del untyped["type"]
+    wrong = {**claude_assistant("2026-11-24T10:02:00Z", "s", "m3", "r3", inp=5, out=5), "type": 7}
+    append(
+        path,
+        # Lines of types that are not usage, as Claude Code writes them: silently ignored.
+        {"type": "summary", "summary": "Fixing the login form", "leafUuid": "a-m1"},
+        {"type": "file-history-snapshot", "messageId": "u-1", "isSnapshotUpdate": False,
+         "snapshot": {"messageId": "u-1", "trackedFileBackups": {}, "timestamp": "2026-11-24T09:59:00.000Z"}},
+        claude_assistant("2026-11-24T10:00:00Z", "s", "m1", "r1", inp=10, out=20),
+    )
+    with open(path, "ab") as fh:
+        first_bad = fh.tell()
+    append(path, untyped)
+    with open(path, "ab") as fh:
+        second_bad = fh.tell()
+    append(path, wrong)
+    claude = json.loads(invoke(runner, data_dir, "scan", "--json").output)["sources"]["claude-code"]
+    assert (claude["events_added"], claude["lines_skipped"]) == (1, 2)
+    doctor = json.loads(invoke(runner, data_dir, "doctor", "--json").output)
+    assert doctor["lines_skipped"] == 2
+    assert [(s["offset"], s["reason"]) for s in doctor["skipped"]] == [
+        (first_bad, "type missing"), (second_bad, "type is not a string")]
+
+
+def test_a_home_that_does_not_exist_is_named_not_created(tmp_path):
+    gone = tmp_path / "no-such-home"
+    env = {k: v for k, v in os.environ.items() if k not in ("TOKENLENS_DATA_DIR", "XDG_DATA_HOME")}
+    env["HOME"] = str(gone)
+    proc = subprocess.run([sys.executable, "-m", "tokenlens", "report", "daily"], capture_output=True, text=True,
+                          env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert f"no home folder: {gone} does not exist" in proc.stderr
+    assert not gone.exists()
+    # A data dir given explicitly is created, home or not.
+    for how in (["--data-dir", str(tmp_path / "d1")], []):
+        run_env = env if how else {**env, "TOKENLENS_DATA_DIR": str(tmp_path / "d2")}
+        proc = subprocess.run([sys.executable, "-m", "tokenlens", *how, "report", "daily", "--json"],
+                              capture_output=True, text=True, env=run_env)
+        assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "d1" / "ledger.db").exists() and (tmp_path / "d2" / "ledger.db").exists()
+    assert not gone.exists()
+
+
+SETPRIV = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search"]
+
+
+def _run_obeying_modes(home, data_dir, *args):
+    """The CLI in a subprocess for which file modes apply: as root, without the capabilities
+    that bypass them (root could write anywhere otherwise)."""
+    import shutil
+
+    prefix = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("setpriv is missing: as root, file modes cannot be made to apply")
+        prefix = SETPRIV
+    # Through TOKENLENS_DATA_DIR: click's own check of --data-dir would catch the file case first.
+    return subprocess.run([*prefix, sys.executable, "-m", "tokenlens", *args], capture_output=True, text=True,
+                          env={**os.environ, "HOME": str(home), "TOKENLENS_DATA_DIR": str(data_dir)})
+
+
+@pytest.mark.parametrize("case", ["read-only folder", "read-only parent", "a file"])
+def test_a_data_dir_that_cannot_be_used_says_which_case(tmp_path, home, case):
+    if case == "read-only folder":
+        data_dir = tmp_path / "data"
+        data_dir.mkdir(mode=0o700)
+        locked, expected = data_dir, f"data dir {data_dir} exists but is not writable by this user"
+    elif case == "read-only parent":
+        locked = tmp_path / "parent"
+        locked.mkdir()
+        data_dir = locked / "data"
+        expected = f"cannot create data dir {data_dir}: its parent {locked} is not writable by this user"
+    else:
+        data_dir = locked = tmp_path / "data"
+        data_dir.write_text("not a folder")
+        expected = f"data dir {data_dir} exists and is not a folder"
+    locked.chmod(0o500 if locked.is_dir() else 0o400)
+    try:
+        proc = _run_obeying_modes(home, data_dir, "report", "daily", "--json")
+        mode_after = stat.S_IMODE(locked.stat().st_mode)
+    finally:
+        locked.chmod(0o700 if locked.is_dir() else 0o600)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"tokenlens: {expected}\n"
+    assert proc.stdout == ""
+    assert mode_after in (0o500, 0o400)  # not made writable behind the person's back
+    if locked.is_dir():
+        assert list(locked.iterdir()) == []

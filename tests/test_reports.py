@@ -126,3 +126,51 @@ def test_json_row_shape(ledger):
 def test_bad_requests_raise_one_line_errors(db, kwargs, message):
     with pytest.raises(ReportError, match=message):
         build_report(db, "daily", **kwargs)
+
+
+@pytest.mark.parametrize("given, zone", [("utc", "UTC"), ("europe/berlin", "Europe/Berlin"),
+                                         ("AMERICA/NEW_YORK", "America/New_York")])
+def test_zone_names_are_accepted_in_any_case(ledger, given, zone):
+    report = build_report(ledger, "daily", tz=given)
+    assert report.tz == zone
+    assert report.rows == build_report(ledger, "daily", tz=zone).rows
+
+
+def test_a_zone_name_matching_several_zones_by_case_is_refused(db, monkeypatch):
+    import zoneinfo
+
+    monkeypatch.setattr(zoneinfo, "available_timezones", lambda: {"Foo/Bar", "FOO/bar", "UTC"})
+    with pytest.raises(ReportError, match=r"'foo/bar' is ambiguous: it could be FOO/bar or Foo/Bar"):
+        build_report(db, "daily", tz="foo/bar")
+
+
+@pytest.mark.parametrize("kind", ["daily", "monthly", "session", "blocks"])
+def test_an_unknown_models_cost_is_null_not_zero(db, env, home, kind):
+    path = home / ".claude/projects/-p/s.jsonl"
+    append(path, claude_assistant("2026-03-08T10:00:00.000Z", "s1", "m1", "r1", inp=1000, out=100),
+           claude_assistant("2026-03-08T10:05:00.000Z", "s1", "m2", "r2", inp=500, out=50, model="claude-zz-private"),
+           claude_assistant("2026-03-09T10:00:00.000Z", "s2", "m3", "r3", inp=1000, out=100))
+    scan(db, env, [ClaudeCode()])
+    assert db.execute("SELECT COUNT(*) FROM events WHERE cost_usd IS NULL").fetchone()[0] == 1
+    report = build_report(db, kind, tz="UTC")
+    mixed, priced = report.rows[0], report.rows[-1]
+    assert mixed["cost_usd"] is None and mixed["unpriced_models"] == ["claude-zz-private"]
+    if kind != "monthly":
+        assert priced["cost_usd"] is not None and priced["cost_usd"] > 0 and priced["unpriced_models"] == []
+        assert priced["cost_usd_known"] == priced["cost_usd"]
+        assert mixed["cost_usd_known"] == pytest.approx(priced["cost_usd"])  # the priced part: same usage
+    assert report.totals["cost_usd"] is None and report.totals["unpriced_models"] == ["claude-zz-private"]
+    parts = {p["model"]: p for p in report.breakdown[(mixed["period"],)]}
+    assert parts["claude-zz-private"]["cost_usd"] is None
+    assert parts["claude-sonnet-4-5-20250929"]["cost_usd"] > 0
+
+
+def test_a_block_across_a_dst_change_ends_five_hours_after_it_starts(ledger):
+    # New York springs forward at 07:00 UTC on Mar 8: the block from 04:00 UTC (23:00 EST)
+    # ends at 09:00 UTC, which is 05:00 EDT, not the wall-clock 04:00.
+    block = next(b for b in build_report(ledger, "blocks", tz="America/New_York").rows
+                 if b["start"].startswith("2026-03-07T23:00"))
+    assert block["start"] == "2026-03-07T23:00:00-05:00"
+    assert block["end"] == "2026-03-08T05:00:00-04:00"
+    ends = datetime.fromisoformat(block["end"]) - datetime.fromisoformat(block["start"])
+    assert ends.total_seconds() == 5 * 3600

@@ -200,3 +200,20 @@ def test_rebuild_refuses_while_another_process_has_the_ledger_open(scanned):
     assert ledger_totals(aside) == before
     assert not os.path.exists(f"{aside}-wal")  # a healthy ledger is set aside as one file
     assert ledger_totals(data_dir / "ledger.db") == before
+
+
+@pytest.mark.parametrize("damage", [not_a_database, page_garbled])
+def test_doctor_json_stays_json_when_the_ledger_is_damaged(scanned, damage):
+    home, data_dir, _ = scanned
+    damage(data_dir / "ledger.db")
+    proc = run_cli(home, data_dir, "doctor", "--json")
+    assert proc.returncode == 2
+    payload = json.loads(proc.stdout)
+    assert payload["damaged"] is True
+    assert "damaged" in payload["error"] and DAMAGED_HINT in payload["error"]
+    assert payload["database"] == str(data_dir / "ledger.db")
+    assert_one_line_error(proc, "damaged", DAMAGED_HINT)
+    # Without --json it stays the one line.
+    proc = run_cli(home, data_dir, "doctor")
+    assert_one_line_error(proc, "damaged", DAMAGED_HINT)
+    assert proc.stdout == ""

@@ -123,3 +123,35 @@ def test_a_ledger_from_before_the_notes_migrates_with_its_rollup_exact(tmp_path,
     assert_rollup_matches(db)
     assert [row[8] for row in from_rollup(db)] == [99, 7]  # claude-code, codex in 10:00-10:15
     db.conn.close()
+
+
+def test_a_ledger_from_before_unpriced_counts_migrates_with_them(tmp_path, env, home):
+    """m005 adds rollup.unpriced_events to a ledger whose rollup lacks it and re-sums it."""
+    from sqlite_utils import Database
+
+    from tokenlens.store import open_ledger
+    from tokenlens.store.ledger import connect
+    from tokenlens.store.schema import migrations
+
+    data_dir = tmp_path / "old"
+    data_dir.mkdir(mode=0o700)
+    old = connect(data_dir / "ledger.db")
+    migrations.apply(Database(old.conn, execute_plugins=False), stop_before="m005_rollup_counts_unpriced_events")
+    old.execute("ALTER TABLE rollup DROP COLUMN unpriced_events")  # the rollup as m003 made it before
+    with old.conn:  # one unpriced and one priced event in the same quarter-hour, already rolled up
+        old.execute("INSERT INTO events (tool, event_key, ts_ms, model, output_tokens, total_tokens)"
+                    " VALUES ('codex', 'k1', 1772359260000, 'no-such-model', 7, 7)")
+        old.execute("INSERT INTO events (tool, event_key, ts_ms, model, output_tokens, total_tokens, cost_usd)"
+                    " VALUES ('codex', 'k2', 1772359270000, 'gpt-5', 5, 5, 0.25)")
+        old.execute("INSERT INTO rollup SELECT ts_ms / 900000, tool, model, project, 1, 0, 0, 0, output_tokens, 0,"
+                    " total_tokens, COALESCE(cost_usd, 0) FROM events")
+        old.execute("DELETE FROM rollup_dirty")
+    old.conn.close()
+    db = open_ledger(data_dir)
+    assert db.execute("SELECT model, unpriced_events FROM rollup ORDER BY model").fetchall() == [
+        ("gpt-5", 0), ("no-such-model", 1)]
+    assert_rollup_matches(db)
+    totals = build_report(db, "daily", tz="UTC").totals
+    assert totals["cost_usd"] is None and totals["cost_usd_known"] == 0.25
+    assert totals["unpriced_models"] == ["no-such-model"]
+    db.conn.close()

@@ -33,22 +33,41 @@ _LEDGER_DIR = None  # the data dir of this run, to name who holds a busy ledger
 
 class Context:
     def __init__(self, data_dir: str | None) -> None:
-        from tokenlens.config import Env, resolve_data_dir
+        from tokenlens.config import Env
 
-        global _LEDGER_DIR
         self.env = Env()
-        self.data_dir = _LEDGER_DIR = resolve_data_dir(data_dir, self.env)
+        self._data_dir_option = data_dir
+        self._data_dir = None
         self._db = None
 
     @property
-    def db(self):
-        if self._db is None:
-            from tokenlens.store import LedgerError, open_ledger
+    def data_dir(self):
+        """Resolved when a command needs it, so `--help` works even where it cannot be."""
+        global _LEDGER_DIR
+        if self._data_dir is None:
+            from tokenlens.config import DataDirError, resolve_data_dir
 
             try:
-                self._db = open_ledger(self.data_dir)
-            except LedgerError as exc:
+                self._data_dir = _LEDGER_DIR = resolve_data_dir(self._data_dir_option, self.env)
+            except DataDirError as exc:
                 raise UserError(str(exc)) from None
+        return self._data_dir
+
+    @property
+    def db(self):
+        from tokenlens.store import LedgerError
+
+        try:
+            return self.open_db()
+        except LedgerError as exc:
+            raise UserError(str(exc)) from None
+
+    def open_db(self):
+        """The ledger, opened on first use; raises LedgerError (LedgerDamaged) if it cannot be."""
+        if self._db is None:
+            from tokenlens.store import open_ledger
+
+            self._db = open_ledger(self.data_dir)
             for note in self._db.notes:
                 click.echo(f"tokenlens: {note}", err=True)
         return self._db
@@ -112,12 +131,14 @@ def cli(click_ctx: click.Context, data_dir: str | None) -> None:
         sys.exit(run_app(click_ctx.obj.data_dir))
 
 
-def _known_tool(value: str | None) -> str | None:
+def _known_tools(values: tuple[str, ...]) -> list[str]:
+    """The --tool values (the option may be given several times), each a known tool id."""
     from tokenlens.sources import source_ids
 
-    if value is not None and value not in source_ids():
-        raise UserError(f"unknown tool id {value!r}; known: {', '.join(source_ids())}")
-    return value
+    for value in values:
+        if value not in source_ids():
+            raise UserError(f"unknown tool id {value!r}; known: {', '.join(source_ids())}")
+    return list(dict.fromkeys(values))
 
 
 @cli.command()
@@ -162,7 +183,8 @@ def scan(ctx: Context, as_json: bool) -> None:
 @click.option("--since", metavar="YYYY-MM-DD", help="First local day to include.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Last local day to include.")
 @click.option("--tz", metavar="ZONE", help="IANA time zone for day boundaries (default: local).")
-@click.option("--tool", metavar="ID", help="Only this tool (e.g. claude-code, codex).")
+@click.option("--tool", metavar="ID", multiple=True,
+              help="Only this tool (e.g. claude-code, codex); give it again for several.")
 @click.option("--by", type=click.Choice(["tool", "model", "project"]), help="Split each period by this.")
 @click.option("--no-scan", is_flag=True, help="Report the ledger as is, without reading new log lines.")
 @pass_ctx
@@ -174,14 +196,15 @@ def report(ctx: Context, kind, as_json, since, until, tz, tool, by, no_scan) -> 
       tokenlens report daily --since 2026-11-01
       tokenlens report monthly --by model --json
       tokenlens report blocks --tool claude-code
+      tokenlens report daily --tool codex --tool gemini-cli
     """
     from tokenlens.reports import ReportError, build_report
 
-    _known_tool(tool)
+    tools = _known_tools(tool)
     try:
         if not no_scan:
             ctx.scan()
-        result = build_report(ctx.db, kind, tz=tz, since=since, until=until, tool=tool, by=by)
+        result = build_report(ctx.db, kind, tz=tz, since=since, until=until, tool=tools, by=by)
     except ReportError as exc:
         raise UserError(str(exc)) from None
     if as_json:
@@ -221,15 +244,40 @@ def sources(ctx: Context, as_json: bool) -> None:
 def doctor(ctx: Context, as_json: bool, rebuild: bool) -> None:
     """Paths, counts, skipped lines and where, unknown models, keyring.
 
+    With --json, a ledger that cannot be read still gives one JSON object:
+    {"data_dir", "database", "damaged": true|false, "error": "..."} (exit status 2).
+
     \b
     Examples:
       tokenlens doctor --json
       tokenlens doctor --rebuild     # after "ledger ... is damaged"
     """
-    from tokenlens.status import doctor_report
+    import sqlite3
 
-    rebuilt = _rebuild(ctx) if rebuild else None
-    payload = doctor_report(ctx.db, ctx.data_dir, ctx.env)
+    from tokenlens.status import doctor_report
+    from tokenlens.store.ledger import (
+        LedgerDamaged,
+        LedgerError,
+        failure_message,
+        is_damage,
+        ledger_path,
+    )
+
+    try:
+        rebuilt = _rebuild(ctx) if rebuild else None
+        payload = doctor_report(ctx.open_db(), ctx.data_dir, ctx.env)
+    except (LedgerError, sqlite3.DatabaseError) as exc:
+        message = str(exc) if isinstance(exc, LedgerError) else failure_message(exc)
+        if message is None or not as_json:
+            if isinstance(exc, LedgerError):
+                raise UserError(message) from None
+            raise
+        # Scripts reading `doctor --json` get JSON about a ledger that cannot be read, too.
+        damaged = isinstance(exc, LedgerDamaged) or is_damage(exc)
+        _dump_json({"data_dir": str(ctx.data_dir), "database": str(ledger_path(ctx.data_dir)),
+                    "damaged": damaged, "error": message})
+        click.echo(f"tokenlens: {message}", err=True)
+        sys.exit(2)
     if rebuilt is not None:
         payload["rebuilt"] = rebuilt
     if as_json:
@@ -242,12 +290,9 @@ def doctor(ctx: Context, as_json: bool, rebuild: bool) -> None:
 
 def _rebuild(ctx: Context) -> dict:
     from tokenlens.status import rebuild_outcome
-    from tokenlens.store.ledger import LedgerError, rebuild_ledger
+    from tokenlens.store.ledger import rebuild_ledger
 
-    try:
-        ctx._db, aside, salvage = rebuild_ledger(ctx.data_dir)
-    except LedgerError as exc:
-        raise UserError(str(exc)) from None
+    ctx._db, aside, salvage = rebuild_ledger(ctx.data_dir)  # LedgerError: the caller says it
     result = ctx.scan()
     outcome = rebuild_outcome(ctx.db, aside, salvage, result.events_added)
     for line in outcome["lines"]:
@@ -307,13 +352,18 @@ def gui_main() -> None:
     import argparse
 
     from tokenlens.app import run_app
-    from tokenlens.config import resolve_data_dir
+    from tokenlens.config import DataDirError, resolve_data_dir
 
     parser = argparse.ArgumentParser(prog="tokenlens-gui", description="Start the tokenlens tray app.")
     parser.add_argument("--data-dir", metavar="DIR", help="Where the ledger lives (default: $TOKENLENS_DATA_DIR "
                         "or the platform's user data dir).")
     args = parser.parse_args()
-    sys.exit(run_app(resolve_data_dir(args.data_dir)))
+    try:
+        data_dir = resolve_data_dir(args.data_dir)
+    except DataDirError as exc:
+        sys.stderr.write(f"tokenlens-gui: {exc}\n")
+        sys.exit(2)
+    sys.exit(run_app(data_dir))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -59,26 +59,70 @@ def default_data_dir() -> Path:
 
 
 def resolve_data_dir(explicit: str | os.PathLike | None = None, env: Env | None = None) -> Path:
+    """--data-dir, else $TOKENLENS_DATA_DIR (either is created if missing), else the platform's
+    user data dir, which is never made under a home folder that does not exist: DataDirError."""
     env = env or Env()
     if explicit:
         return Path(explicit).expanduser()
     from_env = env.get(DATA_DIR_ENV)
     if from_env:
         return Path(from_env).expanduser()
-    return default_data_dir()
+    path = default_data_dir()
+    home = env.home
+    if not home.is_dir() and path.is_relative_to(home):
+        state = "is not a folder" if home.exists() else "does not exist"
+        raise DataDirError(
+            f"no home folder: {home} {state}, so there is no default data dir;"
+            f" give --data-dir DIR or set {DATA_DIR_ENV}"
+        )
+    return path
 
 
 def ensure_data_dir(path: Path) -> Path:
-    """Create the data dir private to this user (0700), or explain in one line why not."""
+    """Create the data dir private to this user (0700), or explain in one line why not.
+
+    An existing one loses any group/other permission bits but is never given more: a folder
+    made read-only stays so, and is reported as not writable."""
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if stat.S_IMODE(path.stat().st_mode) != 0o700:
-            path.chmod(0o700)
+        existed = path.is_dir()
+        if not existed:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise DataDirError(f"cannot create data dir {path}: {exc.strerror or exc}") from exc
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise DataDirError(f"data dir {path} is not writable")
+        try:
+            message = _cannot_create(path, exc)
+        except OSError:  # a folder above it cannot even be looked into
+            message = f"cannot create data dir {path}: {exc.strerror or exc}"
+        raise DataDirError(message) from exc
+    writable = os.access(path, os.W_OK | os.X_OK)
+    if existed and not writable:
+        raise DataDirError(f"data dir {path} exists but is not writable by this user")
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+    except OSError as exc:
+        raise DataDirError(f"data dir {path} cannot be made private to this user (0700):"
+                           f" {exc.strerror or exc}") from exc
+    if not writable:
+        raise DataDirError(f"data dir {path} was created but is not writable by this user")
     return path
+
+
+def _cannot_create(path: Path, exc: OSError) -> str:
+    """Which case it is: the path is a file, something above it is, or where it would go is
+    not writable by this user."""
+    if path.exists() and not path.is_dir():
+        return f"data dir {path} exists and is not a folder"
+    nearest = path.parent
+    while not nearest.exists() and nearest != nearest.parent:
+        nearest = nearest.parent
+    head = f"cannot create data dir {path}:"
+    if not nearest.is_dir():
+        return f"{head} {nearest} exists and is not a folder"
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        where = "its parent" if nearest == path.parent else "the folder it would be made in,"
+        return f"{head} {where} {nearest} is not writable by this user"
+    return f"{head} {exc.strerror or exc}"
 
 
 def create_private_file(path: Path) -> None:

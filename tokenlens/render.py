@@ -29,36 +29,97 @@ def fmt_cost(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
 
+def _local_minute(iso: str) -> str:
+    """A block's start or end (ISO 8601 in the report's zone) as `YYYY-MM-DD HH:MM`."""
+    return iso[:16].replace("T", " ")
+
+
+def _period_columns(report: Report) -> list[str]:
+    if report.kind == "blocks":
+        return ["Block start", "End"]
+    if report.kind == "session":
+        return ["Session", "Project", "Start", "Length"]
+    return ["Period"]
+
+
+def fmt_duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def _session_start(iso_utc: str, zone_name: str) -> str:
+    """A session's start (UTC, `...Z`) in the report's zone, as `YYYY-MM-DD HH:MM`."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo(zone_name)).strftime("%Y-%m-%d %H:%M")
+
+
+def _period_cells(report: Report, row: dict) -> list[str]:
+    if report.kind == "blocks":
+        start, end = _local_minute(row["start"]), _local_minute(row["end"])
+        end = end[11:] if end[:10] == start[:10] else end  # the same day: the time says it
+        return [start, f"{end} (active)" if row.get("active") else end]
+    if report.kind == "session":
+        return [row["period"] or "(no session id)", row.get("project") or "—",
+                _session_start(row["start"], report.tz), fmt_duration(row["duration_seconds"])]
+    return [row["period"]]
+
+
 def print_report(report: Report) -> None:
     title = f"{report.kind.capitalize()} usage ({report.tz})"
     table = Table(title=title, show_footer=False, header_style="bold")
-    table.add_column("Period")
+    period_columns = _period_columns(report)
+    for label in period_columns:
+        if label == "Session":
+            # An id is only of use whole: narrow terminals shrink the other columns first.
+            widest = max((len(r["period"]) for r in report.rows), default=0)
+            table.add_column(label, min_width=min(widest, 40), overflow="fold")
+        elif label == "Project":
+            table.add_column(label, overflow="fold")
+        else:
+            table.add_column(label)
     if report.by:
         table.add_column(report.by.capitalize())
     table.add_column("Tools / models")
     for label, _ in TOKEN_COLUMNS:
         table.add_column(label, justify="right")
     table.add_column("Cost", justify="right")
+    blank = [""] * (len(period_columns) + (1 if report.by else 0))
     for row in report.rows:
         key = (row["period"], row["group"]) if report.by else (row["period"],)
-        cells = [row["period"]] + ([row["group"] or "(none)"] if report.by else [])
+        cells = _period_cells(report, row) + ([row["group"] or "(none)"] if report.by else [])
         cells.append(", ".join(row["tools"]))
         cells += [fmt_int(row[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(row["cost_usd"])]
-        table.add_row(*cells, style="bold")
+        table.add_row(*cells, style="bold green" if row.get("active") else "bold")
         # Split by model already? Then a per-model breakdown would repeat the row.
         for part in report.breakdown.get(key, []) if report.by != "model" else []:
-            sub = [""] + ([""] if report.by else []) + [f"  {part['model'] or '(unknown model)'}"]
+            sub = blank + [f"  {part['model'] or '(unknown model)'}"]
             sub += [fmt_int(part[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(part["cost_usd"])]
             table.add_row(*sub, style="dim")
         table.add_section()
     totals = report.totals
-    cells = ["Total"] + ([""] if report.by else []) + [", ".join(totals["tools"])]
+    cells = ["Total"] + blank[1:] + [", ".join(totals["tools"])]
     cells += [fmt_int(totals[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(totals["cost_usd"])]
     table.add_row(*cells, style="bold cyan")
     if not report.rows:
         console.print("No usage in this range. `tokenlens sources` shows what was found.")
         return
     console.print(table)
+    unpriced = totals["unpriced_models"]
+    if unpriced:
+        # As doctor does: an unknown model gets no made-up price, and the person is told which.
+        console.print(f"[yellow]— : cost unknown; no price is known for {', '.join(unpriced)}"
+                      " (`tokenlens doctor` lists unknown models).[/yellow]", highlight=False)
     console.print("[dim]Costs are estimates from local logs at list prices, not your bill.[/dim]")
 
 
@@ -127,7 +188,10 @@ def _check_text(value) -> str:
         return str(value["message"])
     parts = []
     for k, v in value.items():
-        if isinstance(v, dict):
+        if v is None:
+            # A time never reached ("last scan") reads "never"; any other missing value "none".
+            v = "never" if k.startswith("last_") else "none"
+        elif isinstance(v, dict):
             v = ", ".join(f"{ik} {iv}" for ik, iv in v.items())
         elif isinstance(v, list):
             v = "; ".join(map(str, v)) or "none"

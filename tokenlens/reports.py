@@ -9,6 +9,7 @@ That keeps the heavy work (summing every event) in SQL, exact for DST and for ha
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -50,7 +51,23 @@ def get_zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, IsADirectoryError) as exc:
-        raise ReportError(f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)") from exc
+        canonical = _zone_by_case(name)
+        if canonical is None:
+            raise ReportError(f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)") from exc
+    return ZoneInfo(canonical)
+
+
+def _zone_by_case(name: str) -> str | None:
+    """The one IANA zone spelled `name` in any case (utc -> UTC, europe/berlin -> Europe/Berlin);
+    None when there is none. Listing the zones reads the tz database, so only a name that is
+    not a zone as given pays for it."""
+    from zoneinfo import available_timezones
+
+    wanted = name.casefold()
+    matches = sorted(z for z in available_timezones() if z.casefold() == wanted)
+    if len(matches) > 1:
+        raise ReportError(f"time zone {name!r} is ambiguous: it could be {' or '.join(matches)}")
+    return matches[0] if matches else None
 
 
 # Probing once a day finds every offset change: no two changes in tzdata since 1970 are
@@ -123,6 +140,8 @@ def _empty_row() -> dict:
     row["cost_usd"] = 0.0
     row["models"] = set()
     row["tools"] = set()
+    row["unpriced_events"] = 0
+    row["unpriced_models"] = set()
     return row
 
 
@@ -132,24 +151,37 @@ def _add(into: dict, part: dict) -> None:
     into["cost_usd"] += part["cost_usd"]
     into["models"] |= part["models"]
     into["tools"] |= part["tools"]
+    into["unpriced_events"] += part["unpriced_events"]
+    into["unpriced_models"] |= part["unpriced_models"]
 
 
 def _finish(row: dict) -> dict:
+    """A row as JSON shows it. `cost_usd` is null where any of the row's usage has no known
+    price (design.md: an unknown model's cost is null, never a made-up 0); `cost_usd_known`
+    is the priced part, and `unpriced_models` names the models without a price."""
     row["models"] = sorted(m for m in row["models"] if m)
     row["tools"] = sorted(row["tools"])
-    row["cost_usd"] = round(row["cost_usd"], 6)
+    known = round(row["cost_usd"], 6)
+    row["cost_usd"] = None if row.pop("unpriced_events") else known
+    row["cost_usd_known"] = known
+    row["unpriced_models"] = sorted(row["unpriced_models"])
     return row
 
 
-SUMS_SQL = """
+def _sums_sql(unpriced: str = "e.cost_usd IS NULL AND e.total_tokens > 0") -> str:
+    return f"""
     SUM(e.input_tokens) AS input_tokens,
     SUM(e.cache_read_tokens) AS cache_read_tokens,
     SUM(e.cache_write_5m_tokens + e.cache_write_1h_tokens) AS cache_write_tokens,
     SUM(e.output_tokens) AS output_tokens,
     SUM(e.reasoning_tokens) AS reasoning_tokens,
     SUM(e.total_tokens) AS total_tokens,
-    COALESCE(SUM(e.cost_usd), 0.0) AS cost_usd
+    COALESCE(SUM(e.cost_usd), 0.0) AS cost_usd,
+    SUM({unpriced}) AS unpriced_events
 """
+
+
+SUMS_SQL = _sums_sql()
 
 
 def build_report(
@@ -158,9 +190,10 @@ def build_report(
     tz: str | None = None,
     since: str | None = None,
     until: str | None = None,
-    tool: str | None = None,
+    tool: str | Sequence[str] | None = None,
     by: str | None = None,
 ) -> Report:
+    """`tool`: one tool id or several (any of them); None or empty for every tool."""
     if kind not in KINDS:
         raise ReportError(f"unknown report {kind!r}; choose one of {', '.join(KINDS)}")
     if by is not None and by not in GROUPS:
@@ -179,9 +212,10 @@ def build_report(
     if hi is not None:
         where.append("e.ts_ms < ?")
         params.append(hi)
-    if tool:
-        where.append("e.tool = ?")
-        params.append(tool)
+    tools = [tool] if isinstance(tool, str) else list(tool or ())
+    if tools:
+        where.append(f"e.tool IN ({', '.join('?' for _ in tools)})")
+        params.extend(tools)
     where_sql = " AND ".join(where)
 
     report = Report(kind=kind, tz=zone.key, by=by)
@@ -209,6 +243,9 @@ def build_report(
         row = rows[key]
         if "last_activity" in part:
             row["last_activity"] = max(row.get("last_activity", ""), part["last_activity"])
+        if "first_ms" in part:
+            row["first_ms"] = min(row.get("first_ms", part["first_ms"]), part["first_ms"])
+            row["last_ms"] = max(row.get("last_ms", part["last_ms"]), part["last_ms"])
         _add(row, part)
         _add(totals, part)
         per_model = breakdown.setdefault(key, {})
@@ -217,7 +254,12 @@ def build_report(
 
     order = sorted(rows, key=lambda k: (rows[k].get("last_activity", ""), k) if kind == "session" else k)
     for key in order:
-        report.rows.append(_order_keys(_finish(rows[key]), by))
+        row = rows[key]
+        if "first_ms" in row:  # a session: when it started (UTC, like last_activity) and how long it ran
+            first_ms, last_ms = row.pop("first_ms"), row.pop("last_ms")
+            row["start"] = datetime.fromtimestamp(first_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            row["duration_seconds"] = (last_ms - first_ms) // 1000
+        report.rows.append(_order_keys(_finish(row), by))
         report.breakdown[key] = [
             {"model": m, **_finish(r)} for m, r in sorted(breakdown[key].items(), key=lambda i: -i[1]["total_tokens"])
         ]
@@ -285,6 +327,7 @@ def _rows(cursor) -> list[dict]:
         part = dict(zip(names, values, strict=True))
         part["models"] = {part["model"]}
         part["tools"] = {part["tool"]}
+        part["unpriced_models"] = {part["model"] or "(unknown model)"} if part["unpriced_events"] else set()
         out.append(part)
     return out
 
@@ -292,7 +335,7 @@ def _rows(cursor) -> list[dict]:
 # The rollup table (store/schema.py) shaped like `events` for the columns reports read.
 ROLLUP_AS_EVENTS = f"""(SELECT bucket * {QUARTER_MS} AS ts_ms, tool, model, project, input_tokens,
     cache_read_tokens, cache_write_tokens AS cache_write_5m_tokens, 0 AS cache_write_1h_tokens,
-    output_tokens, reasoning_tokens, total_tokens, cost_usd FROM rollup)"""
+    output_tokens, reasoning_tokens, total_tokens, cost_usd, unpriced_events FROM rollup)"""
 
 
 def _calendar_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
@@ -306,7 +349,7 @@ def _calendar_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by
     sql = f"""
         {cte}
         SELECT date(e.ts_ms / 1000 + s.off, 'unixepoch') AS bucket, {_group_sql(by)} AS "group",
-               e.tool AS tool, e.model AS model, {SUMS_SQL}
+               e.tool AS tool, e.model AS model, {SUMS_SQL if table == "events" else _sums_sql("e.unpriced_events")}
         FROM {table} e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
         WHERE {where_sql}
         GROUP BY bucket, "group", e.tool, e.model
@@ -332,6 +375,7 @@ def _session_parts(db: Ledger, where_sql: str, params: list, by: str | None) -> 
         SELECT e.session_id AS bucket, {_group_sql(by)} AS "group", e.tool AS tool, e.model AS model,
                MAX(e.project) AS project,
                strftime('%Y-%m-%dT%H:%M:%SZ', MAX(e.ts_ms) / 1000, 'unixepoch') AS last_activity,
+               MIN(e.ts_ms) AS first_ms, MAX(e.ts_ms) AS last_ms,
                {SUMS_SQL}
         FROM events e WHERE {where_sql}
         GROUP BY bucket, "group", e.tool, e.model
@@ -357,7 +401,8 @@ def _block_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by: s
             block_start = ts // 3_600_000 * 3_600_000
         last_ms = ts
         start = datetime.fromtimestamp(block_start / 1000, tz=UTC).astimezone(zone)
-        end = start + timedelta(milliseconds=BLOCK_MS)
+        # From the instant, not the wall clock: a block spanning a DST change still lasts 5 h.
+        end = datetime.fromtimestamp((block_start + BLOCK_MS) / 1000, tz=UTC).astimezone(zone)
         part["bucket"] = start.isoformat()
         part["start"] = start.isoformat()
         part["end"] = end.isoformat()

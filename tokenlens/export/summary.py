@@ -169,17 +169,17 @@ def usage_figures(db: Ledger, period: Period, tz: str | None) -> dict:
     for row in by_tool.rows:
         tool = tools.setdefault(row["group"], {"total_tokens": 0, "cost_usd": 0.0})
         tool["total_tokens"] += row["total_tokens"]
-        tool["cost_usd"] += row["cost_usd"]
+        tool["cost_usd"] += row["cost_usd_known"]  # the priced part, as the export always counted
         for part in by_tool.breakdown[(row["period"], row["group"])]:
             family = families.setdefault(model_family(part["model"]), {"total_tokens": 0, "cost_usd": 0.0})
             family["total_tokens"] += part["total_tokens"]
-            family["cost_usd"] += part["cost_usd"]
+            family["cost_usd"] += part["cost_usd_known"]
     totals = by_tool.totals
     all_input = totals["input_tokens"] + totals["cache_read_tokens"] + totals["cache_write_tokens"]
     daily = build_report(db, "daily", tz=tz, since=since, until=until)
     return {
         "total_tokens": totals["total_tokens"],
-        "cost_usd": totals["cost_usd"],
+        "cost_usd": totals["cost_usd_known"],
         "cache_share": totals["cache_read_tokens"] / all_input if all_input else 0.0,
         "active_days": sum(1 for row in daily.rows if row["total_tokens"] > 0),
         "tools": {t: v for t, v in tools.items() if v["total_tokens"] > 0},

@@ -7,7 +7,9 @@ Traps handled here (log_formats.md §1):
 - without `requestId` (proxies, gateways) the key is `message.id` scoped by session;
 - a sidechain may replay its parent's message under a new requestId: such a line is a
   replay of `message.id` and is dropped when the parent's line is in the ledger;
-- `<synthetic>` placeholder messages are not usage.
+- `<synthetic>` placeholder messages are not usage;
+- a line with no `type` (or one that is not a string) is skipped and counted, while lines of
+  the types that are not usage (summary, file-history-snapshot...) are ignored silently.
 
 Lines are decoded by msgspec into the few fields read here: the prompts, outputs and tool
 results that make up nearly all of a transcript's bytes are skipped by the decoder without
@@ -140,6 +142,12 @@ class ClaudeCode(JsonlSource):
         return decode_line(line)
 
     def parse_line(self, obj: Line, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent | Action]:
+        # Every transcript line names its type; those that are not usage ("user", "summary",
+        # "file-history-snapshot", ...) are ignored below. A line without one is bad input.
+        if obj.type is None:
+            raise BadLine("type missing")
+        if not isinstance(obj.type, str):
+            raise BadLine("type is not a string")
         # permissionMode (on user lines) tells whether later tool calls ran unasked.
         if isinstance(obj.permissionMode, str):
             state["mode"] = obj.permissionMode

@@ -23,6 +23,8 @@ ROLLUP_SUMS = (
     ("reasoning_tokens", "reasoning_tokens"),
     ("total_tokens", "total_tokens"),
     ("cost_usd", "COALESCE({r}.cost_usd, 0.0)"),
+    # Events with tokens but no price (an unknown model): cost_usd above counts them as 0.
+    ("unpriced_events", "({r}.cost_usd IS NULL AND {r}.total_tokens > 0)"),
 )
 
 

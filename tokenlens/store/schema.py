@@ -160,3 +160,18 @@ def m004_rollup_marks_changed_quarter_hours(db: Database) -> None:
     db.execute(f"CREATE TRIGGER events_note_insert AFTER INSERT ON events BEGIN {note('NEW')} END")
     db.execute(f"CREATE TRIGGER events_note_delete AFTER DELETE ON events BEGIN {note('OLD')} END")
     db.execute(f"CREATE TRIGGER events_note_update AFTER UPDATE ON events BEGIN {note('OLD')} {note('NEW')} END")
+
+
+@migrations()
+def m005_rollup_counts_unpriced_events(db: Database) -> None:
+    """Reports say a cost is unknown where an event has no price; the rollup now counts those
+    events per quarter-hour. (A ledger made after this change got the column from m003.)"""
+    if "unpriced_events" in {c.name for c in db["rollup"].columns}:
+        return
+    db.execute("ALTER TABLE rollup ADD COLUMN unpriced_events INTEGER NOT NULL DEFAULT 0")
+    db.execute("DELETE FROM rollup")
+    db.execute(
+        f"INSERT INTO rollup SELECT e.ts_ms / {QUARTER_MS}, e.tool, e.model, e.project, COUNT(*), {SUMS_OF_EVENTS}"
+        f" FROM events e GROUP BY 1, 2, 3, 4"
+    )
+    db.execute("DELETE FROM rollup_dirty")
