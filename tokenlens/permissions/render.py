@@ -32,9 +32,9 @@ def print_permissions(payload: dict, *, diff: bool) -> None:
             table.add_row(Text(g["risk"], RISK_STYLE[g["risk"]]), *(Text(g[c]) for c in ("kind", "subject", "value", "scope")),
                           (g["since"] or "")[:10])
             if g["risk"] in ("high", "medium"):
-                hints[g["rule"]] = g["hint"]
+                hints.setdefault(g["hint"], g["rule"])  # each names its grant and file: one line per grant
         console.print(table)
-        for rule, hint in sorted(hints.items()):
+        for hint, rule in hints.items():
             console.print(f"  [dim]{rule}:[/dim] {escape(hint)}")
     if diff:
         _print_diff(console, payload)

@@ -16,7 +16,7 @@ import orjson
 
 from tokenlens.config import Env
 from tokenlens.model import Grant
-from tokenlens.permissions.rules import RISK_LEVELS, RULES
+from tokenlens.permissions.rules import RISK_LEVELS, RULES, hint_for
 from tokenlens.permissions.scan import ScanOutcome, grant_key
 from tokenlens.store.ledger import Ledger
 
@@ -104,7 +104,8 @@ def _grants_of(db: Ledger, scan_id: int) -> dict[str, Grant]:
     grants = {}
     for key, *values in rows:
         grant = Grant(**dict(zip(GRANT_COLUMNS, values, strict=True)))
-        grant.hint = RULES[grant.rule].hint if grant.rule in RULES else ""
+        grant.hint = hint_for(grant.rule, tool=grant.tool, kind=grant.kind, subject=grant.subject, value=grant.value,
+                              source_file=grant.source_file) if grant.rule in RULES else ""
         grants[key] = grant
     return grants
 
