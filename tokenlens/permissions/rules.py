@@ -299,7 +299,7 @@ def shell_rule(pattern: str, *, prefix: bool = False) -> str:
         return "SHELL-4"
     if any(map(covers, PUBLISH_SAMPLES)):
         return "SHELL-5"
-    if base in BROAD_TOOLS and len(words) <= 1:
+    if base in BROAD_TOOLS and literal and len(words) <= 1:
         return "SHELL-3"
     return "SHELL-0"
 
