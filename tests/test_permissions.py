@@ -262,7 +262,7 @@ def test_projects_from_the_usage_ledger_are_scanned(home, tmp_path, db):
     grant = next(g for g in outcome.grants if g.subject == "Bash(git push:*)")
     # Found via an ancestor of the working directory the log mentions; scope is the repo.
     assert grant.scope == "~/elsewhere/repo" and grant.source_file == "~/elsewhere/repo/.claude/settings.local.json"
-    assert (grant.risk, grant.rule) == ("medium", "SHELL-3")
+    assert (grant.risk, grant.rule) == ("high", "SHELL-4")  # covers git push --force
 
 
 def test_unknown_projects_are_not_crawled(home, tmp_path):

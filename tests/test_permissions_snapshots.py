@@ -45,8 +45,10 @@ def test_json_shape_is_exactly_the_contract(runner, home, data_dir):
     counted = {r: sum(1 for g in payload["grants"] if g["risk"] == r) for r in ("high", "medium", "low", "info")}
     assert payload["summary"] == counted
     with_diff = json.loads(invoke(runner, data_dir, "permissions", "--json", "--diff"))
-    assert set(with_diff) == {"scanned_at", "grants", "summary", "added", "removed", "changed"}
+    assert set(with_diff) == {"scanned_at", "grants", "summary", "compared_to", "added", "removed", "changed"}
     assert with_diff["added"] == with_diff["removed"] == with_diff["changed"] == []  # nothing changed
+    # Nothing looked at yet: the base is the first scan (the inventory).
+    assert with_diff["compared_to"] == {"basis": "first", "scanned_at": payload["scanned_at"], "seen_at": None}
 
 
 def test_editing_a_config_between_scans_shows_in_diff_with_the_right_kind(runner, home, data_dir):
@@ -81,9 +83,10 @@ def test_editing_a_config_between_scans_shows_in_diff_with_the_right_kind(runner
     assert policy["secret_changed"] is False
     token = changed[("claude-code", "mcp_server", "github: env GITHUB_PERSONAL_ACCESS_TOKEN")]
     assert token["value"] == token["before"]["value"] == "<secret>" and token["secret_changed"] is True
-    # A third scan with no edits: nothing changed since the previous scan.
+    # A third scan with no edits: the same changes, since nobody acknowledged them yet.
     again = json.loads(invoke(runner, data_dir, "permissions", "--json", "--diff"))
-    assert again["added"] == again["removed"] == again["changed"] == []
+    assert (again["added"], again["removed"], again["changed"]) == (
+        payload["added"], payload["removed"], payload["changed"])
 
 
 def test_human_output_groups_by_tool_and_hides_secrets(runner, home, data_dir):
@@ -200,3 +203,81 @@ def test_doctor_reports_the_permissions_check(runner, home, data_dir):
     check = report["permissions"]
     assert check["snapshots"] == 1 and check["fingerprint_key"] == "ok"
     assert check["summary"]["high"] > 0 and check["problems"] == []
+
+
+# ---- --diff is against what the person last looked at (issue 14) ---------------------------
+
+
+def _changes(payload: dict) -> set[tuple[str, str, str]]:
+    return {(change, g["tool"], g["subject"]) for change in ("added", "removed", "changed") for g in payload[change]}
+
+
+def _allow(home, *allow: str) -> None:
+    write(home, ".claude/settings.json", {"permissions": {"allow": list(allow)}})
+
+
+def test_a_scan_in_between_does_not_take_the_change_away(runner, home, data_dir):
+    _allow(home, "Bash(npm test)")
+    invoke(runner, data_dir, "permissions", "--json")  # the inventory
+    _allow(home, "Bash(npm test)", "Bash(rm -rf:*)")
+    invoke(runner, data_dir, "permissions", "--json")  # a plain scan (or the tray app's) records the change
+    first = json.loads(invoke(runner, data_dir, "permissions", "--json", "--diff"))
+    assert _changes(first) == {("added", "claude-code", "Bash(rm -rf:*)")}
+    invoke(runner, data_dir, "permissions")  # another scan in between
+    second = json.loads(invoke(runner, data_dir, "permissions", "--json", "--diff"))
+    assert _changes(second) == _changes(first)
+    assert second["added"][0]["risk"] == "high"
+
+
+def test_ack_marks_the_scan_as_seen_and_the_next_diff_starts_there(runner, home, data_dir):
+    _allow(home, "Bash(npm test)")
+    invoke(runner, data_dir, "permissions")
+    _allow(home, "Bash(git push:*)")
+    out = invoke(runner, data_dir, "permissions", "--diff", "--ack")
+    assert "Since the first scan" in out and "Bash(git push:*)" in out and "Marked as seen" in out
+    after = json.loads(invoke(runner, data_dir, "permissions", "--json", "--diff"))
+    assert _changes(after) == set()
+    assert after["compared_to"]["basis"] == "seen" and after["compared_to"]["seen_at"].endswith("Z")
+    _allow(home, "Bash(git push:*)", "Bash(npm publish:*)")
+    invoke(runner, data_dir, "permissions", "--json")
+    later = json.loads(invoke(runner, data_dir, "permissions", "--json", "--diff"))
+    assert _changes(later) == {("added", "claude-code", "Bash(npm publish:*)")}  # not the acknowledged one
+    out = invoke(runner, data_dir, "permissions", "--diff")
+    assert "Since you last looked" in out and "permissions --diff --ack" in out
+
+
+def test_since_a_date_diffs_against_the_last_scan_at_or_before_it(runner, home, data_dir):
+    from tokenlens.store import open_ledger
+
+    _allow(home, "Bash(npm test)")
+    invoke(runner, data_dir, "permissions")
+    db = open_ledger(data_dir)
+    db.execute("UPDATE perm_scans SET scanned_ms = ?, confirmed_ms = ?", [1767225600000, 1767225600000])  # 2026-01-01
+    db.conn.commit()
+    db.conn.close()
+    _allow(home, "Bash(rm:*)")
+    invoke(runner, data_dir, "permissions", "--diff", "--ack")  # acknowledged: a plain --diff is empty now
+    assert _changes(json.loads(invoke(runner, data_dir, "permissions", "--json", "--diff"))) == set()
+    since = json.loads(invoke(runner, data_dir, "permissions", "--json", "--since", "2026-03-01"))
+    assert _changes(since) == {("added", "claude-code", "Bash(rm:*)"), ("removed", "claude-code", "Bash(npm test)")}
+    assert since["compared_to"]["basis"] == "since" and since["compared_to"]["scanned_at"] == "2026-01-01T00:00:00Z"
+    iso_time = json.loads(invoke(runner, data_dir, "permissions", "--json", "--since", "2026-01-02T00:00:00Z"))
+    assert _changes(iso_time) == _changes(since)
+    for bad, message in (("2025-06-01", "no permissions scan at or before"), ("last tuesday", "--since wants")):
+        result = runner.invoke(cli, ["--data-dir", str(data_dir), "permissions", "--since", bad])
+        assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_looking_at_the_app_tab_moves_the_same_mark(runner, home, data_dir):
+    pytest.importorskip("PySide6")
+    from tokenlens.app.permissions_tab import load_permissions
+
+    _allow(home, "Bash(npm test)")
+    invoke(runner, data_dir, "permissions")
+    _allow(home, "Bash(npm test)", "mcp__slack__slack_post_message")
+    invoke(runner, data_dir, "permissions")
+    shown = load_permissions(data_dir, rescan=True, env=env_for(home))
+    assert shown["unseen"] == 1
+    assert load_permissions(data_dir, rescan=True, env=env_for(home))["unseen"] == 0
+    after = json.loads(invoke(runner, data_dir, "permissions", "--json", "--diff"))
+    assert _changes(after) == set() and after["compared_to"]["basis"] == "seen"

@@ -57,8 +57,13 @@ def load_permissions(data_dir: Path, rescan: bool, env: Env | None = None) -> di
         if rescan:
             snapshots.run_scan(db, env or Env(), Path(data_dir))
         snap = snapshots.latest(db)
+        # The person is looking at these grants now: what changed since their last look, then
+        # the mark moves (the same mark `tokenlens permissions --diff` compares with).
+        unseen = snapshots.diff_since(db, snap.scan_id).count
+        snapshots.mark_seen(db, snap.scan_id, "app")
         return {
             "scan_id": snap.scan_id,
+            "unseen": unseen,
             "new_high": [snapshots.grant_json(g) for g in snapshots.new_high_risk_grants(db)],
             "scanned_at": snapshots.iso(snap.scanned_ms),
             "grants": [snapshots.grant_json(g) for g in snap.grants],
@@ -211,7 +216,9 @@ class PermissionsTab(QWidget):
         counts = data["summary"]
         parts = [f'<b style="color:{BADGE[r]}">{counts[r]} {r}</b>' for r in RISKS]
         when = local_time(data["scanned_at"]) or "never"
-        self.summary.setText(f"{' · '.join(parts)} &nbsp; <span>last scan {when}</span>")
+        unseen = data.get("unseen") or 0
+        news = f" · {unseen} change{'s' if unseen != 1 else ''} since you last looked" if unseen else ""
+        self.summary.setText(f"{' · '.join(parts)} &nbsp; <span>last scan {when}{news}</span>")
         self._fill_tool_filter(sorted({g["tool"] for g in data["grants"]}))
         self._fill_grants()
         self._fill_history(data["history"])

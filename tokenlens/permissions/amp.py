@@ -8,7 +8,7 @@ from typing import Any
 
 from tokenlens.permissions.base import ConfigFile, ScanContext, dig, str_list
 from tokenlens.permissions.mcp import add_servers
-from tokenlens.permissions.rules import shell_rule
+from tokenlens.permissions.rules import mcp_allow_rule, shell_rule
 
 TOOL = "amp"
 
@@ -46,12 +46,16 @@ def scan_settings(ctx: ScanContext, scope: str, config: ConfigFile) -> None:
             if tool == "Bash":
                 rule = shell_rule(str(cmd) if isinstance(cmd, str) else "*")
             else:
-                rule = "MODE-1" if tool == "*" else ("MCP-4" if tool.startswith("mcp__") and tool.endswith("*") else "GRANT-0")
+                rule = "MODE-1" if tool == "*" else "GRANT-0"
+                if tool.startswith("mcp__"):
+                    server, _, name = tool[len("mcp__"):].partition("__")
+                    rule = mcp_allow_rule(server.rstrip("*"), name or ("*" if tool.endswith("*") else None))
             ctx.add(TOOL, scope, "allowed_tool", subject, action, config, rule)
         else:
             ctx.add(TOOL, scope, "denied_tool" if action == "reject" else "ask_tool", subject, action, config, "DENY-0")
     for cmd in str_list(_get(data, "amp.commands.allowlist")):
-        ctx.add(TOOL, scope, "command_pattern", cmd, "allow", config, shell_rule(cmd))
+        # Base commands: `git` allows every git command.
+        ctx.add(TOOL, scope, "command_pattern", cmd, "allow", config, shell_rule(cmd, prefix=True))
     for name in str_list(_get(data, "amp.tools.disable")):
         ctx.add(TOOL, scope, "denied_tool", name, "disabled", config, "DENY-0")
     add_servers(ctx, TOOL, scope, _get(data, "amp.mcpServers"), config)

@@ -15,7 +15,7 @@ from typing import Any
 
 from tokenlens.config import Env
 from tokenlens.model import Grant
-from tokenlens.permissions.rules import RULES
+from tokenlens.permissions.rules import RULES, hint_for
 from tokenlens.permissions.secrets import Fingerprinter, Redactor
 
 MAX_CONFIG_BYTES = 20 << 20
@@ -76,9 +76,11 @@ class ScanContext:
     ) -> Grant:
         path = source.path if isinstance(source, ConfigFile) else source
         spec = RULES[rule]
+        shown, text = self.show(path), _text(value)
         grant = Grant(
-            tool=tool, scope=scope, kind=kind, subject=str(subject), value=_text(value),
-            source_file=self.show(path), risk=spec.risk, rule=rule, hint=spec.hint, fingerprint=fingerprint,
+            tool=tool, scope=scope, kind=kind, subject=str(subject), value=text, source_file=shown, risk=spec.risk,
+            rule=rule, fingerprint=fingerprint,
+            hint=hint_for(rule, tool=tool, kind=kind, subject=str(subject), value=text, source_file=shown),
         )
         self.grants.append(grant)
         return grant

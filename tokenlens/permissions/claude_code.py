@@ -13,7 +13,13 @@ from typing import Any
 
 from tokenlens.permissions.base import ConfigFile, ScanContext, dig, str_list, system_dirs
 from tokenlens.permissions.mcp import add_servers
-from tokenlens.permissions.rules import is_broad_root, path_rule, shell_rule
+from tokenlens.permissions.rules import (
+    is_broad_root,
+    mcp_allow_rule,
+    mcp_server_rule,
+    path_rule,
+    shell_rule,
+)
 from tokenlens.permissions.secrets import is_secret_slot_value
 
 TOOL = "claude-code"
@@ -109,7 +115,8 @@ def scan_settings(
         rule = ("TRUST-3" if committed else "MCP-4") if on else "INFO-0"
         ctx.add(tool, scope, "mcp_server", "enableAllProjectMcpServers", on, config, rule)
     for name in str_list(data.get("enabledMcpjsonServers")):
-        ctx.add(tool, scope, "mcp_server", f"{name} (approved from .mcp.json)", "enabled", config, "MCP-0")
+        ctx.add(tool, scope, "mcp_server", f"{name} (approved from .mcp.json)", "enabled", config,
+                mcp_server_rule(name, trusted=False) or "MCP-0")
     _sandbox(ctx, tool, scope, data.get("sandbox"), config)
     _hooks(ctx, tool, scope, data, config, committed)
     _env(ctx, tool, scope, data.get("env"), config)
@@ -143,7 +150,8 @@ def allow_rule(name: str, spec: str | None, home: str) -> str:
             return "NET-2" if spec and "*" in spec else "NET-1"
         return "GRANT-0"
     if lowered.startswith("mcp__"):
-        return "MCP-4" if lowered.count("__") == 1 or lowered.endswith("__*") else "GRANT-0"
+        server, _, tool = name[len("mcp__"):].partition("__")
+        return mcp_allow_rule(server, tool or None)
     return "GRANT-0"
 
 

@@ -6,12 +6,13 @@ per-project trust, MCP servers, and exec-policy `rules/*.rules` (Starlark, parse
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 from typing import Any
 
 from tokenlens.permissions.base import ConfigFile, ScanContext, str_list, system_dirs
 from tokenlens.permissions.mcp import add_servers
-from tokenlens.permissions.rules import is_broad_root, path_rule, shell_rule
+from tokenlens.permissions.rules import is_broad_root, path_rule, shell_rule, worst
 
 TOOL = "codex"
 
@@ -138,7 +139,9 @@ def _scan_rules(ctx: ScanContext, scope: str, path: Path) -> None:
         words = [_word(p) for p in pattern] if isinstance(pattern, list) else []
         subject = " ".join(words) or "*"
         if decision == "allow":
-            rule = "SHELL-1" if len(words) == 0 else shell_rule(subject if len(words) > 1 else words[0] + " *")
+            # A prefix of argv: ["git", "push"] also allows `git push --force`; each alternative counts.
+            choices = itertools.islice(itertools.product(*(w.split("|") for w in words)), 64)
+            rule = worst(*(shell_rule(" ".join(c), prefix=True) for c in choices)) if words else "SHELL-1"
         else:
             rule = "DENY-0"
         ctx.add(TOOL, scope, "command_pattern", subject, str(decision), config, rule)

@@ -18,7 +18,7 @@ import orjson
 
 from tokenlens.permissions.base import ConfigFile, ScanContext, appdata_dirs, dig, str_list
 from tokenlens.permissions.mcp import add_servers
-from tokenlens.permissions.rules import path_rule, shell_rule
+from tokenlens.permissions.rules import mcp_allow_rule, path_rule, shell_rule
 
 TOOL = "cursor"
 STATE_KEY = "src.vs.platform.reactivestorage.browser.reactiveStorageServiceImpl.persistentStorage.applicationUser"
@@ -46,10 +46,9 @@ def _scan_dir(ctx: ScanContext, scope: str, folder: Path, cli_name: str) -> None
     perms = ctx.read(folder / "permissions.json", "jsonc")
     if perms and isinstance(perms.data, dict):
         for entry in str_list(perms.data.get("mcpAllowlist")):
-            broad = entry.strip() in ("*", "*:*") or entry.endswith(":*")
-            ctx.add(TOOL, scope, "allowed_tool", f"mcp {entry}", "auto-run", perms, "MCP-4" if broad else "GRANT-0")
+            ctx.add(TOOL, scope, "allowed_tool", f"mcp {entry}", "auto-run", perms, mcp_entry_rule(entry))
         for entry in str_list(perms.data.get("terminalAllowlist")):
-            ctx.add(TOOL, scope, "command_pattern", entry, "auto-run", perms, shell_rule(entry))
+            ctx.add(TOOL, scope, "command_pattern", entry, "auto-run", perms, shell_rule(entry, prefix=True))
     cli = ctx.read(folder / cli_name, "jsonc")
     if cli:
         _cli(ctx, scope, cli)
@@ -75,12 +74,20 @@ def cli_rule(ctx: ScanContext, text: str) -> str:
         return "SHELL-1" if text.strip() == "*" else "GRANT-0"
     name, spec = match.group(1).lower(), match.group(2).strip()
     if name == "shell":
-        return "SHELL-1" if spec in ("*", "**") else shell_rule(spec)
+        # `Shell(git)` is a command base: every git command.
+        return "SHELL-1" if spec in ("*", "**") else shell_rule(spec, prefix=True)
     if name in ("read", "write"):
         return path_rule(spec, str(ctx.home), writes=name == "write")
     if name == "mcp":
-        return "MCP-4" if "*" in spec else "GRANT-0"
+        server, _, tool = spec.partition(",")
+        return "MCP-4" if server.strip() in ("*", "") else mcp_allow_rule(server.strip(), tool.strip() or None)
     return "GRANT-0"
+
+
+def mcp_entry_rule(entry: str) -> str:
+    """An auto-run MCP entry, `server:tool` (`*:*`, `server:*` = whole servers)."""
+    server, _, tool = entry.strip().partition(":")
+    return "MCP-4" if server in ("*", "") else mcp_allow_rule(server, tool or None)
 
 
 def _state_db(ctx: ScanContext, path: Path) -> None:
@@ -104,10 +111,9 @@ def _state_db(ctx: ScanContext, path: Path) -> None:
         rule = ("MODE-2" if allow else "MODE-1") if composer["useYoloMode"] else "MODE-0"
         ctx.add(TOOL, "global", "approval_mode", "auto-run (YOLO) mode", composer["useYoloMode"], source, rule)
         for entry in allow:
-            ctx.add(TOOL, "global", "command_pattern", entry, "auto-run", source, shell_rule(entry))
+            ctx.add(TOOL, "global", "command_pattern", entry, "auto-run", source, shell_rule(entry, prefix=True))
     for entry in str_list(composer.get("mcpAllowedTools")):
-        ctx.add(TOOL, "global", "allowed_tool", f"mcp {entry}", "auto-run", source,
-                "MCP-4" if "*" in entry else "GRANT-0")
+        ctx.add(TOOL, "global", "allowed_tool", f"mcp {entry}", "auto-run", source, mcp_entry_rule(entry))
 
 
 def read_state_key(path: Path, key: str) -> str | None:

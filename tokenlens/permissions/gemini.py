@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tokenlens.permissions.base import ConfigFile, ScanContext, dig, str_list, system_dirs
 from tokenlens.permissions.mcp import add_servers
-from tokenlens.permissions.rules import is_broad_root, shell_rule
+from tokenlens.permissions.rules import is_broad_root, mcp_allow_rule, mcp_server_rule, shell_rule
 
 TOOL = "gemini-cli"
 TOOL_CALL = re.compile(r"^\s*([A-Za-z0-9_\-.]+)\s*(?:\((.*)\))?\s*$", re.S)
@@ -88,7 +88,8 @@ def scan_settings(ctx: ScanContext, tool: str, scope: str, config: ConfigFile) -
     if dig(data, "security", "disableYoloMode") is True:
         ctx.add(tool, scope, "approval_mode", "security.disableYoloMode", True, config, "INFO-0")
     for text in str_list(dig(data, "mcp", "allowed")) + str_list(data.get("allowMCPServers")):
-        ctx.add(tool, scope, "mcp_server", f"{text} (allowed list)", "allowed", config, "MCP-0")
+        ctx.add(tool, scope, "mcp_server", f"{text} (allowed list)", "allowed", config,
+                mcp_server_rule(text, trusted=False) or "MCP-0")
     add_servers(ctx, tool, scope, data.get("mcpServers"), config)
     hooks = data.get("hooks")
     if isinstance(hooks, dict) and hooks:
@@ -100,9 +101,13 @@ def tool_rule(text: str) -> str:
     match = TOOL_CALL.match(text)
     name, spec = (match.group(1), match.group(2)) if match else (text, None)
     if name.lower() in SHELL_TOOLS or name == "ShellTool":
-        return shell_rule(spec if spec is not None else "*")
+        # `run_shell_command(git)` allows every command that starts with `git`.
+        return shell_rule(spec if spec is not None else "*", prefix=True)
     if name in ("web_fetch", "google_web_search"):
         return "NET-1" if spec is None else "GRANT-0"
+    if "__" in name:  # an MCP tool, `server__tool`
+        server, _, tool = name.partition("__")
+        return mcp_allow_rule(server, tool or None)
     return "GRANT-0"
 
 
@@ -132,8 +137,13 @@ def scan_policy(ctx: ScanContext, tool: str, path: Path) -> None:
         subject = f"{name}({prefix})" if prefix else str(name)
         decision = entry.get("decision", "ask_user")
         if decision == "allow":
-            rule = shell_rule(str(prefix) if prefix else "*") if name in SHELL_TOOLS else (
-                "MCP-4" if entry.get("mcpName") and not entry.get("toolName") else "GRANT-0")
+            if name in SHELL_TOOLS:
+                regex = entry.get("commandRegex") if not entry.get("commandPrefix") else None
+                rule = shell_rule(f"/{regex}/" if regex else str(prefix or "*"), prefix=True)
+            elif entry.get("mcpName"):
+                rule = mcp_allow_rule(str(entry["mcpName"]), entry.get("toolName"))
+            else:
+                rule = "GRANT-0"
             ctx.add(tool, "global", "allowed_tool", subject, "allow", config, rule)
         else:
             ctx.add(tool, "global", "denied_tool" if decision == "deny" else "ask_tool", subject, decision, config,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tokenlens.permissions.base import ConfigFile, ScanContext, appdata_dirs, str_list
 from tokenlens.permissions.mcp import add_servers
+from tokenlens.permissions.rules import mcp_allow_rule, mcp_reach
 
 TOOL = "goose"
 MODES = {"auto": "MODE-1", "smart_approve": "MODE-4", "approve": "MODE-0", "chat": "MODE-0"}
@@ -58,4 +59,14 @@ def scan_permissions(ctx: ScanContext, config: ConfigFile) -> None:
     for section in sections:
         for level, (kind, rule) in LEVELS.items():
             for tool in str_list(section.get(level)):
-                ctx.add(TOOL, "global", kind, tool, level, config, rule)
+                ctx.add(TOOL, "global", kind, tool, level, config, tool_rule(tool) if level == "always_allow" else rule)
+
+
+def tool_rule(name: str) -> str:
+    """An always-allowed Goose tool, `<extension>__<tool>` (developer__shell = any command)."""
+    extension, _, tool = name.partition("__")
+    if tool == "shell" or name == "shell":
+        return "SHELL-1"
+    if not tool:
+        return mcp_allow_rule(name, "*") if mcp_reach(name) else "GRANT-0"
+    return mcp_allow_rule(extension, tool)

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tokenlens.permissions.base import ConfigFile, ScanContext
-from tokenlens.permissions.rules import is_broad_root, worst
+from tokenlens.permissions.rules import is_broad_root, mcp_server_rule, worst
 from tokenlens.permissions.secrets import SECRET
 
 RUNNERS = {"npx", "pnpx", "bunx"}
@@ -61,7 +61,12 @@ def add_server(ctx: ScanContext, tool: str, scope: str, name: str, spec: dict, s
     if spec.get("enabled") is False or spec.get("disabled") is True:
         parts.append("(disabled)")
     rule = _launch_rule(command, args, url, ctx)
-    if trusted:
+    # A Slack, mail, calendar, cloud-console or payments server acts as the person: named first,
+    # so it wins a tie with a launch problem of the same level.
+    reach = mcp_server_rule(name, " ".join([command, *args, url]), trusted=trusted)
+    if reach:
+        rule = worst(reach, rule)
+    elif trusted:
         rule = worst("MCP-4", rule)
     ctx.add(tool, scope, "mcp_server", name, "; ".join(parts), source, rule)
     for slot, fp in redactor.literals:

@@ -45,7 +45,7 @@ def scan_config(ctx: ScanContext, config: ConfigFile) -> None:
     rule = "MODE-1" if security == "full" and ask == "off" else ("MODE-4" if security == "full" else "MODE-0")
     ctx.add(TOOL, "global", "approval_mode", "tools.exec", f"security={security} ask={ask}{defaulted}", config, rule)
     for binary in str_list(exec_cfg.get("safeBins")):
-        ctx.add(TOOL, "global", "command_pattern", binary, "safe bin", config, shell_rule(binary))
+        ctx.add(TOOL, "global", "command_pattern", binary, "safe bin", config, shell_rule(binary, prefix=True))
     profile = dig(data, "tools", "profile")
     if isinstance(profile, str):
         ctx.add(TOOL, "global", "approval_mode", "tools.profile", profile, config, "GRANT-0" if profile == "full" else "INFO-0")
@@ -121,4 +121,4 @@ def scan_approvals(ctx: ScanContext, config: ConfigFile) -> None:
             pattern = item.get("pattern") if isinstance(item, dict) else None
             if isinstance(pattern, str):
                 ctx.add(TOOL, "global", "command_pattern", f"{agent}: {pattern}", "allowlisted", config,
-                        shell_rule(pattern.rsplit("/", 1)[-1] if "/" in pattern else pattern))
+                        shell_rule(pattern.rsplit("/", 1)[-1] if "/" in pattern else pattern, prefix=True))

@@ -13,7 +13,7 @@ from typing import Any
 
 from tokenlens.permissions.base import ConfigFile, ScanContext, dig, system_dirs
 from tokenlens.permissions.mcp import add_servers
-from tokenlens.permissions.rules import path_rule, shell_rule
+from tokenlens.permissions.rules import mcp_allow_rule, mcp_reach, path_rule, shell_rule
 
 TOOL = "opencode"
 NAMES = ("opencode.json", "opencode.jsonc")
@@ -98,4 +98,7 @@ def _allow_rule(ctx: ScanContext, name: str, pattern: str) -> str:
         return path_rule(pattern, str(ctx.home), writes=True)
     if name in ("webfetch", "websearch"):
         return "NET-1" if pattern == "*" else "GRANT-0"
+    if mcp_reach(name):  # MCP tools are named `<server>_<tool>`, e.g. "slack_*"
+        server, _, tool = name.partition("_")
+        return mcp_allow_rule(server, tool or "*")
     return "GRANT-0"

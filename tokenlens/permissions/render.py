@@ -7,7 +7,7 @@ from itertools import groupby
 RISK_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
-def print_permissions(payload: dict, *, diff: bool) -> None:
+def print_permissions(payload: dict, *, diff: bool, acked: bool = False) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -32,21 +32,28 @@ def print_permissions(payload: dict, *, diff: bool) -> None:
             table.add_row(Text(g["risk"], RISK_STYLE[g["risk"]]), *(Text(g[c]) for c in ("kind", "subject", "value", "scope")),
                           (g["since"] or "")[:10])
             if g["risk"] in ("high", "medium"):
-                hints[g["rule"]] = g["hint"]
+                hints.setdefault(g["hint"], g["rule"])  # each names its grant and file: one line per grant
         console.print(table)
-        for rule, hint in sorted(hints.items()):
+        for hint, rule in hints.items():
             console.print(f"  [dim]{rule}:[/dim] {escape(hint)}")
     if diff:
-        _print_diff(console, payload)
+        _print_diff(console, payload, acked)
     for problem in payload.get("problems", []):
         console.print(f"[yellow]note:[/yellow] {escape(problem)}")
 
 
-def _print_diff(console, payload: dict) -> None:
+SINCE = {"seen": "Since you last looked ({seen_at}, scan of {scanned_at})",
+         "first": "Since the first scan ({scanned_at})",
+         "since": "Since the scan of {scanned_at}"}
+
+
+def _print_diff(console, payload: dict, acked: bool) -> None:
     from rich.markup import escape
 
     changes = len(payload["added"]) + len(payload["removed"]) + len(payload["changed"])
-    console.print(f"\n[bold]Since the previous scan:[/bold] {changes or 'no'} change{'s' if changes != 1 else ''}")
+    base = payload["compared_to"]
+    heading = SINCE[base["basis"]].format(**{k: v or "?" for k, v in base.items()})
+    console.print(f"\n[bold]{heading}:[/bold] {changes or 'no'} change{'s' if changes != 1 else ''}")
     for label, sign, style in (("added", "+", "green"), ("removed", "-", "red")):
         for g in payload[label]:
             console.print(f"  [{style}]{sign}[/{style}] {g['tool']} {g['kind']} {escape(g['subject'])} = {escape(g['value'])}"
@@ -56,3 +63,8 @@ def _print_diff(console, payload: dict) -> None:
             escape(f"{g['before']['value']} -> {g['value']}")
         console.print(f"  [yellow]~[/yellow] {g['tool']} {g['kind']} {escape(g['subject'])}: {what}"
                       f" [{RISK_STYLE[g['risk']]}]({g['before']['risk']} -> {g['risk']})[/]  {escape(g['scope'])}")
+    if acked:
+        console.print("[dim]Marked as seen: the next --diff starts from this scan.[/dim]")
+    elif changes:
+        console.print("[dim]Listed until you run `tokenlens permissions --diff --ack` or open the app's"
+                      " Permissions tab.[/dim]")

@@ -21,94 +21,118 @@ class Rule:
 
 
 # fmt: off
+# Hints are templates: {grant} is the grant as written (subject), {value} its value, {file} the
+# config file it came from and {setting} the key that holds it there (see `setting_name`).
 RULES: dict[str, Rule] = {
     # ---- approval modes -------------------------------------------------------------------
     "MODE-1":  Rule("high",   "Approves everything, no prompt",
-                    "Use a prompting mode and pre-allow only the few commands you need"),
+                    "Set {grant} in {file} (now {value}) to a prompting mode, then pre-allow only the commands you need"),
     "MODE-2":  Rule("high",   "No sandbox, or auto-approving mode",
-                    "Keep the sandbox on (workspace-write / read-only) and prompt on escalation"),
+                    "Set {grant} in {file} (now {value}) back to a sandboxed mode such as workspace-write,"
+                    " prompting on escalation"),
     "MODE-3":  Rule("high",   "Habit of skipping permission prompts",
-                    "Remove the skip-prompt setting or launch alias; start sessions in default mode"),
+                    "Remove {grant} from {file}; start sessions in the default, prompting mode"),
     "MODE-4":  Rule("medium", "Auto-approves edits, or never asks inside a sandbox",
-                    "Fine for trusted repos; switch to default mode elsewhere"),
+                    "{grant} = {value} in {file} is fine for trusted repos; switch to the default mode elsewhere"),
     "MODE-5":  Rule("low",    "Auto-accepts file edits only",
-                    "Review diffs before committing; use default mode in unfamiliar repos"),
+                    "With {grant} = {value} in {file}, review diffs before committing; use default mode in"
+                    " unfamiliar repos"),
     "MODE-0":  Rule("info",   "Prompting or read-only mode",
-                    "Nothing to do"),
+                    "Nothing to do: {grant} prompts or is read-only"),
     # ---- shell ----------------------------------------------------------------------------
     "SHELL-1": Rule("high",   "Any shell command runs without asking",
-                    "Replace the catch-all with the exact commands you need, e.g. Bash(npm test)"),
+                    "Replace `{grant}` in {setting} ({file}) with the exact commands you need, e.g. Bash(npm test)"),
     "SHELL-2": Rule("high",   "Allowed command is an escape hatch (shell, interpreter, runner, sudo, curl...)",
-                    "Allow a specific script instead of the interpreter or runner itself"),
-    "SHELL-3": Rule("medium", "Broad package-manager or VCS allow (runs scripts, pushes, publishes)",
-                    "Narrow to subcommands such as `git status`, `npm test`"),
+                    "Remove `{grant}` from {setting} in {file}; allow one specific script instead of a shell,"
+                    " interpreter, runner, sudo or network tool"),
+    "SHELL-3": Rule("medium", "Broad package-manager or build-tool allow (runs any script it is given)",
+                    "Narrow `{grant}` in {setting} ({file}) to subcommands such as `pip list`, `go test`"),
+    "SHELL-4": Rule("high",   "Allowed command destroys data or history (rm, dd, force-push, reset --hard, DROP...)",
+                    "Remove `{grant}` from {setting} in {file}; let deletes, force-pushes and resets prompt every time"),
+    "SHELL-5": Rule("high",   "Allowed command publishes, pushes or deploys (publish, push, apply, deploy --prod...)",
+                    "Remove `{grant}` from {setting} in {file}; let publishes, pushes and deploys prompt every time"),
     "SHELL-0": Rule("low",    "Specific command allowed without asking",
-                    "Nothing to do if you recognise it"),
+                    "Low risk: `{grant}` names one narrow command; remove it from {setting} in {file} once unused"),
     # ---- files ----------------------------------------------------------------------------
     "FILE-1":  Rule("high",   "Access to secrets (~/.ssh, cloud credentials, .env, keys)",
-                    "Remove the allow, and add a deny rule for the secret paths"),
+                    "Remove `{grant}` from {setting} in {file}, and add a deny rule for the secret paths"),
     "FILE-2":  Rule("high",   "May edit agent configs, shell startup files or git hooks (self-escalation)",
-                    "Remove the allow; edits to these files should always prompt"),
+                    "Remove `{grant}` from {setting} in {file}; edits to agent configs, startup files and hooks"
+                    " should always prompt"),
     "FILE-3":  Rule("high",   "Working area widened to home, / or a drive root",
-                    "List the one extra directory you need instead"),
+                    "Replace `{grant}` in {setting} ({file}) with the one extra directory you need"),
     "FILE-0":  Rule("low",    "Extra directory or file pattern allowed",
-                    "Nothing to do if the path is yours and small"),
+                    "Low risk: `{grant}` is a narrow path; remove it from {setting} in {file} if it is not yours"),
     # ---- network / sandbox ----------------------------------------------------------------
     "NET-1":   Rule("medium", "Network reachable from the sandbox or fetches allowed everywhere",
-                    "Allow only the domains you need"),
+                    "Limit `{grant}` in {file} to the domains you need"),
     "NET-2":   Rule("high",   "Network wide open (all domains, all local sockets, docker.sock)",
-                    "Remove the wildcard; list domains; never expose docker.sock"),
+                    "Remove the wildcard from `{grant}` in {file}; list domains; never expose docker.sock"),
     "SBX-1":   Rule("medium", "Sandboxed commands auto-run and may fall back to unsandboxed",
-                    "Set sandbox.allowUnsandboxedCommands to false"),
+                    "Set sandbox.allowUnsandboxedCommands to false in {file}"),
     "SBX-2":   Rule("high",   "Sandbox disabled for an exec-capable agent",
-                    "Turn the sandbox on (mode: all) with network none"),
+                    "Turn the sandbox on (mode: all) with network none in {file}; now {grant} = {value}"),
     "SBX-3":   Rule("medium", "Commands inherit every environment variable, secrets included",
-                    "Use inherit = \"core\" and keep the default excludes"),
+                    "Set inherit = \"core\" under {grant} in {file} and keep the default excludes"),
     "SBX-0":   Rule("info",   "Sandbox setting",
-                    "Nothing to do"),
+                    "Nothing to do: {grant} = {value} is a sandbox setting"),
     # ---- trust ----------------------------------------------------------------------------
     "TRUST-1": Rule("high",   "Trusted folder is home, /, a drive root, Downloads or temp",
-                    "Trust individual project folders, not their parents"),
+                    "Untrust {grant} in {file}; trust individual project folders, not their parents"),
     "TRUST-2": Rule("medium", "Folder trust turned off: any repo's config loads silently",
-                    "Turn folder trust on"),
+                    "Turn folder trust back on ({grant} in {file})"),
     "TRUST-3": Rule("high",   "A repository's own config grants broad permissions",
-                    "Review the committed file; keep grants in your personal settings instead"),
+                    "Review `{grant}` committed in {file}; keep broad grants in your personal settings instead"),
     "TRUST-0": Rule("low",    "Trusted project folder",
-                    "Untrust folders you no longer work in"),
+                    "Untrust {grant} in {file} once you no longer work in it"),
     # ---- MCP servers ----------------------------------------------------------------------
     "MCP-1":   Rule("high",   "Literal secret in an MCP server's config",
-                    "Move the secret to an environment variable or keychain and reference it"),
+                    "Move the secret behind `{grant}` in {file} to an environment variable or keychain and"
+                    " reference it"),
     "MCP-2":   Rule("medium", "MCP server launched from an unpinned package (runs whatever is latest)",
-                    "Pin an exact version, e.g. npx -y pkg@1.2.3"),
+                    "Pin an exact version for `{grant}` in {setting} ({file}), e.g. npx -y pkg@1.2.3"),
     "MCP-3":   Rule("high",   "Remote MCP server over plain http",
-                    "Use https"),
+                    "Point `{grant}` in {file} at an https:// URL"),
     "MCP-4":   Rule("high",   "MCP server's tools run without asking",
-                    "Allow individual read-only tools instead of the whole server"),
+                    "Stop auto-approving `{grant}` ({setting} in {file}); allow its individual read-only tools"
+                    " instead"),
     "MCP-5":   Rule("high",   "MCP server command is an inline shell script or runs from a temp/relative path",
-                    "Point the server at an installed, pinned executable"),
+                    "Point `{grant}` in {file} at an installed, pinned executable instead of a script or temp path"),
     "MCP-6":   Rule("high",   "Filesystem MCP server rooted at home or /",
-                    "Root it at the project directory"),
+                    "Root `{grant}` in {file} at the project directory, not home or /"),
+    "MCP-7":   Rule("high",   "Acts as you in chat, mail or calendar without asking",
+                    "`{grant}` can post, mail or answer invites as you without asking: remove it from {setting}"
+                    " in {file} and allow only its read tools"),
+    "MCP-8":   Rule("high",   "Spends money or changes a cloud or payment account without asking",
+                    "`{grant}` can spend money or change cloud resources without asking: remove it from {setting}"
+                    " in {file}; let each call prompt"),
+    "MCP-9":   Rule("medium", "MCP server can act as you (chat, mail, calendar) or in a cloud/payment account",
+                    "`{grant}` ({setting} in {file}) can act as you or in a paid account: never auto-approve it,"
+                    " and remove it when unused"),
+    "MCP-10":  Rule("high",   "MCP tool that deletes, publishes, deploys, sends or pays runs without asking",
+                    "Remove `{grant}` from {setting} in {file}; deleting, publishing, sending or paying tools should"
+                    " prompt"),
     "MCP-0":   Rule("low",    "MCP server configured",
-                    "Remove servers you no longer use"),
+                    "Remove `{grant}` from {setting} in {file} if you no longer use it"),
     # ---- hooks, secrets, exposure ---------------------------------------------------------
     "HOOK-1":  Rule("medium", "Command hook or helper runs as you",
-                    "Check the script it runs; remove hooks you did not write"),
+                    "Check the script hook {grant} runs ({file}); remove hooks you did not write"),
     "HOOK-2":  Rule("high",   "Hook defined by a project file runs as you",
-                    "Move hooks to your personal settings after reviewing them"),
+                    "Review hook {grant} in the project file {file}; move it to your personal settings if you keep it"),
     "SECRET-1": Rule("high",  "Literal secret stored in an agent config",
-                     "Move it to the OS keychain or an environment variable"),
+                     "Move {grant} out of {file} into the OS keychain or an environment variable"),
     "EXPO-1":  Rule("high",   "Agent gateway reachable beyond this machine or without auth",
-                    "Bind to loopback and require a token"),
+                    "Bind the gateway to loopback and require a token ({grant} in {file})"),
     "EXPO-2":  Rule("high",   "Anyone may message an exec-capable agent",
-                    "Use pairing or an allowlist for chat channels"),
+                    "Switch {grant} in {file} to pairing or an allowlist"),
     "HYG-1":   Rule("high",   "Agent config writable by other users",
-                    "chmod go-w the file"),
+                    "Run chmod go-w {grant}"),
     "DENY-0":  Rule("info",   "Denied or always-asked (a restriction)",
-                    "Nothing to do: this tightens permissions"),
+                    "Nothing to do: `{grant}` tightens permissions"),
     "GRANT-0": Rule("low",    "Tool allowed without asking",
-                    "Nothing to do if you recognise it"),
+                    "Low risk: `{grant}` runs without asking; drop it from {setting} in {file} when you stop using it"),
     "INFO-0":  Rule("info",   "Setting recorded for history",
-                    "Nothing to do"),
+                    "Nothing to do: recorded for history"),
 }
 # fmt: on
 
@@ -122,6 +146,69 @@ def worst(*rule_ids: str) -> str:
     return min(rule_ids, key=lambda r: RISK_LEVELS.index(RULES[r].risk))
 
 
+# ---- hints: what to do about THIS grant ----------------------------------------------------
+
+# (tool, kind) -> the setting that holds such a grant, as the person would search for it.
+SETTINGS = {
+    ("claude-code", "allowed_tool"): "permissions.allow",
+    ("claude-code", "directory"): "permissions.additionalDirectories",
+    ("qwen-code", "allowed_tool"): "permissions.allow",
+    ("gemini-cli", "allowed_tool"): "tools.allowed",
+    ("codex", "command_pattern"): 'prefix_rule (decision "allow")',
+    ("codex", "directory"): "sandbox_workspace_write.writable_roots",
+    ("opencode", "allowed_tool"): "permission",
+    ("cursor", "command_pattern"): "terminalAllowlist",
+    ("cursor", "allowed_tool"): "permissions.allow",
+    ("vscode", "command_pattern"): "chat.tools.terminal.autoApprove",
+    ("vscode", "allowed_tool"): "chat.tools.edits.autoApprove",
+    ("amp", "command_pattern"): "amp.commands.allowlist",
+    ("amp", "allowed_tool"): "amp.permissions",
+    ("goose", "allowed_tool"): "always_allow",
+    ("openclaw", "command_pattern"): "tools.exec.safeBins",
+}
+MCP_KEYS = {"codex": "mcp_servers", "opencode": "mcp", "goose": "extensions", "vscode": "servers",
+            "amp": "amp.mcpServers", "openclaw": "mcp.servers"}
+CLAUDE_STYLE = re.compile(r"^\s*(Bash|Read|Edit|Write|WebFetch|Glob|Grep|mcp__)", re.IGNORECASE)
+
+
+def setting_name(tool: str, kind: str, subject: str, source_file: str) -> str:
+    """The key in `source_file` that holds a grant (pure: derived from what a grant records)."""
+    if kind == "mcp_server":
+        if tool in ("gemini-cli", "qwen-code") and " " not in subject:
+            return f"mcpServers.{subject} (trust)"
+        return MCP_KEYS.get(tool, "mcpServers")
+    if tool == "claude-code" and kind == "allowed_tool" and source_file.endswith(".claude.json"):
+        return "projects[...].allowedTools"
+    if tool in ("gemini-cli", "qwen-code") and source_file.endswith(".toml"):
+        return 'a [[rule]] with decision = "allow"'
+    if tool == "qwen-code" and kind == "allowed_tool" and not CLAUDE_STYLE.match(subject):
+        return "tools.allowed"
+    if tool == "opencode" and kind == "allowed_tool":
+        agent, _, rest = subject.rpartition(": ")
+        name = rest.split("(", 1)[0]
+        return (f"agent.{agent.removeprefix('agent ')}." if agent else "") + f"permission.{name}"
+    if tool == "cursor" and source_file.endswith("state.vscdb"):
+        return "the auto-run allowlist (Cursor Settings)"
+    if tool == "cursor" and subject.startswith("mcp "):
+        return "mcpAllowlist"
+    if tool == "openclaw" and source_file.endswith("exec-approvals.json"):
+        return "agents.<id>.allowlist"
+    return SETTINGS.get((tool, kind), "its setting")
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def hint_for(rule_id: str, *, tool: str = "", kind: str = "", subject: str = "", value: str = "",
+             source_file: str = "") -> str:
+    """The rule's hint filled in for one grant: which grant, in which file, under which key."""
+    fields = _Blank(grant=subject, value=value, file=source_file or "its config file",
+                    setting=setting_name(tool, kind, subject, source_file))
+    return RULES[rule_id].hint.format_map(fields)
+
+
 # ---- classifiers scanners share ------------------------------------------------------------
 
 ESCAPE_HATCHES = {
@@ -132,27 +219,175 @@ ESCAPE_HATCHES = {
     "ssh", "scp", "rsync", "curl", "wget", "nc", "ncat", "socat", "docker", "podman", "kubectl",
     "terraform", "gcloud", "aws", "az", "gh",
 }
+# Infra CLIs are escape hatches as a whole, but a pattern naming a read-only subcommand
+# (`kubectl get`, `gh pr view`, `aws s3 ls`) cannot run anything else.
+INFRA_TOOLS = {"docker", "podman", "kubectl", "terraform", "gcloud", "aws", "az", "gh"}
+READ_ONLY = re.compile(r"^(ps|images|logs|inspect|get|describe|view|list|ls|status|version|show|plan|validate"
+                       r"|fmt|top|diff|explain|whoami|search|history|stats|info|(describe|get|list)-\S+)$")
 BROAD_TOOLS = {"npm", "pnpm", "yarn", "pip", "pip3", "uv", "cargo", "git", "go", "gradle", "mvn", "poetry"}
 CATCH_ALL = {"", "*", "**", ":*", "*:*", ".*", "/.*/", "/^.*$/"}
 
+# What a command does, read off its own words (the pattern's literal part, or a sample command).
+DESTROYS = re.compile(r"""(
+    ^(rm|dd|shred|wipefs|srm|unlink|truncate|mkfs(\.\w+)?)\b
+  | ^git\s+push\b.*(\s-f\b|\s--force|\s\+\S|\s--mirror|\s--delete|\s-d\b)
+  | ^git\s+(reset\s+--hard|clean\s+-\S*[fdx]|filter-branch|filter-repo|branch\s+-D\b|stash\s+(drop|clear))
+  | ^(chmod|chown|chgrp)\s+(\S+\s+)*(-\w*R|--recursive)\b
+  | ^kubectl\s+(\S+\s+)*(delete|drain)\b
+  | ^(terraform|tofu|pulumi|cdk)\s+(\S+\s+)*destroy\b | ^terraform\s+apply\b.*\s-destroy\b
+  | ^(docker|podman)\s+((system|volume|image|container|network|builder)\s+(prune|rm)|rm|rmi)\b
+  | ^aws\s+.*\s(rm|rb|delete\S*|terminate\S*|purge\S*)(\s|$)
+  | ^(gcloud|az|doctl|flyctl|fly|heroku|vercel|netlify)\s+.*\s(delete|destroy|remove|rm)(\s|$)
+  | ^gh\s+(repo|release)\s+delete\b | ^helm\s+(uninstall|delete)\b
+  | ^(psql|mysql|mariadb|sqlite3|mongosh|mongo|redis-cli|clickhouse-client|sqlcmd|duckdb)\b.*
+      \b(drop|truncate|delete\s+from|flushall|flushdb|dropdatabase)\b
+)""", re.IGNORECASE | re.VERBOSE)
+PUBLISHES = re.compile(r"""(
+    ^git\s+push\b
+  | ^(npm|pnpm|yarn|bun|cargo|gem|poetry|flit|hatch|uv|vsce|ovsx)\s+(\S+\s+)*?(publish|push)\b
+  | ^twine\s+upload\b | ^(docker|podman)\s+push\b | ^dotnet\s+nuget\s+push\b
+  | ^kubectl\s+(\S+\s+)*(apply|create|replace|patch|rollout|scale|set)\b | ^helm\s+(install|upgrade|rollback)\b
+  | ^(terraform|tofu)\s+(\S+\s+)*apply\b | ^(pulumi|railway)\s+up\b | ^cdk\s+deploy\b
+  | ^gh\s+(release\s+(create|upload|edit)|pr\s+merge|workflow\s+run)\b
+  | ^(vercel|netlify|fly|flyctl|firebase|wrangler|railway|heroku|serverless|sls|surge|amplify|eb|gcloud|az|doctl)\b
+      .*(\sdeploy\b|\s--prod\b|\spublish\b|\srelease\b)
+  | ^vercel(\s+--\w+)*\s*$
+  | ^aws\s+.*\s(deploy|s3\s+(cp|sync|mv)|lambda\s+update\S*|cloudformation\s+(deploy|create-stack|update-stack))\b
+  | ^ansible-playbook\b | ^make\s+(deploy|release|publish)\b | ^(sendmail|mutt|mailx?)\b
+)""", re.IGNORECASE | re.VERBOSE)
+# Commands a wildcard may cover: a pattern matching any of these is rated as if it said so.
+DESTROY_SAMPLES = (
+    "rm -rf ~", "dd if=/dev/zero of=/dev/sda", "mkfs.ext4 /dev/sda1", "shred -u notes.txt", "chmod -R 777 ~",
+    "chown -R nobody ~", "git push --force origin main", "git reset --hard HEAD~20", "git clean -fdx",
+    "kubectl delete namespace prod", "terraform destroy -auto-approve", "aws s3 rm s3://bucket --recursive",
+    "gcloud projects delete my-project", "az group delete --name prod", "docker system prune -af",
+    "psql -c 'DROP TABLE users'", "mysql -e 'DROP DATABASE app'", "sqlite3 app.db 'DROP TABLE users'",
+)
+PUBLISH_SAMPLES = (
+    "git push origin main", "npm publish", "pnpm publish", "yarn publish", "cargo publish", "uv publish",
+    "poetry publish", "twine upload dist/*", "gem push app.gem", "docker push registry/app",
+    "kubectl apply -f prod.yaml", "helm upgrade --install app ./chart", "terraform apply -auto-approve",
+    "gh release create v1.0.0", "fly deploy", "vercel --prod", "netlify deploy --prod", "firebase deploy",
+    "wrangler deploy", "gcloud run deploy api", "aws s3 sync . s3://bucket",
+)
 
-def shell_rule(pattern: str) -> str:
-    """Rule for a command allowed to run without asking (`pattern` as the tool wrote it)."""
+
+def shell_rule(pattern: str, *, prefix: bool = False) -> str:
+    """Rule for a command allowed to run without asking (`pattern` as the tool wrote it).
+
+    `prefix`: the tool matches the pattern as a command prefix (Gemini, Codex, Cursor, Amp's
+    allowlist, VS Code): `git` there allows `git push --force` too.
+    """
     text = pattern.strip().strip('"').strip()
     if text in CATCH_ALL:
         return "SHELL-1"
     head = re.split(r"[\s:()*]+", text.lstrip("^/"), maxsplit=1)[0].lower()
     if head in CATCH_ALL:
         return "SHELL-1"
-    base = head.rsplit("/", 1)[-1]
-    if base in ESCAPE_HATCHES or re.fullmatch(r"python[\d.]*", base):
+    base = head.rsplit("/", 1)[-1].removesuffix(".exe")
+    literal = _literal(text)
+    covers = _coverage(text, prefix)
+    if DESTROYS.search(literal):
+        return "SHELL-4"
+    if PUBLISHES.search(literal):
+        return "SHELL-4" if any(map(covers, DESTROY_SAMPLES)) else "SHELL-5"
+    words = [w for w in re.split(r"[\s:]+", literal) if w]
+    read_only = base in INFRA_TOOLS and any(READ_ONLY.match(w) for w in words[1:3])
+    if (base in ESCAPE_HATCHES and not read_only) or re.fullmatch(r"python[\d.]*", base):
         return "SHELL-2"
-    words = [w for w in re.split(r"[\s:]+", text) if w]
-    if base in BROAD_TOOLS and (len(words) <= 1 or words[1] in ("*", "**")):
-        return "SHELL-3"
-    if len(words) >= 2 and words[1] in ("push", "publish") and base in BROAD_TOOLS:
+    if any(map(covers, DESTROY_SAMPLES)):
+        return "SHELL-4"
+    if any(map(covers, PUBLISH_SAMPLES)):
+        return "SHELL-5"
+    if base in BROAD_TOOLS and literal and len(words) <= 1:
         return "SHELL-3"
     return "SHELL-0"
+
+
+def _literal(text: str) -> str:
+    """The words a pattern spells out before its first wildcard (nothing for a /regex/)."""
+    if _regex_body(text) is not None:
+        return ""
+    return re.split(r"[*?]", text, maxsplit=1)[0].removesuffix(":").strip()
+
+
+def _regex_body(text: str) -> str | None:
+    match = re.fullmatch(r"/(.+)/[imsu]*", text, re.S)
+    return match.group(1) if match else None
+
+
+def _coverage(text: str, prefix: bool):
+    """A predicate: does this pattern let `command` run? (glob, Claude's `:*`, or /regex/)."""
+    body = _regex_body(text)
+    if body is not None:
+        try:
+            compiled = re.compile(body)
+        except re.error:
+            return lambda command: False
+        return lambda command: compiled.search(command) is not None
+    tail = ""
+    if text.endswith(":*"):
+        text, tail = text[:-2], r"(\s.*)?"
+    elif prefix:
+        tail = r"(\s.*)?"
+    glob = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+    compiled = re.compile(glob + tail, re.S | re.IGNORECASE)
+    return lambda command: compiled.fullmatch(command) is not None
+
+
+# ---- MCP: what a server or tool can do as the person -----------------------------------------
+
+CHAT_WORDS = ("slack", "gmail", "email", "outlook", "imap", "smtp", "calendar", "gcal", "discord", "telegram",
+              "whatsapp", "imessage", "sendgrid", "mailgun", "postmark", "twilio", "linkedin", "twitter",
+              "mastodon", "bluesky", "mattermost", "zulip", "messenger", "mailchimp", "office365", "ms365")
+CHAT_TOKENS = {"mail", "teams", "resend", "sms", "gworkspace", "gsuite"}
+CLOUD_WORDS = ("cloudflare", "vercel", "netlify", "heroku", "digitalocean", "linode", "hetzner", "supabase",
+               "stripe", "paypal", "braintree", "plaid", "adyen", "coinbase", "shopify", "kubernetes", "terraform",
+               "pulumi", "azure", "gcloud", "awslabs", "firebase", "billing", "payment", "lemonsqueezy")
+CLOUD_TOKENS = {"aws", "gcp", "fly", "flyio", "k8s", "kubectl", "railway", "square"}
+READ_TOOL = re.compile(r"^(get|list|read|search|fetch|view|describe|show|find|lookup|retrieve|count|check|whoami)"
+                       r"([_\-A-Z]|$)")
+RISKY_TOOL = re.compile(r"(^|[_\-])(delete|drop|destroy|remove|purge|wipe|truncate|terminate|deploy|publish|merge"
+                        r"|release|push|send|post|pay|charge|refund|transfer|payout)([_\-]|$)", re.IGNORECASE)
+
+
+def mcp_reach(*texts: str) -> str | None:
+    """"chat" for a server that talks as the person (Slack, mail, calendar...), "cloud" for one
+    that drives a cloud console or payments; None otherwise. Judged from its name and launch
+    command (package names such as @modelcontextprotocol/server-slack)."""
+    joined = " ".join(texts).lower()
+    tokens = set(re.split(r"[^a-z0-9]+", joined))
+    if tokens & CHAT_TOKENS or any(word in joined for word in CHAT_WORDS):
+        return "chat"
+    if tokens & CLOUD_TOKENS or any(word in joined for word in CLOUD_WORDS) or "google-cloud" in joined:
+        return "cloud"
+    return None
+
+
+def mcp_server_rule(name: str, launch: str = "", *, trusted: bool) -> str | None:
+    """The reach rule for a configured server (None when its reach is ordinary)."""
+    reach = mcp_reach(name, launch)
+    if reach is None:
+        return None
+    if not trusted:
+        return "MCP-9"
+    return "MCP-7" if reach == "chat" else "MCP-8"
+
+
+def mcp_allow_rule(server: str, tool: str | None) -> str:
+    """Rule for an MCP server or tool allowed without asking (`tool` None or `*` = all its tools)."""
+    whole = tool is None or tool.strip() in ("", "*") or tool.endswith("*")
+    first, sep, rest = (tool or "").partition("_")
+    if sep and first.lower() in server.lower():
+        tool = rest  # `slack_post_message` of server `slack`: the verb is what follows
+    reach = mcp_reach(server)
+    if reach is not None and (whole or not READ_TOOL.match(tool or "")):
+        return "MCP-7" if reach == "chat" else "MCP-8"
+    if whole:
+        return "MCP-4"
+    if RISKY_TOOL.search(tool or ""):
+        return "MCP-10"
+    return "GRANT-0"
 
 
 SECRET_PATHS = re.compile(

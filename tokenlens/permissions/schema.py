@@ -7,6 +7,7 @@ perm_grants   the grants of each snapshot (values are redacted; secrets only as 
 perm_changes  what each snapshot added, removed or changed against the one before.
 perm_first    per grant identity: first snapshot that saw it, and the earliest evidence
               (file mtime, tool backups) that it existed.
+perm_seen     one row: the snapshot the person last looked at, what `--diff` compares with.
 """
 
 from __future__ import annotations
@@ -75,5 +76,21 @@ def m001_snapshots(db: Database) -> None:
             first_scan_id INTEGER NOT NULL,
             first_seen_ms INTEGER NOT NULL,
             since_ms INTEGER NOT NULL
+        )"""
+    )
+
+
+@migrations()
+def m002_seen_mark(db: Database) -> None:
+    """perm_seen: the one snapshot the person last looked at (the app's Permissions tab, or
+    `tokenlens permissions --diff --ack`). `--diff` compares against it, so a scan in between
+    (the tray app's, a plain `permissions`) no longer swallows a change."""
+    db.execute(
+        """
+        CREATE TABLE perm_seen (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            scan_id INTEGER NOT NULL REFERENCES perm_scans(id),
+            seen_ms INTEGER NOT NULL,
+            seen_by TEXT NOT NULL
         )"""
     )

@@ -1,5 +1,10 @@
-"""Permission snapshots in the ledger: record a scan, diff it against the previous one, and
-answer "since when" for each grant.
+"""Permission snapshots in the ledger: record a scan, diff it against what the person last
+looked at (or the state at a date), and answer "since when" for each grant.
+
+The "seen" mark (perm_seen) moves only when the person looks: the app's Permissions tab
+showing the grants, or `tokenlens permissions --diff --ack`. Scans in between (the tray
+app's, a plain `permissions`, `--diff` without `--ack`) leave it alone, so a change stays
+in `--diff` until it has been seen. Before any mark, the base is the first snapshot.
 
 "Since" = the earliest evidence a grant existed: the first scan that saw it, or earlier when
 the config file's modification time (at first sight) or a tool's own backup proves it.
@@ -16,7 +21,7 @@ import orjson
 
 from tokenlens.config import Env
 from tokenlens.model import Grant
-from tokenlens.permissions.rules import RISK_LEVELS, RULES
+from tokenlens.permissions.rules import RISK_LEVELS, RULES, hint_for
 from tokenlens.permissions.scan import ScanOutcome, grant_key
 from tokenlens.store.ledger import Ledger
 
@@ -104,7 +109,8 @@ def _grants_of(db: Ledger, scan_id: int) -> dict[str, Grant]:
     grants = {}
     for key, *values in rows:
         grant = Grant(**dict(zip(GRANT_COLUMNS, values, strict=True)))
-        grant.hint = RULES[grant.rule].hint if grant.rule in RULES else ""
+        grant.hint = hint_for(grant.rule, tool=grant.tool, kind=grant.kind, subject=grant.subject, value=grant.value,
+                              source_file=grant.source_file) if grant.rule in RULES else ""
         grants[key] = grant
     return grants
 
@@ -257,19 +263,96 @@ def grant_json(grant: Grant) -> dict:
     }
 
 
-def snapshot_json(snapshot: Snapshot, *, diff: bool) -> dict:
+# ---- what changed since the person last looked ----------------------------------------------
+
+
+@dataclass
+class Diff:
+    """The current snapshot against a base: the seen mark, the first snapshot, or a date's state."""
+
+    basis: str  # "seen" | "first" | "since"
+    base_id: int | None
+    base_ms: int | None  # when the base state was recorded
+    seen_ms: int | None = None  # when the person looked (basis "seen")
+    added: list[Grant] = field(default_factory=list)
+    removed: list[Grant] = field(default_factory=list)
+    changed: list[tuple[Grant, Grant]] = field(default_factory=list)  # (before, after)
+
+    @property
+    def count(self) -> int:
+        return len(self.added) + len(self.removed) + len(self.changed)
+
+
+class NoScanBefore(Exception):
+    """`--since` named a moment before the first recorded scan."""
+
+
+def seen_mark(db: Ledger) -> tuple[int, int] | None:
+    """(scan id, ms) of the snapshot the person last looked at; None before the first look."""
+    row = db.execute(
+        "SELECT m.scan_id, m.seen_ms FROM perm_seen m JOIN perm_scans s ON s.id = m.scan_id WHERE m.id = 1"
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def mark_seen(db: Ledger, scan_id: int | None, by: str, now_ms: int | None = None) -> None:
+    """The person has looked at snapshot `scan_id` (by: "cli" or "app")."""
+    from tokenlens.ingest import write_transaction
+
+    if scan_id is None:
+        return
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    with write_transaction(db):
+        db.execute("INSERT INTO perm_seen (id, scan_id, seen_ms, seen_by) VALUES (1, ?, ?, ?)"
+                   " ON CONFLICT(id) DO UPDATE SET scan_id = excluded.scan_id, seen_ms = excluded.seen_ms,"
+                   " seen_by = excluded.seen_by", [scan_id, now, by])
+
+
+def diff_since(db: Ledger, scan_id: int | None, *, since_ms: int | None = None) -> Diff:
+    """Snapshot `scan_id` against the state at `since_ms` (the last snapshot recorded at or
+    before it), else against the seen mark, else against the first snapshot."""
+    if since_ms is not None:
+        row = db.execute("SELECT MAX(id) FROM perm_scans WHERE scanned_ms <= ?", [since_ms]).fetchone()
+        if row[0] is None:
+            first = db.execute("SELECT MIN(scanned_ms) FROM perm_scans").fetchone()[0]
+            raise NoScanBefore(f"no permissions scan at or before {iso(since_ms)}; the first was {iso(first)}")
+        basis, base_id, seen_ms = "since", row[0], None
+    else:
+        mark = seen_mark(db)
+        if mark:
+            basis, (base_id, seen_ms) = "seen", mark
+        else:
+            basis, seen_ms = "first", None
+            base_id = db.execute("SELECT MIN(id) FROM perm_scans").fetchone()[0]
+    base_ms = db.execute("SELECT scanned_ms FROM perm_scans WHERE id = ?", [base_id]).fetchone() if base_id else None
+    diff = Diff(basis, base_id, base_ms[0] if base_ms else None, seen_ms)
+    if base_id is None or scan_id is None or base_id == scan_id:
+        return diff
+    before, now = _grants_of(db, base_id), _grants_of(db, scan_id)
+    since = _since(db)
+    for grant in now.values():
+        grant.since_ms = since.get(grant_key(grant))
+    diff.added = sorted((now[k] for k in now.keys() - before.keys()), key=sort_key)
+    diff.removed = sorted((before[k] for k in before.keys() - now.keys()), key=sort_key)
+    diff.changed = sorted(((before[k], now[k]) for k in now.keys() & before.keys() if _differs(before[k], now[k])),
+                          key=lambda pair: sort_key(pair[1]))
+    return diff
+
+
+def snapshot_json(snapshot: Snapshot, *, diff: Diff | None = None) -> dict:
     payload = {
         "scanned_at": iso(snapshot.scanned_ms),
         "grants": [grant_json(g) for g in snapshot.grants],
         "summary": snapshot.summary,
     }
-    if diff:
-        payload["added"] = [grant_json(g) for g in snapshot.added]
-        payload["removed"] = [grant_json(g) for g in snapshot.removed]
+    if diff is not None:
+        payload["compared_to"] = {"basis": diff.basis, "scanned_at": iso(diff.base_ms), "seen_at": iso(diff.seen_ms)}
+        payload["added"] = [grant_json(g) for g in diff.added]
+        payload["removed"] = [grant_json(g) for g in diff.removed]
         payload["changed"] = [
             {**grant_json(after), "before": {"value": before.value, "risk": before.risk, "rule": before.rule},
              "secret_changed": before.fingerprint != after.fingerprint}
-            for before, after in snapshot.changed
+            for before, after in diff.changed
         ]
     if snapshot.problems:
         payload["problems"] = snapshot.problems

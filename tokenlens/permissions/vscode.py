@@ -83,7 +83,7 @@ def scan_settings(ctx: ScanContext, scope: str, config: ConfigFile) -> None:
     if isinstance(terminal, dict):
         for pattern, setting in terminal.items():
             on = setting is True or (isinstance(setting, dict) and setting.get("approve") is True)
-            rule = shell_rule(pattern) if on else "DENY-0"
+            rule = shell_rule(pattern, prefix=True) if on else "DENY-0"
             if on and repo and rule in ("SHELL-1", "SHELL-2"):
                 rule = "TRUST-3"
             ctx.add(TOOL, scope, "command_pattern" if on else "denied_tool", pattern,
