@@ -139,7 +139,7 @@ def main(out_dir: Path) -> None:
             # Names match packaging/io.github.tokenlens.metainfo.xml.
             shots = {"Overview": "main-window.png", "Sessions": "sessions.png", "Permissions": "permissions.png", "Export": "export.png"}
             for tab, name in shots.items():
-                window.show_tab(tab)
+                _show_and_wait(app, window, tab)
                 _settle(app)
                 if window.tabs.currentWidget().objectName() == "featureMissing":
                     print(f"skipped {name}: the {tab} tab is not installed")
@@ -152,6 +152,21 @@ def main(out_dir: Path) -> None:
         finally:
             controller.shutdown()
     print(f"screenshots in {out_dir}")
+
+
+def _show_and_wait(app, window, tab: str) -> None:
+    """Show a tab and wait until it has painted its background refresh (its `loaded`)."""
+    target = next(window.tabs.widget(i) for i in range(window.tabs.count()) if window.tabs.tabText(i) == tab)
+    painted = []
+    if hasattr(target, "loaded"):
+        target.loaded.connect(lambda: painted.append(1))
+    else:
+        painted.append(1)
+    window.show_tab(tab)
+    deadline = time.monotonic() + 20
+    while not painted and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
 
 
 def _settle(app, busy_prefix: str = "Scanning") -> None:

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor  # noqa: E402
 from PySide6.QtWidgets import QLabel, QSystemTrayIcon  # noqa: E402
 
 from tests.logs import append, claude_assistant  # noqa: E402
+from tests.test_export import memory_keyring  # noqa: E402, F401
 from tokenlens import insights  # noqa: E402
 from tokenlens.config import Env, load_settings  # noqa: E402
 
@@ -239,11 +240,13 @@ def test_window_overview_sessions_and_feature_tabs(qtbot, make_app, home):
     assert tabs == ["Overview", "Sessions", "Permissions", "Export", "Settings"]
     window.show_tab("Overview")
     overview = window.overview
-    overview.range.setCurrentIndex(0)  # last 7 days
+    with qtbot.waitSignal(overview.loaded, timeout=20_000):
+        overview.range.setCurrentIndex(0)  # last 7 days
     totals = overview.bars.day_totals()
     assert len(totals) == 7 and totals[-1] == 3000 and totals[-3] == 2000 and sum(totals) == 5000
     assert overview.summary.text().startswith("5.00k tokens · $0.50")
-    overview.metric.setCurrentIndex(1)  # cost
+    with qtbot.waitSignal(overview.loaded, timeout=20_000):
+        overview.metric.setCurrentIndex(1)  # cost
     assert overview.bars.day_totals()[-1] == pytest.approx(0.3)
     assert overview.projects.rowCount() == 2 and overview.projects.item(0, 0).text() == "beta"
     assert sum(map(sum, overview.heatmap._grid)) == 5000
@@ -251,7 +254,8 @@ def test_window_overview_sessions_and_feature_tabs(qtbot, make_app, home):
     for word in ("rank", "leaderboard", "score"):
         assert word not in overview.signals.text().lower()
 
-    window.show_tab("Sessions")
+    with qtbot.waitSignal(window.sessions.loaded, timeout=20_000):
+        window.show_tab("Sessions")
     assert window.sessions.model.rowCount() == 2
     assert window.sessions.count.text() == "2 sessions"
     window.sessions.search.setText("alpha")
@@ -267,10 +271,12 @@ def test_window_overview_sessions_and_feature_tabs(qtbot, make_app, home):
 def test_no_sessions_says_so_for_the_period(qtbot, make_app):
     app = make_app()
     sessions = app.window.sessions
-    app.window.show_tab("Sessions")
+    with qtbot.waitSignal(sessions.loaded, timeout=20_000):
+        app.window.show_tab("Sessions")
     assert sessions.model.rowCount() == 0
     assert sessions.table_box.message.text() == "No sessions in the last 30 days."
-    sessions.range.setCurrentIndex(sessions.range.findData(0))
+    with qtbot.waitSignal(sessions.loaded, timeout=20_000):
+        sessions.range.setCurrentIndex(sessions.range.findData(0))
     assert sessions.table_box.message.text().startswith("No sessions yet")
 
 
@@ -428,3 +434,46 @@ def test_second_launch_raises_the_running_instance(qtbot, data_dir, tmp_path):
         assert not (data_dir / "ledger.db").exists()  # the second copy opened nothing
     finally:
         server.close()
+
+
+def test_window_tabs_query_the_ledger_and_keyring_only_off_the_gui_thread(qtbot, make_app, home, memory_keyring, monkeypatch):  # noqa: F811
+    """The GUI thread only paints: once the app is up, opening the window and each tab runs
+    no ledger query and no keyring call on it (they go through tokenlens.app.tasks). The
+    one connection opened at start-up, to apply migrations first, is the exception."""
+    import threading
+
+    import keyring
+
+    from tokenlens.store.ledger import Ledger
+
+    add_usage(home, local_noon(1), "m1", inp=1000, out=500, cost=0.1, session="s1", cwd="/home/me/alpha")
+    app = make_app()
+    on_gui_thread: list[str] = []
+    real_execute = Ledger.execute
+
+    def execute(self, sql, parameters=None):
+        if threading.current_thread() is threading.main_thread():
+            on_gui_thread.append(sql.split(None, 3)[:3].__str__())
+        return real_execute(self, sql, parameters)
+
+    monkeypatch.setattr(Ledger, "execute", execute)
+    real_get = keyring.get_password
+
+    def get_password(*args):
+        if threading.current_thread() is threading.main_thread():
+            on_gui_thread.append("keyring.get_password")
+        return real_get(*args)
+
+    monkeypatch.setattr(keyring, "get_password", get_password)
+
+    window = app.window
+    with qtbot.waitSignal(window.overview.loaded, timeout=20_000):
+        app.open_window()
+    for name, tab in (("Sessions", window.sessions), ("Export", window.export), ("Permissions", window.permissions)):
+        with qtbot.waitSignal(tab.loaded, timeout=20_000):
+            window.show_tab(name)
+    with qtbot.waitSignal(window.overview.loaded, timeout=20_000):
+        window.show_tab("Overview")
+    assert window.export.preview.toPlainText().startswith("{")  # the work really ran
+    assert window.sessions.model.rowCount() == 1
+    assert on_gui_thread == []

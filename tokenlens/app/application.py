@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
+from tokenlens.app import tasks
 from tokenlens.app.icons import app_icon, gauge_fraction, glance_icon
 from tokenlens.app.live import LiveLedger, PermissionsOutcome, ScanOutcome, count_risky
 from tokenlens.app.main_window import LedgerView, MainWindow
@@ -72,7 +73,7 @@ class TokenlensApp(QObject):
         self.settings = AppSettings(data_dir)
         # Opening here applies migrations before the worker opens its own connection.
         self.read_db = open_ledger(data_dir)
-        self.view = LedgerView(self.read_db, self.zone, now_ms)
+        self.view = LedgerView(data_dir, self.zone, now_ms)
         self.glance: Glance | None = None
         self.risky: int | None = None
         self.welcome: WelcomeDialog | None = None
@@ -161,6 +162,8 @@ class TokenlensApp(QObject):
         if self.welcome is not None:
             self.welcome.close()
         self.window.hide()
+        if not tasks.wait_for_all(5000):
+            log.warning("a background job (a keyring prompt?) was still running at quit")
         self.read_db.conn.close()
         log.info("stopped cleanly")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from tokenlens.app.pages import ViewOrMessage
+from tokenlens.app.tasks import Latest, open_read_ledger
 
 NOISE_CHOICES = (
     ("Off: coarse figures as shown", None),
@@ -52,12 +53,24 @@ WHAT_PROTECTS_YOU = (
 )
 
 
+DECLINED_TEXT = (
+    "You dismissed the keyring's password prompt, so tokenlens will not ask it again until it "
+    "restarts. The device key that names your summaries can instead live in a file in "
+    "tokenlens's data folder, readable only by you (not protected by a keyring password)."
+)
+
+
 class ExportTab(QWidget):
+    loaded = Signal()  # after each background build has been painted (tests wait on it)
+
     def __init__(self, data_dir: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.data_dir = Path(data_dir)
         self._summary = None  # the build the preview shows; Save writes its bytes
         self._stale = True
+        self._key_file_ok = False  # the person agreed to a key file after declining the keyring
+        self._jobs = Latest(self)
+        self._key_jobs = Latest(self)
 
         self.period = QComboBox(editable=True)
         self.period.addItems(["last-week", "last-month"])
@@ -75,6 +88,10 @@ class ExportTab(QWidget):
         self.key_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.save_button = QPushButton("Save summary…")
         self.new_key_button = QPushButton("Make a new device key…")
+        self.declined_note = QLabel(DECLINED_TEXT, wordWrap=True)
+        self.use_key_file_button = QPushButton("Keep the key in a file instead")
+        self.declined_note.hide()
+        self.use_key_file_button.hide()
         self.history = QTableWidget(0, 4)
         self.history.setHorizontalHeaderLabels(["When", "Period", "SHA-256", "Noise ε"])
         self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -96,6 +113,8 @@ class ExportTab(QWidget):
         layout.addWidget(self.message)
         layout.addLayout(buttons)
         layout.addWidget(self.key_status)
+        layout.addWidget(self.declined_note)
+        layout.addWidget(self.use_key_file_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(QLabel("Summaries you saved (kept in your ledger: when, period, file hash):"))
         self.history_box = ViewOrMessage(self.history)
         layout.addWidget(self.history_box, 1)
@@ -104,13 +123,9 @@ class ExportTab(QWidget):
         self.noise.currentIndexChanged.connect(self.refresh)
         self.save_button.clicked.connect(self.save)
         self.new_key_button.clicked.connect(self.make_new_key)
+        self.use_key_file_button.clicked.connect(self.use_key_file)
 
     # ---- building ---------------------------------------------------------------------------
-
-    def _open_ledger(self):
-        from tokenlens.store import open_ledger
-
-        return open_ledger(self.data_dir)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -119,13 +134,9 @@ class ExportTab(QWidget):
 
     @Slot()
     def refresh(self) -> None:
-        """Rebuild the preview from the ledger and update the key line and history. Deferred
-        until the tab is shown: building the preview makes the device key, and merely opening
-        the app should not put one in the person's keyring."""
-        from tokenlens.export.keys import KeyFileError
-        from tokenlens.export.summary import ExportError, build_summary, epsilon_spent
-        from tokenlens.store import LedgerError
-
+        """Rebuild the preview in the background, then show it with the key line and history.
+        Deferred until the tab is shown: building the preview makes the device key, and merely
+        opening the app should not put one in the person's keyring."""
         if not self.isVisible():
             self._stale = True
             return
@@ -133,44 +144,43 @@ class ExportTab(QWidget):
         self._summary = None
         self.save_button.setEnabled(False)
         self.noise_note.setVisible(self.noise.currentData() is not None)
-        try:
-            db = self._open_ledger()
-        except LedgerError as exc:
-            self._show_error(str(exc))
-            return
-        try:
-            summary = build_summary(db, self.data_dir, self.period.currentText(), noise=self.noise.currentData())
-            spent = epsilon_spent(db, summary.period.label)
-            self._fill_history(db)
-        except (ExportError, KeyFileError) as exc:
-            self._show_error(str(exc))
-            self._update_key_status()
-            return
-        finally:
-            db.conn.close()
-        self._summary = summary
-        self.preview.setPlainText(summary.data.decode("utf-8"))
-        note = f"Period {summary.period.label} ({summary.period.first} to {summary.period.last}), {len(summary.data)} bytes."
-        if spent:
-            note += f" Privacy budget already spent on this period by earlier noisy files: ε = {spent:g}."
-        self.message.setText(note)
-        self.save_button.setEnabled(True)
-        self._update_key_status()
+        self.message.setText("Building the summary…")
+        data_dir, period, noise, file_ok = self.data_dir, self.period.currentText(), self.noise.currentData(), self._key_file_ok
+        self._jobs.run(lambda: build_preview(data_dir, period, noise, file_ok), self._show_preview, self._show_failure)
+
+    @Slot(object)
+    def _show_preview(self, built: dict) -> None:
+        self._show_key(built["key"], built["declined"])
+        if built["history"] is not None:
+            self._fill_history(built["history"])
+        if built["error"] is not None:
+            self._show_error(built["error"])
+        else:
+            summary = self._summary = built["summary"]
+            self.preview.setPlainText(summary.data.decode("utf-8"))
+            note = f"Period {summary.period.label} ({summary.period.first} to {summary.period.last}), {len(summary.data)} bytes."
+            if built["spent"]:
+                note += f" Privacy budget already spent on this period by earlier noisy files: ε = {built['spent']:g}."
+            self.message.setText(note)
+            self.save_button.setEnabled(True)
+        self.loaded.emit()
+
+    @Slot(str)
+    def _show_failure(self, text: str) -> None:
+        self._show_error(text)
+        self.loaded.emit()
 
     def _show_error(self, text: str) -> None:
         self.preview.setPlainText("")
         self.message.setText(f"Cannot build the summary: {text}")
 
-    def _update_key_status(self) -> None:
-        from tokenlens.export.keys import key_status
-
-        status = key_status(self.data_dir)
+    def _show_key(self, status: dict, declined: bool) -> None:
         self.key_status.setText(f"Device key: {status['message']}")
+        offer = declined and status["location"] == "none"
+        self.declined_note.setVisible(offer)
+        self.use_key_file_button.setVisible(offer)
 
-    def _fill_history(self, db) -> None:
-        from tokenlens.export.summary import export_history
-
-        rows = export_history(db)
+    def _fill_history(self, rows: list[dict]) -> None:
         if rows:
             self.history_box.show_view()
         else:
@@ -194,9 +204,10 @@ class ExportTab(QWidget):
             self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
-        """Write the previewed bytes to `path` and log the export; False with a message if not."""
-        from tokenlens.export.summary import ExportError, log_export, write_summary
-        from tokenlens.store import LedgerError
+        """Write the previewed bytes to `path` and log the export; False with a message if not.
+        The file is written here (the bytes are in hand); the log entry and the refreshed
+        history go through the background."""
+        from tokenlens.export.summary import ExportError, write_summary
 
         summary = self._summary
         if summary is None:
@@ -206,23 +217,23 @@ class ExportTab(QWidget):
         except ExportError as exc:
             self.message.setText(str(exc))
             return False
-        try:
-            db = self._open_ledger()
-        except LedgerError as exc:
-            self.message.setText(f"Saved {path}, but the export log could not be updated: {exc}")
-            return True
-        try:
-            log_export(db, summary)
-            self._fill_history(db)
-        finally:
-            db.conn.close()
         self.message.setText(f"Saved {path} ({len(summary.data)} bytes, readable only by you).")
+        data_dir = self.data_dir
+        self._key_jobs.run(lambda: log_and_list(data_dir, summary), self._logged,
+                           lambda text: self._log_failed(path, text))
         return True
+
+    @Slot(object)
+    def _logged(self, rows: list[dict]) -> None:
+        self._fill_history(rows)
+        self.loaded.emit()
+
+    def _log_failed(self, path: Path, text: str) -> None:
+        self.message.setText(f"Saved {path}, but the export log could not be updated: {text}")
+        self.loaded.emit()
 
     @Slot()
     def make_new_key(self) -> None:
-        from tokenlens.export.keys import KeyFileError, new_device_key
-
         answer = QMessageBox.question(
             self,
             "Make a new device key?",
@@ -232,9 +243,72 @@ class ExportTab(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            new_device_key(self.data_dir)
-        except KeyFileError as exc:
-            self.message.setText(str(exc))
+        data_dir, file_ok = self.data_dir, self._key_file_ok
+        self.message.setText("Making a new device key…")
+        self._key_jobs.run(lambda: make_key(data_dir, file_ok), self._key_made, self._show_failure)
+
+    @Slot(object)
+    def _key_made(self, error: str | None) -> None:
+        if error is not None:
+            self.message.setText(error)
+            self.loaded.emit()
             return
         self.refresh()
+
+    @Slot()
+    def use_key_file(self) -> None:
+        """The person agreed: the device key lives in a 0600 file for this session's exports."""
+        self._key_file_ok = True
+        self.refresh()
+
+
+# ---- run in the background (tokenlens.app.tasks), never on the GUI thread ------------------
+
+
+def build_preview(data_dir: Path, period: str, noise: str | None, key_file_ok: bool) -> dict:
+    """The summary, its spent budget, the export history and the key line: everything the tab
+    shows, from a connection of this job's own. Errors the person can act on are part of the
+    result, in one line."""
+    from tokenlens.export.keys import KeyFileError, key_status, keyring_declined
+    from tokenlens.export.summary import ExportError, build_summary, epsilon_spent, export_history
+    from tokenlens.store import LedgerError
+
+    built: dict = {"summary": None, "spent": None, "history": None, "error": None}
+    try:
+        db = open_read_ledger(data_dir)
+    except LedgerError as exc:
+        built["error"] = str(exc)
+    else:
+        try:
+            built["history"] = export_history(db)
+            built["summary"] = build_summary(db, data_dir, period, noise=noise, key_file_ok=key_file_ok)
+            built["spent"] = epsilon_spent(db, built["summary"].period.label)
+        except (ExportError, KeyFileError) as exc:
+            built["error"] = str(exc)
+        finally:
+            db.conn.close()
+    built["key"] = key_status(data_dir)
+    built["declined"] = keyring_declined() is not None
+    return built
+
+
+def log_and_list(data_dir: Path, summary) -> list[dict]:
+    from tokenlens.export.summary import export_history, log_export
+
+    db = open_read_ledger(data_dir)
+    try:
+        log_export(db, summary)
+        return export_history(db)
+    finally:
+        db.conn.close()
+
+
+def make_key(data_dir: Path, file_ok: bool) -> str | None:
+    """A new device key; None when made, else why not (one line)."""
+    from tokenlens.export.keys import KeyFileError, new_device_key
+
+    try:
+        new_device_key(data_dir, file_ok=file_ok)
+    except KeyFileError as exc:
+        return str(exc)
+    return None

@@ -1,7 +1,8 @@
 """The main window: Overview, Sessions, Permissions, Export and Settings tabs.
 
-The window reads the ledger through its own connection on the main thread (WAL lets it read
-while the worker writes); the queries are SQL aggregates over an indexed time range.
+Each tab's queries (SQL aggregates over an indexed time range) run in the background through
+tokenlens.app.tasks, on a connection of the job's own (WAL lets it read while the scanner
+writes); the GUI thread only paints the result.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tokenlens import insights
 from tokenlens.app.charts import Heatmap, StackedBars
 from tokenlens.app.models import SessionsFilter, SessionsModel, project_label
 from tokenlens.app.pages import ViewOrMessage, show_scrolling
+from tokenlens.app.tasks import Latest, open_read_ledger
 from tokenlens.config import Env
 from tokenlens.insights import format_cost, format_tokens
 
@@ -44,10 +46,10 @@ SESSION_RANGES = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90)
 
 
 class LedgerView:
-    """What the tabs need from the app: a read connection, the zone, the time 'now'."""
+    """What the tabs need from the app: where the ledger is, the zone, the time 'now'."""
 
-    def __init__(self, db, zone_fn, now_fn=insights.now_ms) -> None:
-        self.db = db
+    def __init__(self, data_dir: Path, zone_fn, now_fn=insights.now_ms) -> None:
+        self.data_dir = data_dir
         self.zone_fn = zone_fn
         self.now_fn = now_fn
 
@@ -57,9 +59,12 @@ class LedgerView:
 
 
 class OverviewTab(QWidget):
+    loaded = Signal()  # after each background refresh has been painted
+
     def __init__(self, view: LedgerView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._view = view
+        self._jobs = Latest(self)
         self.range = QComboBox()
         for label, days in RANGES:
             self.range.addItem(label, days)
@@ -124,9 +129,12 @@ class OverviewTab(QWidget):
         zone = view.zone
         today = insights.local_day(zone, view.now_fn())
         first = today - timedelta(days=self.days() - 1)
-        lo, hi = insights.day_range_ms(zone, first, today)
-        metric = self.metric.currentData()
-        series = insights.daily_series(view.db, zone, first, today, by=self.split_by.currentData())
+        by, metric = self.split_by.currentData(), self.metric.currentData()
+        self._jobs.run(lambda: overview_data(view.data_dir, zone, first, today, by),
+                       lambda data: self._paint(data, first, metric))
+
+    def _paint(self, data: dict, first, metric: str) -> None:
+        series = data["series"]
         fmt = format_cost if metric == "cost" else format_tokens
         self.bars.set_data(series.days, series.groups, lambda d, g: series.value(d, g, metric), fmt)
         total_tokens = sum(series.day_total(d) for d in series.days)
@@ -135,9 +143,10 @@ class OverviewTab(QWidget):
             f"{format_tokens(total_tokens)} tokens · {format_cost(total_cost)} from "
             f"{first.strftime('%d %b %Y').lstrip('0')} to today"
         )
-        self.heatmap.set_grid(insights.hour_of_week(view.db, zone, lo, hi), format_tokens)
-        self._fill_projects(insights.top_projects(view.db, lo, hi))
-        self.signals.setText(signals_html(insights.signals(view.db, zone, lo, hi)))
+        self.heatmap.set_grid(data["hours"], format_tokens)
+        self._fill_projects(data["projects"])
+        self.signals.setText(signals_html(data["signals"]))
+        self.loaded.emit()
 
     def _fill_projects(self, rows: list[dict]) -> None:
         self.projects.setRowCount(len(rows))
@@ -152,6 +161,27 @@ class OverviewTab(QWidget):
                 self.projects.setItem(i, j, item)
         self.projects.resizeColumnsToContents()
         self.projects.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+
+
+def overview_data(data_dir: Path, zone: ZoneInfo, first, today, by: str) -> dict:
+    """Overview's four aggregates, in the background on a connection of this job's own."""
+    lo, hi = insights.day_range_ms(zone, first, today)
+    db = open_read_ledger(data_dir)
+    try:
+        return {"series": insights.daily_series(db, zone, first, today, by=by),
+                "hours": insights.hour_of_week(db, zone, lo, hi),
+                "projects": insights.top_projects(db, lo, hi),
+                "signals": insights.signals(db, zone, lo, hi)}
+    finally:
+        db.conn.close()
+
+
+def sessions_data(data_dir: Path, lo: int, hi: int) -> list[dict]:
+    db = open_read_ledger(data_dir)
+    try:
+        return insights.sessions(db, lo, hi)
+    finally:
+        db.conn.close()
 
 
 def signals_html(sig: insights.Signals) -> str:
@@ -175,9 +205,12 @@ def signals_html(sig: insights.Signals) -> str:
 
 
 class SessionsTab(QWidget):
+    loaded = Signal()  # after each background refresh has been painted
+
     def __init__(self, view: LedgerView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._view = view
+        self._jobs = Latest(self)
         self.model = SessionsModel(view.zone, self)
         self.proxy = SessionsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -231,10 +264,13 @@ class SessionsTab(QWidget):
             lo, hi = insights.day_range_ms(zone, today - timedelta(days=days - 1), today)
         else:
             lo, hi = 0, now + 86_400_000
-        rows = insights.sessions(view.db, lo, hi)
-        self.model.set_rows(rows, view.zone)
+        self._jobs.run(lambda: sessions_data(view.data_dir, lo, hi), self._paint)
+
+    def _paint(self, rows: list[dict]) -> None:
+        self.model.set_rows(rows, self._view.zone)
         self._sync_tools(sorted({r["tool"] for r in rows}))
         self._update_count()
+        self.loaded.emit()
 
     def _sync_tools(self, tools: list[str]) -> None:
         current = self.tool.currentData() or ""

@@ -41,6 +41,35 @@ class KeyFileError(Exception):
     """The fallback key file cannot be read or written; the message is one line."""
 
 
+class KeyringDeclined(KeyFileError):
+    """The person dismissed the keyring's prompt and has not agreed to a key file instead."""
+
+
+# Set when the person dismissed a keyring prompt (create or unlock a collection): they are
+# not asked again until tokenlens restarts (gnome-keyring re-prompts on every call, and one
+# preview makes several).
+_declined: str | None = None
+
+
+def keyring_declined() -> str | None:
+    """Why the keyring is not asked this session (the person dismissed its prompt), or None."""
+    return _declined
+
+
+def _is_dismissal(exc: Exception) -> bool:
+    from keyring.errors import InitError, KeyringLocked
+
+    return isinstance(exc, KeyringLocked) or (isinstance(exc, InitError) and "dismissed" in str(exc).lower())
+
+
+def _note_failure(exc: Exception) -> str:
+    global _declined
+    if _is_dismissal(exc):
+        _declined = "you dismissed the keyring's password prompt"
+        return _declined
+    return _reason(exc)
+
+
 def key_file_path(data_dir: Path) -> Path:
     return data_dir / KEY_FILENAME
 
@@ -85,29 +114,35 @@ def backend_name() -> str:
 
 def _keyring_get() -> tuple[bytes | None, str | None]:
     """(key or None, why the keyring could not be asked or None)."""
+    if _declined is not None:
+        return None, _declined
     try:
         import keyring
 
         return _decode(keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME)), None
     except Exception as exc:  # NoKeyringError, KeyringLocked, D-Bus errors: all mean "no keyring"
-        return None, _reason(exc)
+        return None, _note_failure(exc)
 
 
 def _keyring_store(secret: bytes) -> str | None:
     """Store and read back; None when the keyring really holds the key, else why not."""
+    if _declined is not None:
+        return _declined
     try:
         import keyring
 
         keyring.set_password(KEYRING_SERVICE, KEYRING_USERNAME, _encode(secret))
         stored = _decode(keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME))
     except Exception as exc:
-        return _reason(exc)
+        return _note_failure(exc)
     if stored != secret:
         return "the keyring accepted the key but did not keep it (disabled or null keyring)"
     return None
 
 
 def _keyring_delete() -> None:
+    if _declined is not None:
+        return
     try:
         import keyring
 
@@ -173,9 +208,12 @@ def _file_detail(path: Path, why: str | None) -> str:
 # ---- what the rest of tokenlens calls -----------------------------------------------------
 
 
-def load_device_key(data_dir: Path) -> DeviceKey:
+def load_device_key(data_dir: Path, file_ok: bool = True) -> DeviceKey:
     """The device key, made on first use. Prefers the keyring; moves a file key into it when
-    a keyring has become available, so the pseudonym stays the same."""
+    a keyring has become available, so the pseudonym stays the same.
+
+    `file_ok=False`: when the person dismissed the keyring's prompt, raise KeyringDeclined
+    rather than make a key file they have not agreed to (the app asks them first)."""
     from_keyring, why = _keyring_get()
     if from_keyring is not None:
         return DeviceKey(from_keyring, "keyring", f"OS keyring ({backend_name()}), service {KEYRING_SERVICE!r}")
@@ -187,12 +225,16 @@ def load_device_key(data_dir: Path) -> DeviceKey:
                 key_file_path(data_dir).unlink(missing_ok=True)
                 return DeviceKey(from_file, "keyring", f"OS keyring ({backend_name()}), moved from the key file")
         return DeviceKey(from_file, "file", _file_detail(key_file_path(data_dir), why))
+    if _declined is not None and not file_ok:
+        raise KeyringDeclined(f"{_declined}, so no device key could be kept there")
     return _store_new(data_dir, secrets.token_bytes(KEY_BYTES), why)
 
 
-def new_device_key(data_dir: Path) -> DeviceKey:
+def new_device_key(data_dir: Path, file_ok: bool = True) -> DeviceKey:
     """Replace the device key: later summaries get names unrelated to earlier ones."""
     _, why = _keyring_get()
+    if _declined is not None and not file_ok:
+        raise KeyringDeclined(f"{_declined}, so no device key could be kept there")
     return _store_new(data_dir, secrets.token_bytes(KEY_BYTES), why)
 
 

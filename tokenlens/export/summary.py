@@ -266,6 +266,7 @@ def build_summary(
     noise: str | None = None,
     today: date | None = None,
     key: DeviceKey | None = None,
+    key_file_ok: bool = True,
 ) -> Summary:
     from tokenlens.reports import ReportError, get_zone
 
@@ -276,7 +277,7 @@ def build_summary(
     if noise is not None and noise not in rr.PRESETS:
         raise ExportError(f"noise must be one of {', '.join(rr.PRESETS)}, not {noise!r}")
     resolved = resolve_period(period, today or datetime.now(zone).date())
-    key = key or load_device_key(data_dir)
+    key = key or load_device_key(data_dir, file_ok=key_file_ok)
     figures = usage_figures(db, resolved, zone.key)
     posture = posture_summary(db)
     document = {
