@@ -289,12 +289,9 @@ def doctor(ctx: Context, as_json: bool, rebuild: bool) -> None:
 
 
 def _rebuild(ctx: Context) -> dict:
-    from tokenlens.status import rebuild_outcome
-    from tokenlens.store.ledger import rebuild_ledger
+    from tokenlens.status import rebuild
 
-    ctx._db, aside, salvage = rebuild_ledger(ctx.data_dir)  # LedgerError: the caller says it
-    result = ctx.scan()
-    outcome = rebuild_outcome(ctx.db, aside, salvage, result.events_added)
+    ctx._db, outcome = rebuild(ctx.data_dir, ctx.env)  # LedgerError: the caller says it
     for line in outcome["lines"]:
         click.echo(f"tokenlens: {line}", err=True)
     return outcome

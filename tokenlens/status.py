@@ -137,6 +137,20 @@ def _load(target: str):
         return None
 
 
+def rebuild(data_dir: Path, env: Env) -> tuple[Ledger, dict]:
+    """`doctor --rebuild` and the app's damaged-ledger window: set the ledger aside, carry its
+    history over, read the logs again (the sources the person left on). Raises LedgerError."""
+    from tokenlens.config import disabled_sources
+    from tokenlens.ingest import scan
+    from tokenlens.sources import all_sources
+    from tokenlens.store.ledger import rebuild_ledger
+
+    db, aside, salvage = rebuild_ledger(data_dir)
+    off = disabled_sources(data_dir)
+    result = scan(db, env, [s for s in all_sources() if s.id not in off])
+    return db, rebuild_outcome(db, aside, salvage, result.events_added)
+
+
 def rebuild_outcome(db: Ledger, aside: Path | None, salvage, added_by_scan: int) -> dict:
     """What `doctor --rebuild` kept, read again and lost, in numbers (JSON and one line each)."""
     total = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]

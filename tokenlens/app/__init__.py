@@ -24,11 +24,14 @@ def run_app(data_dir: Path) -> int:
     level = os.environ.get(LOG_ENV, "WARNING").upper()
     logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="tokenlens: %(message)s")
     _never_autolaunch_a_bus()
+    missing = _no_display()
+    if missing:
+        print(f"tokenlens: {missing}", file=sys.stderr)
+        return 2
 
     from PySide6.QtWidgets import QApplication
 
     from tokenlens.app.single_instance import InstanceServer, ask_running_to_show, server_name
-    from tokenlens.store import LedgerError
 
     # argv[0] names the X11 window class; "tokenlens", not "__main__.py".
     app = QApplication.instance() or QApplication(["tokenlens"])
@@ -49,20 +52,60 @@ def run_app(data_dir: Path) -> int:
     from tokenlens.app.icons import app_icon
 
     app.setWindowIcon(app_icon())
-    try:
-        controller = TokenlensApp(Path(data_dir))
-    except LedgerError as exc:
-        print(f"tokenlens: {exc}", file=sys.stderr)
-        return 2
+    stop.attach(app)
+    controller = _open(TokenlensApp, Path(data_dir), stop)
+    if controller is None:
+        return 0 if stop.requested else 2
     server = InstanceServer(name)
     server.show_requested.connect(controller.open_window)
     if not server.listen():
         logging.getLogger(__name__).warning("single-instance server could not listen on %s", name)
     app.aboutToQuit.connect(controller.shutdown)
     app.aboutToQuit.connect(server.close)
-    stop.attach(app)
     controller.start()
     return app.exec()
+
+
+def _open(controller_class, data_dir: Path, stop):
+    """The app's controller; for a damaged ledger first the window that offers the rebuild,
+    for any other ledger problem a window that says it (no terminal may be there to read
+    stderr). None when the person quits there, or the problem stays."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from tokenlens.store import LedgerError
+    from tokenlens.store.ledger import LedgerDamaged
+
+    try:
+        return controller_class(data_dir)
+    except LedgerDamaged as exc:
+        from tokenlens.app.damaged import DamagedLedgerDialog
+
+        print(f"tokenlens: {exc}", file=sys.stderr)
+        dialog = DamagedLedgerDialog(data_dir, str(exc))
+        dialog.show()
+        logging.getLogger(__name__).info("damaged ledger window shown")
+        if dialog.exec() != dialog.DialogCode.Accepted or stop.requested:
+            return None
+    except LedgerError as exc:
+        print(f"tokenlens: {exc}", file=sys.stderr)
+        if not stop.requested:
+            QMessageBox.critical(None, "tokenlens cannot start", str(exc))
+        return None
+    try:
+        return controller_class(data_dir)
+    except LedgerError as exc:
+        print(f"tokenlens: {exc}", file=sys.stderr)
+        return None
+
+
+def _no_display() -> str | None:
+    """Where Qt would abort ("could not connect to display ... reinstalling the application
+    may fix this"), one line instead. Linux and the BSDs only: macOS and Windows always have one."""
+    if sys.platform.startswith(("darwin", "win")) or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return "no display: set DISPLAY (or WAYLAND_DISPLAY), or use the command line (tokenlens --help)"
 
 
 def _never_autolaunch_a_bus() -> None:
