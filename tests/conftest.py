@@ -12,6 +12,15 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+@pytest.fixture(autouse=True)
+def _keyring_not_declined(monkeypatch):
+    """A dismissed keyring prompt is remembered for the process (one app session): each test
+    is a session of its own."""
+    import tokenlens.export.keys as keys
+
+    monkeypatch.setattr(keys, "_declined", None)
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"

@@ -56,15 +56,16 @@ def keyring_declined() -> str | None:
     return _declined
 
 
-def _is_dismissal(exc: Exception) -> bool:
+def _note_failure(exc: Exception) -> str:
+    """Why the keyring failed; a dismissed prompt (to create or to unlock a collection) is
+    also remembered, so the person is not asked again this session."""
     from keyring.errors import InitError, KeyringLocked
 
-    return isinstance(exc, KeyringLocked) or (isinstance(exc, InitError) and "dismissed" in str(exc).lower())
-
-
-def _note_failure(exc: Exception) -> str:
     global _declined
-    if _is_dismissal(exc):
+    if isinstance(exc, KeyringLocked):
+        _declined = "the OS keyring is locked (its unlock prompt was dismissed)"
+        return _declined
+    if isinstance(exc, InitError) and "dismissed" in str(exc).lower():
         _declined = "you dismissed the keyring's password prompt"
         return _declined
     return _reason(exc)
