@@ -135,7 +135,9 @@ def _print_unreadable(unreadable: dict[str, list[dict]], home=None) -> None:
                   highlight=False)
     for sid, paths in unreadable.items():
         for u in paths:
-            console.print(f"[yellow]  {sid}: {escape(u['path'])} ({escape(u['reason'])})[/yellow]", highlight=False)
+            # soft_wrap: a long path stays on one line, whole, for the person to copy.
+            console.print(f"[yellow]  {sid}: {escape(u['path'])} ({escape(u['reason'])})[/yellow]", highlight=False,
+                          soft_wrap=True)
 
 
 def print_scan(payload: dict, home=None) -> None:
