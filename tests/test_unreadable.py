@@ -192,3 +192,101 @@ def test_unreadable_text_names_the_paths_under_home():
     assert unreadable_text(two, home) == ("3 log folders could not be read (permission denied):"
                                           " ~/.claude/projects/x, ~/.claude/projects/y …")
     assert unreadable_text({}, home) is None
+
+
+# ---- the tray app ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_app(qtbot, data_dir, home, tmp_path):
+    pytest.importorskip("PySide6")
+    from tokenlens.app.application import TokenlensApp
+    from tokenlens.config import Env
+
+    made = []
+
+    def make():
+        env = Env(environ={"HOME": str(home), "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+                           "PATH": os.environ.get("PATH", "")})
+        app = TokenlensApp(data_dir, env)
+        made.append(app)
+        app.start()
+        qtbot.waitUntil(lambda: app.scans_completed >= 1, timeout=15_000)
+        return app
+
+    yield make
+    for app in made:
+        app.shutdown()
+
+
+def badge_pixel(icon_or_pixmap, size: int = 64):
+    """A point inside the warning badge, off its "!" mark."""
+    from tokenlens.app.icons import badge_rect
+
+    pixmap = icon_or_pixmap.pixmap(size, size) if hasattr(icon_or_pixmap, "availableSizes") else icon_or_pixmap
+    rect = badge_rect(size)
+    return pixmap.toImage().pixelColor(int(rect.left() + rect.width() * 0.22), int(rect.center().y()))
+
+
+def test_warning_badge_variant_of_the_gauge(qapp):
+    from tokenlens.app import icons
+
+    assert badge_pixel(icons.paint_gauge(64, 0.5, warning=True)).name() == icons.WARNING.name().lower()
+    assert badge_pixel(icons.paint_gauge(64, 0.5)).name() != icons.WARNING.name().lower()
+    assert {16, 22, 64} <= {s.width() for s in icons.glance_icon(0.5, warning=True).availableSizes()}
+
+
+def test_tray_warns_when_its_background_scan_meets_an_unreadable_folder(qtbot, make_app, home):
+    """A real scan on the app's worker thread: the folder is a symlink loop, which even root
+    cannot read (a mode-000 folder would be read by root in-process, see the next test)."""
+    from tokenlens.app import icons
+
+    claude_file(home, "-home-me-a", "s1", 3)
+    loop = home / ".claude/projects/-home-me-loop"
+    loop.symlink_to(loop)
+    app = make_app()
+    warning = "1 log folder or file could not be read (too many levels of symbolic links): ~/.claude/projects/-home-me-loop"
+    assert app.unreadable == {"claude-code": [{"path": str(loop), "reason": "too many levels of symbolic links",
+                                               "kind": "path"}]}
+    assert warning in app.tray.toolTip()
+    assert warning in app.popup.status.text() and not app.popup.status.isHidden()
+    assert badge_pixel(app.tray.icon()).name() == icons.WARNING.name().lower()
+    # Readable again: the next scan clears the warning and the badge.
+    loop.unlink()
+    app.live.scan_now()
+    qtbot.waitUntil(lambda: app.unreadable == {}, timeout=15_000)
+    assert "could not be read" not in app.tray.toolTip()
+    assert app.popup.status.text() == ""
+    assert badge_pixel(app.tray.icon()).name() != icons.WARNING.name().lower()
+
+
+def test_tray_says_permission_denied_from_the_scan_result(qtbot, make_app, home):
+    """The pytest process runs as root and cannot drop its capabilities for the app's worker
+    thread alone, so a mode-000 folder would be read here. Instead the scan result is built
+    the way `ingest.scan` builds it: the walker's `note_unreadable` records the EACCES inside
+    `recording_unreadable`, into a SourceScan of a ScanResult, and the worker's ScanOutcome
+    is emitted through the same `finished` signal a real background scan uses."""
+    import errno
+
+    from tokenlens.app.live import ScanOutcome
+    from tokenlens.ingest import ScanResult, SourceScan
+    from tokenlens.insights import glance
+    from tokenlens.sources.base import note_unreadable, recording_unreadable
+
+    app = make_app()
+    projects = home / ".claude/projects"
+    result = ScanResult()
+    stats = result.sources["claude-code"] = SourceScan("claude-code")
+    with recording_unreadable() as found:
+        for name in ("x", "y"):
+            note_unreadable(projects / name, PermissionError(errno.EACCES, "Permission denied"), "folder")
+        note_unreadable(projects / "gone", FileNotFoundError(errno.ENOENT, "No such file"), "folder")
+    stats.unreadable = list(found.values())
+    outcome = ScanOutcome(glance=glance(app.read_db, app.zone()), unreadable=result.unreadable,
+                          errors=[e for s in result.sources.values() for e in s.errors])
+    with qtbot.waitSignal(app.live.updated, timeout=5_000):
+        app.live._worker.finished.emit(outcome)
+    expected = "2 log folders could not be read (permission denied): ~/.claude/projects/x, ~/.claude/projects/y"
+    assert expected in app.tray.toolTip()
+    assert expected in app.popup.status.text()
+    assert "gone" not in app.tray.toolTip()
