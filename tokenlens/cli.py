@@ -164,6 +164,9 @@ def scan(ctx: Context, as_json: bool) -> None:
                 "events_total": totals.get(sid, 0),
                 "lines_skipped": s.lines_skipped,
                 "errors": s.errors,
+                # Folders/files that exist but could not be read: their usage is missing.
+                "unreadable": s.unreadable,
+                "unreadable_count": len(s.unreadable),
             }
             for sid, s in result.sources.items()
         },
@@ -174,7 +177,7 @@ def scan(ctx: Context, as_json: bool) -> None:
         return
     from tokenlens.render import print_scan
 
-    print_scan(payload)
+    print_scan(payload, home=ctx.env.home)
 
 
 @cli.command()
@@ -234,7 +237,7 @@ def sources(ctx: Context, as_json: bool) -> None:
         return
     from tokenlens.render import print_sources
 
-    print_sources(rows)
+    print_sources(rows, home=ctx.env.home)
 
 
 @cli.command()
@@ -254,6 +257,7 @@ def doctor(ctx: Context, as_json: bool, rebuild: bool) -> None:
     """
     import sqlite3
 
+    from tokenlens.config import disabled_sources
     from tokenlens.status import doctor_report
     from tokenlens.store.ledger import (
         LedgerDamaged,
@@ -265,7 +269,7 @@ def doctor(ctx: Context, as_json: bool, rebuild: bool) -> None:
 
     try:
         rebuilt = _rebuild(ctx) if rebuild else None
-        payload = doctor_report(ctx.open_db(), ctx.data_dir, ctx.env)
+        payload = doctor_report(ctx.open_db(), ctx.data_dir, ctx.env, disabled_sources(ctx.data_dir))
     except (LedgerError, sqlite3.DatabaseError) as exc:
         message = str(exc) if isinstance(exc, LedgerError) else failure_message(exc)
         if message is None or not as_json:
@@ -285,7 +289,7 @@ def doctor(ctx: Context, as_json: bool, rebuild: bool) -> None:
         return
     from tokenlens.render import print_doctor
 
-    print_doctor(payload)
+    print_doctor(payload, home=ctx.env.home)
 
 
 def _rebuild(ctx: Context) -> dict:

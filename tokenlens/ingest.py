@@ -31,6 +31,8 @@ from tokenlens.sources.base import (
     SnapshotSource,
     Source,
     iter_lines,
+    recording_unreadable,
+    unreadable_reason,
 )
 from tokenlens.store import rollup
 from tokenlens.store.ledger import BUSY_TIMEOUT_MS, Ledger, is_busy
@@ -52,6 +54,17 @@ class SourceScan:
     events_after: int = 0
     lines_skipped: int = 0
     errors: list[str] = field(default_factory=list)
+    # Folders and files that exist but could not be read (e.g. mode 000, another user's):
+    # {"path", "reason"} each. Their usage is missing from every total until they can be.
+    unreadable: list[dict] = field(default_factory=list)
+
+    def note_error(self, key: str, exc: OSError) -> None:
+        """A file that failed to stat or read: said in `errors`; in `unreadable` too unless it
+        is simply gone (vanished since it was listed)."""
+        self.errors.append(f"{key}: {exc.strerror or exc}")
+        reason = unreadable_reason(exc)
+        if reason is not None and all(u["path"] != key for u in self.unreadable):
+            self.unreadable.append({"path": key, "reason": reason, "kind": "file"})
 
     @property
     def events_added(self) -> int:
@@ -67,6 +80,11 @@ class ScanResult:
     @property
     def events_added(self) -> int:
         return sum(s.events_added for s in self.sources.values())
+
+    @property
+    def unreadable(self) -> dict[str, list[dict]]:
+        """{source id: its unreadable paths}, only sources that have some."""
+        return {sid: list(s.unreadable) for sid, s in self.sources.items() if s.unreadable}
 
 
 @contextmanager
@@ -134,18 +152,20 @@ def scan(
             continue
         stats = result.sources[source.id] = SourceScan(source.id)
         seen = seen_by_source[source.id] = set()
-        roots_by_source[source.id] = source.roots(env)
-        for found in source.discover(env):
-            stats.files_seen += 1
-            key = _path_key(found.path)
-            seen.add(key)
-            try:
-                unread = _unread_bytes(known.get(key), source, found)
-            except OSError as exc:
-                stats.errors.append(f"{key}: {exc.strerror or exc}")
-                continue
-            if unread is not None:
-                plan.append((source, found, stats, unread))
+        with recording_unreadable() as unreadable:
+            roots_by_source[source.id] = source.roots(env)
+            for found in source.discover(env):
+                stats.files_seen += 1
+                key = _path_key(found.path)
+                seen.add(key)
+                try:
+                    unread = _unread_bytes(known.get(key), source, found)
+                except OSError as exc:
+                    stats.note_error(key, exc)
+                    continue
+                if unread is not None:
+                    plan.append((source, found, stats, unread))
+        stats.unreadable[:0] = [{**u, "path": _storable(u["path"])} for u in unreadable.values()]
 
     for stats in {id(p[2]): p[2] for p in plan}.values():
         stats.events_before = _count_events(db, stats.source)
@@ -223,7 +243,7 @@ def _ingest_file_safely(batch: Batch, source: Source, found: Discovered, stats: 
         _ingest_file(batch, source, found, stats)
     except OSError as exc:
         # Vanished or unreadable mid-read: what was staged up to there stays; next scan retries.
-        stats.errors.append(f"{_path_key(found.path)}: {exc.strerror or exc}")
+        stats.note_error(_path_key(found.path), exc)
 
 
 def _worker_count(requested: int | None, bulk: bool, files: int) -> int:
@@ -288,10 +308,11 @@ def _ingest_share(db_path: str, plan: list, order: list[int], channel) -> dict:
             source, found, _, _ = plan[order[taken]]
             stats = SourceScan(source.id)
             _ingest_file_safely(batch, source, found, stats)
-            mine = out["stats"].setdefault(source.id, [0, 0, []])
+            mine = out["stats"].setdefault(source.id, [0, 0, [], []])
             mine[0] += stats.files_read
             mine[1] += stats.lines_skipped
             mine[2] += stats.errors
+            mine[3] += stats.unreadable
         batch.flush()
         out["unknown"] = sorted(pricer.unknown_models)
     finally:
@@ -300,11 +321,12 @@ def _ingest_share(db_path: str, plan: list, order: list[int], channel) -> dict:
 
 
 def _merge_share(share: dict, result: ScanResult) -> None:
-    for source_id, (files_read, lines_skipped, errors) in share["stats"].items():
+    for source_id, (files_read, lines_skipped, errors, unreadable) in share["stats"].items():
         stats = result.sources[source_id]
         stats.files_read += files_read
         stats.lines_skipped += lines_skipped
         stats.errors += errors
+        stats.unreadable += unreadable
     result.unknown_models |= {tuple(u) for u in share["unknown"]}
 
 
@@ -333,6 +355,34 @@ def _executemany(db: Ledger, sql: str, rows: list[tuple]) -> None:
     except UnicodeEncodeError:
         # Rare (a non-UTF-8 file name became a session id or project): escape and retry.
         db.conn.executemany(sql, [tuple(_storable(v) for v in row) for row in rows])
+
+
+def find_unreadable(env: Env, sources: Iterable[Source]) -> dict[str, list[dict]]:
+    """{source id: [{"path", "reason"}]} of what each source's logs hold that cannot be read
+    now, for `sources` and `doctor`, which do not scan: folders discovery could not list, and
+    listed files this user may not open (an access check per file: fine here, never done by a
+    scan, which finds those when it opens them). Only sources with some are in it."""
+    out: dict[str, list[dict]] = {}
+    for source in sources:
+        if source.no_local_data_reason:
+            continue
+        with recording_unreadable() as unreadable:
+            source.roots(env)
+            files = [found.path for found in source.discover(env)]
+        found_bad = dict(unreadable)
+        for path in files:
+            if not os.access(path, os.R_OK):
+                try:
+                    os.stat(path)
+                except OSError as exc:
+                    reason = unreadable_reason(exc)
+                else:
+                    reason = "permission denied"
+                if reason is not None:
+                    found_bad.setdefault(str(path), {"path": str(path), "reason": reason, "kind": "file"})
+        if found_bad:
+            out[source.id] = [{**u, "path": _storable(u["path"])} for u in found_bad.values()]
+    return out
 
 
 def _count_events(db: Ledger, tool: str) -> int:

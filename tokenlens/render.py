@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tokenlens.reports import Report
@@ -123,38 +124,60 @@ def print_report(report: Report) -> None:
     console.print("[dim]Costs are estimates from local logs at list prices, not your bill.[/dim]")
 
 
-def print_scan(payload: dict) -> None:
+def _print_unreadable(unreadable: dict[str, list[dict]], home=None) -> None:
+    """The warning line, then every path that could not be read, named."""
+    from tokenlens.status import unreadable_text
+
+    line = unreadable_text(unreadable, home, names=0)
+    if line is None:
+        return
+    console.print(f"[yellow]{escape(line)}; their usage is missing from the totals:[/yellow]",
+                  highlight=False)
+    for sid, paths in unreadable.items():
+        for u in paths:
+            # soft_wrap: a long path stays on one line, whole, for the person to copy.
+            console.print(f"[yellow]  {sid}: {escape(u['path'])} ({escape(u['reason'])})[/yellow]", highlight=False,
+                          soft_wrap=True)
+
+
+def print_scan(payload: dict, home=None) -> None:
     table = Table(title=f"Scan ({payload['seconds']:.2f} s)", header_style="bold")
-    for col in ("Source", "Files", "Read now", "Events added", "Events total", "Skipped lines"):
+    for col in ("Source", "Files", "Read now", "Events added", "Events total", "Skipped lines", "Unreadable"):
         table.add_column(col, justify="left" if col == "Source" else "right")
     for sid, s in payload["sources"].items():
         table.add_row(
             sid, fmt_int(s["files"]), fmt_int(s["files_read"]), fmt_int(s["events_added"]),
             fmt_int(s["events_total"]), fmt_int(s["lines_skipped"]),
+            f"[yellow]{fmt_int(s['unreadable_count'])}[/yellow]" if s["unreadable_count"] else "0",
         )
     console.print(table)
+    unreadable_paths = {u["path"] for s in payload["sources"].values() for u in s["unreadable"]}
     for sid, s in payload["sources"].items():
         for err in s["errors"]:
-            console.print(f"[yellow]{sid}: {err}[/yellow]")
+            if err.rpartition(": ")[0] not in unreadable_paths:  # those are listed below, with the rest
+                console.print(f"[yellow]{sid}: {err}[/yellow]")
+    _print_unreadable({sid: s["unreadable"] for sid, s in payload["sources"].items() if s["unreadable"]}, home)
     if payload["unknown_models"]:
         console.print(f"[yellow]Unpriced (unknown) models: {', '.join(payload['unknown_models'])}[/yellow]")
 
 
-def print_sources(rows: list[dict]) -> None:
+def print_sources(rows: list[dict], home=None) -> None:
     table = Table(title="Sources", header_style="bold")
     for col in ("Tool", "Found", "Files", "Events", "Last event", "Skipped", "Paths looked at / note"):
         table.add_column(col)
     for r in rows:
         paths = "\n".join(("✓ " if p in r["paths_found"] else "✗ ") + p for p in r["paths"])
         note = f"\n[yellow]{r['note']}[/yellow]" if r["note"] else ""
+        note += "".join(f"\n[yellow]! {escape(u['path'])} ({escape(u['reason'])})[/yellow]" for u in r["unreadable"])
         table.add_row(
             f"{r['name']}\n[dim]{r['id']}[/dim]", "yes" if r["found"] else "no", fmt_int(r["files"]),
             fmt_int(r["events"]), r["last_event"] or "—", fmt_int(r["lines_skipped"]), paths + note,
         )
     console.print(table)
+    _print_unreadable({r["id"]: r["unreadable"] for r in rows if r["unreadable"]}, home)
 
 
-def print_doctor(payload: dict) -> None:
+def print_doctor(payload: dict, home=None) -> None:
     console.print(f"[bold]Data dir[/bold]  {payload['data_dir']}")
     console.print(f"[bold]Ledger[/bold]    {payload['database']} ({fmt_int(payload['database_bytes'])} bytes)")
     events = ", ".join(f"{t}: {fmt_int(n)}" for t, n in payload["events"].items()) or "none"
@@ -169,13 +192,18 @@ def print_doctor(payload: dict) -> None:
     console.print(f"[bold]Skipped lines[/bold]  {fmt_int(payload['lines_skipped'])}")
     for s in payload["skipped"]:
         console.print(f"  {s['file']} @ byte {s['offset']}: {s['reason']}")
+    console.print(f"[bold]Unreadable log folders and files[/bold]  {fmt_int(payload['unreadable_count'])}")
+    by_tool: dict[str, list[dict]] = {}
+    for u in payload["unreadable"]:
+        by_tool.setdefault(u["tool"], []).append(u)
+    _print_unreadable(by_tool, home)
     if payload["unknown_models"]:
         console.print("[bold]Unknown models (no cost computed)[/bold]")
         for u in payload["unknown_models"]:
             console.print(f"  {u['tool']}: {u['model']} ({fmt_int(u['events'])} events)")
     for key, value in payload.items():
         if key in ("data_dir", "database", "database_bytes", "events", "lines_skipped", "skipped",
-                   "unknown_models", "files_deleted_by_tools", "log_retention"):
+                   "unknown_models", "files_deleted_by_tools", "log_retention", "unreadable", "unreadable_count"):
             continue
         console.print(f"[bold]{key.replace('_', ' ').capitalize()}[/bold]  {_check_text(value)}")
 

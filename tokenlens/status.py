@@ -16,8 +16,54 @@ def _iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset()) -> list[dict]:
+def _exists(path: Path) -> bool:
+    """True for a path that is there, also when it cannot be read (EACCES: it is reported as
+    unreadable, not as absent); Path.exists() raises on that."""
+    try:
+        path.stat()
+    except OSError as exc:
+        from tokenlens.sources.base import unreadable_reason
+
+        return unreadable_reason(exc) is not None
+    return True
+
+
+def unreadable_text(unreadable: dict[str, list[dict]], home: Path | None = None, names: int = 2) -> str | None:
+    """One line for the person, e.g. "2 log folders could not be read (permission denied):
+    ~/.claude/projects/x, ~/.codex/sessions/2026 …"; None when everything could be read."""
+    items = [u for paths in unreadable.values() for u in paths]
+    if not items:
+        return None
+    reasons = sorted({u["reason"] for u in items})
+    shown = [_home_short(u["path"], home) for u in items[:names]]
+    more = " …" if len(items) > names else ""
+    kinds = {u.get("kind", "path") for u in items}
+    kind = kinds.pop() if len(kinds) == 1 else "path"
+    one, many = {"folder": ("log folder", "log folders"), "file": ("log file", "log files")}.get(
+        kind, ("log folder or file", "log folders or files"))
+    noun = one if len(items) == 1 else many
+    line = f"{len(items)} {noun} could not be read ({', '.join(reasons)})"
+    return f"{line}: {', '.join(shown)}{more}" if shown else line
+
+
+def _home_short(path: str, home: Path | None) -> str:
+    if home is not None:
+        prefix = str(home).rstrip("/\\")
+        if prefix and (path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "\\")):
+            return "~" + path[len(prefix):]
+    return path
+
+
+def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset(),
+                   unreadable: dict[str, list[dict]] | None = None) -> list[dict]:
+    """Each known tool's state. `unreadable`: what a scan just found it could not read (the
+    app passes its scan's); None: looked for now (a discovery walk of the sources read)."""
     from tokenlens.sources import all_sources
+
+    if unreadable is None:
+        from tokenlens.ingest import find_unreadable
+
+        unreadable = find_unreadable(env, [s for s in all_sources() if s.id not in disabled])
 
     per_file = {
         source: (files, missing, skipped, last_ms)
@@ -30,7 +76,7 @@ def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset()) -> li
     rows = []
     for source in all_sources():
         roots = source.roots(env)
-        existing = [str(p) for p in roots if p.exists()]
+        existing = [str(p) for p in roots if _exists(p)]
         files, missing, skipped, last_ms = per_file.get(source.id, (0, 0, 0, None))
         if source.no_local_data_reason:
             reason = source.no_local_data_reason
@@ -38,6 +84,10 @@ def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset()) -> li
             reason = "turned off in Settings: not read"
         elif not existing:
             reason = "none of the paths looked at exists"
+        elif unreadable.get(source.id):
+            count = len(unreadable[source.id])
+            reason = (f"{count} {'folder or file' if count == 1 else 'folders or files'} could not be read:"
+                      " their usage is missing from the totals")
         elif not files:
             reason = "found, but no usage files yet (run `tokenlens scan`)"
         else:
@@ -54,6 +104,8 @@ def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset()) -> li
                 "events": events.get(source.id, 0),
                 "last_event": _iso(last_ms),
                 "lines_skipped": skipped or 0,
+                "unreadable": unreadable.get(source.id, []) if source.id not in disabled else [],
+                "unreadable_count": len(unreadable.get(source.id, [])) if source.id not in disabled else 0,
                 "note": reason,
             }
         )
@@ -77,7 +129,7 @@ def log_retention(env: Env, disabled: set[str] = frozenset()) -> list[dict]:
 
     out = []
     for source in all_sources():
-        if source.id in disabled or not any(root.exists() for root in source.roots(env)):
+        if source.id in disabled or not any(_exists(root) for root in source.roots(env)):
             continue
         kept = source.retention(env)
         if kept is not None:
@@ -99,8 +151,12 @@ def retention_text(item: dict) -> str:
             " tokenlens keeps what it has read.")
 
 
-def doctor_report(db: Ledger, data_dir: Path, env: Env) -> dict:
+def doctor_report(db: Ledger, data_dir: Path, env: Env, disabled: set[str] = frozenset()) -> dict:
+    from tokenlens.ingest import find_unreadable
+    from tokenlens.sources import all_sources
+
     summary = ledger_summary(db)
+    unreadable = find_unreadable(env, [s for s in all_sources() if s.id not in disabled])
     skipped_total = db.execute("SELECT COALESCE(SUM(lines_skipped), 0) FROM files").fetchone()[0]
     report = {
         "data_dir": str(data_dir),
@@ -112,6 +168,9 @@ def doctor_report(db: Ledger, data_dir: Path, env: Env) -> dict:
         "unknown_models": summary["unknown_models"],
         "files_deleted_by_tools": db.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0],
         "log_retention": log_retention(env),
+        # Log folders and files that exist but cannot be read: their usage is missing.
+        "unreadable_count": sum(len(paths) for paths in unreadable.values()),
+        "unreadable": [{"tool": tool, **u} for tool, paths in unreadable.items() for u in paths],
     }
     for name, target in DOCTOR_CHECKS.items():
         check = _load(target)

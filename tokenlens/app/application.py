@@ -31,6 +31,7 @@ from tokenlens.app.welcome import WelcomeDialog
 from tokenlens.config import Env, default_data_dir
 from tokenlens.insights import Glance, format_tokens, now_ms
 from tokenlens.reports import ReportError, get_zone
+from tokenlens.status import unreadable_text
 from tokenlens.store import open_ledger
 from tokenlens.store.ledger import ledger_path
 
@@ -76,6 +77,8 @@ class TokenlensApp(QObject):
         self.view = LedgerView(data_dir, self.zone, now_ms)
         self.glance: Glance | None = None
         self.risky: int | None = None
+        # What the last scan could not read; while non-empty the tray shows a warning mark.
+        self.unreadable: dict[str, list[dict]] = {}
         self.welcome: WelcomeDialog | None = None
         self.scans_completed = 0
         self.permission_scans_completed = 0
@@ -137,7 +140,7 @@ class TokenlensApp(QObject):
 
     def start(self) -> None:
         self.tray.show()
-        self.tray.setToolTip(tooltip_text(self.glance, self.live.paused))  # aw-qt#112
+        self.tray.setToolTip(self._tooltip())  # aw-qt#112
         self.tray_available = QSystemTrayIcon.isSystemTrayAvailable()
         log.info("system tray available: %s", self.tray_available)
         if not self.tray_available:
@@ -180,18 +183,36 @@ class TokenlensApp(QObject):
         self.scans_completed += 1
         self.glance = outcome.glance
         self.risky = outcome.risky_grants
+        self.unreadable = outcome.unreadable
         self._render_glance()
-        self.popup.set_status("; ".join(outcome.errors[:2]))
+        self.popup.set_status(self.status_text(outcome.errors))
         self.window.refresh()
         self._maybe_nudge()
         if outcome.first_scan and not self.settings.welcomed():
             self.show_welcome(outcome.sources, outcome.retention)
 
+    def unreadable_warning(self) -> str | None:
+        """E.g. "2 log folders could not be read (permission denied): ~/.claude/projects/x …"."""
+        return unreadable_text(self.unreadable, self.env.home)
+
+    def status_text(self, errors: list[str] = ()) -> str:
+        """The popup's status line: the unreadable warning first, then other scan errors
+        (an unreadable file's own error is already in the warning)."""
+        bad = {u["path"] for paths in self.unreadable.values() for u in paths}
+        others = [e for e in errors if e.rpartition(": ")[0] not in bad]
+        warning = self.unreadable_warning()
+        return "\n".join(([f"⚠ {warning}"] if warning else []) + (["; ".join(others[:2])] if others else []))
+
+    def _tooltip(self) -> str:
+        text = tooltip_text(self.glance, self.live.paused)
+        warning = self.unreadable_warning()
+        return f"{text}\n⚠ {warning}" if warning else text
+
     @Slot(str)
     def on_failed(self, message: str) -> None:
         log.warning("scan failed: %s", message)
         self.popup.set_status(message)
-        self.tray.setToolTip(f"{tooltip_text(self.glance, self.live.paused)}\n{message}")
+        self.tray.setToolTip(f"{self._tooltip()}\n{message}")
 
     @Slot(bool)
     def on_busy(self, busy: bool) -> None:
@@ -200,8 +221,8 @@ class TokenlensApp(QObject):
     def _render_glance(self) -> None:
         glance = self.glance
         fraction = gauge_fraction(glance.ratio_to_average, glance.today_tokens) if glance else 0.0
-        self.tray.setIcon(glance_icon(fraction, self.live.paused))
-        self.tray.setToolTip(tooltip_text(glance, self.live.paused))
+        self.tray.setIcon(glance_icon(fraction, self.live.paused, warning=bool(self.unreadable)))
+        self.tray.setToolTip(self._tooltip())
         if glance is not None:
             self.popup.set_glance(glance, self.risky)
 
@@ -307,7 +328,7 @@ class TokenlensApp(QObject):
             self._tray_check.stop()
             self.window.set_banner("")
             self.tray.show()
-            self.tray.setToolTip(tooltip_text(self.glance, self.live.paused))
+            self.tray.setToolTip(self._tooltip())
 
     def show_welcome(self, sources: list[dict], retention: list[dict] = ()) -> None:
         self.welcome = WelcomeDialog(sources, ledger_path(self.data_dir), list(retention))

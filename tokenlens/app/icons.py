@@ -20,6 +20,8 @@ TRACK = QColor("#475569")
 UNDER = QColor("#2DD4BF")  # teal: at or under the average
 OVER = QColor("#FBBF24")  # amber: past the average
 PAUSED = QColor("#94A3B8")
+WARNING = QColor("#F97316")  # orange badge: some log folders could not be read
+WARNING_MARK = QColor("#111827")
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,9 @@ def gauge_fraction(ratio: float | None, today_tokens: int) -> float:
     return max(0.0, min(2.0, ratio))
 
 
-def paint_gauge(size: int, fraction: float, paused: bool = False) -> QPixmap:
+def paint_gauge(size: int, fraction: float, paused: bool = False, warning: bool = False) -> QPixmap:
+    """The ring gauge; `warning` adds a small "!" badge (bottom right): the totals are
+    incomplete because some log folders or files could not be read."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -70,14 +74,36 @@ def paint_gauge(size: int, fraction: float, paused: bool = False) -> QPixmap:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(OVER if fraction > 1.0 else UNDER)
         painter.drawEllipse(QRectF(size / 2 - dot / 2, size / 2 - dot / 2, dot, dot))
+    if warning:
+        _paint_warning_badge(painter, size)
     painter.end()
     return pixmap
 
 
-def glance_icon(fraction: float, paused: bool = False) -> QIcon:
+def badge_rect(size: int) -> QRectF:
+    """Where the warning badge sits: the bottom-right corner, 45 % of the icon."""
+    side = max(7.0, size * 0.45)
+    return QRectF(size - side, size - side, side, side)
+
+
+def _paint_warning_badge(painter: QPainter, size: int) -> None:
+    rect = badge_rect(size)
+    painter.setPen(QPen(DISC, max(1.0, size / 32)))
+    painter.setBrush(WARNING)
+    painter.drawEllipse(rect)
+    # The "!": a bar and a dot, drawn (no font: crisp at 16 px, same on every desktop).
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(WARNING_MARK)
+    bar_w = max(1.0, rect.width() * 0.16)
+    cx = rect.center().x()
+    painter.drawRect(QRectF(cx - bar_w / 2, rect.top() + rect.height() * 0.2, bar_w, rect.height() * 0.38))
+    painter.drawRect(QRectF(cx - bar_w / 2, rect.top() + rect.height() * 0.66, bar_w, bar_w))
+
+
+def glance_icon(fraction: float, paused: bool = False, warning: bool = False) -> QIcon:
     icon = QIcon()
     for size in SIZES:
-        icon.addPixmap(paint_gauge(size, fraction, paused))
+        icon.addPixmap(paint_gauge(size, fraction, paused, warning))
     return icon
 
 

@@ -44,6 +44,9 @@ class ScanOutcome:
     sources: list[dict] = field(default_factory=list)
     retention: list[dict] = field(default_factory=list)  # how long the tools keep their logs
     errors: list[str] = field(default_factory=list)
+    # {source id: [{"path", "reason", ...}]}: log folders/files the scan could not read, as
+    # the scan found them (the GUI thread never walks the file system to learn this).
+    unreadable: dict[str, list[dict]] = field(default_factory=dict)
     first_scan: bool = False
 
 
@@ -130,10 +133,11 @@ class ScanWorker(QObject):
                 events_added=result.events_added,
                 risky_grants=risky_grants(self._db),
                 errors=[e for s in result.sources.values() for e in s.errors],
+                unreadable=result.unreadable,
                 first_scan=self._scans == 0,
             )
             if outcome.first_scan:
-                outcome.sources = sources_status(self._db, self._env, disabled=off)
+                outcome.sources = sources_status(self._db, self._env, disabled=off, unreadable=result.unreadable)
                 outcome.retention = log_retention(self._env, off)
             self._scans += 1
         except (LedgerError, OSError) as exc:
@@ -190,13 +194,13 @@ def watch_plan(roots: list[Path]) -> list[tuple[Path, bool]]:
     nearest existing parent, non-recursively, so its creation is noticed."""
     plan: dict[Path, bool] = {}
     for root in roots:
-        if root.is_dir():
+        if _is_dir(root):
             plan[root] = True
             continue
         parent = root.parent
-        while not parent.is_dir() and parent != parent.parent:
+        while not _is_dir(parent) and parent != parent.parent:
             parent = parent.parent
-        if parent.is_dir():
+        if _is_dir(parent):
             plan.setdefault(parent, False)
     # drop paths already covered by a recursive parent
     covered = [p for p, rec in plan.items() if rec]
@@ -204,6 +208,15 @@ def watch_plan(roots: list[Path]) -> list[tuple[Path, bool]]:
         (p, rec) for p, rec in plan.items()
         if not any(c != p and c in p.parents for c in covered)
     )
+
+
+def _is_dir(path: Path) -> bool:
+    """Path.is_dir() that is False, not an exception, under a folder this user cannot search
+    (the scan reports that folder as unreadable)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 class LiveLedger(QObject):
@@ -368,7 +381,7 @@ class LiveLedger(QObject):
         if self._paused:
             return
         roots = self._roots()
-        self._missing_roots = [r for r in roots if not r.is_dir()]
+        self._missing_roots = [r for r in roots if not _is_dir(r)]
         plan = watch_plan(roots)
         if plan == self._plan and self._observer is not None:
             return

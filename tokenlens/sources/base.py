@@ -13,13 +13,17 @@ Two shapes exist:
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fnmatch import translate
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 from typing import Any, ClassVar
 
 import msgspec
@@ -59,6 +63,52 @@ class Retention:
     setting: str  # what sets it and where, e.g. "cleanupPeriodDays in ~/.claude/settings.json"
     is_default: bool  # the setting is absent: the tool's default applies
     writes_nothing: bool = False  # the setting turns the logs off altogether
+
+
+# ---- paths that exist but cannot be read ---------------------------------------------
+#
+# Discovery must not skip an unreadable folder in silence (its files' usage would be missing
+# from every total). Walkers report each OSError to `note_unreadable`; a caller that wants the
+# list wraps its discovery in `recording_unreadable()`. A path that does not exist (or vanished
+# between listing and reading) is "not found" / "gone", never unreadable, and is not recorded.
+
+_unreadable: ContextVar[dict[str, dict] | None] = ContextVar("tokenlens_unreadable", default=None)
+NOT_THERE = (errno.ENOENT, errno.ENOTDIR)
+
+
+def unreadable_reason(exc: OSError) -> str | None:
+    """Why an existing path could not be read ("permission denied"), or None when the error
+    means the path is simply not there."""
+    if isinstance(exc, FileNotFoundError | NotADirectoryError) or exc.errno in NOT_THERE:
+        return None
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def note_unreadable(path: Path | str, exc: OSError, kind: str = "path") -> None:
+    """Record `path` ("folder", "file" or "path" when unknown) as unreadable, if a recording
+    is on and the error is not "not there"."""
+    recorded = _unreadable.get()
+    if recorded is None:
+        return
+    reason = unreadable_reason(exc)
+    if reason is not None:
+        recorded.setdefault(str(path), {"path": str(path), "reason": reason, "kind": kind})
+
+
+@contextmanager
+def recording_unreadable() -> Iterator[dict[str, dict]]:
+    """Collect {path: {"path", "reason", "kind"}} of everything the discovery inside the block could not read.
+
+    Generators run in their caller's context, so a `discover()` iterated inside the block is
+    recorded even though it was created by a call inside it."""
+    recorded: dict[str, dict] = {}
+    token = _unreadable.set(recorded)
+    try:
+        yield recorded
+    finally:
+        _unreadable.reset(token)
 
 
 class Source:
@@ -150,25 +200,28 @@ def _real(path: Path) -> Path:
 
 
 def _walk_files(root: Path, patterns: tuple[str, ...]) -> Iterator[Path]:
-    """Files under root matching any pattern; survives symlink loops and unreadable dirs."""
-    if root.is_file():
+    """Files under root matching any pattern; survives symlink loops and unreadable dirs
+    (each one it could not read is passed to `note_unreadable`)."""
+    try:
+        st = os.stat(root)
+    except OSError as exc:
+        note_unreadable(root, exc)  # a root that does not exist is not noted
+        return
+    if S_ISREG(st.st_mode):
         yield root
         return
-    if not root.is_dir():
+    if not S_ISDIR(st.st_mode):
         return
     matches = re.compile("|".join(translate(p) for p in patterns)).match
     # Only a symlinked directory can lead back up the tree (directories have no hard links),
     # so only those cost a stat for loop detection.
-    try:
-        st = os.stat(root)
-        visited = {(st.st_dev, st.st_ino)}
-    except OSError:
-        return
+    visited = {(st.st_dev, st.st_ino)}
 
     def walk(directory: str) -> Iterator[Path]:
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError:
+        except OSError as exc:
+            note_unreadable(directory, exc, "folder")
             return
         for entry in entries:
             try:
@@ -182,7 +235,8 @@ def _walk_files(root: Path, patterns: tuple[str, ...]) -> Iterator[Path]:
                     yield from walk(entry.path)
                 elif matches(entry.name) and entry.is_file():
                     yield Path(entry.path)
-            except OSError:
+            except OSError as exc:
+                note_unreadable(entry.path, exc)
                 continue
 
     yield from walk(str(root))
@@ -194,7 +248,8 @@ def files_in_project_chats(roots: list[Path], patterns: tuple[str, ...]) -> Iter
     for root in roots:
         try:
             projects = sorted(p for p in root.iterdir() if p.is_dir())
-        except OSError:
+        except OSError as exc:
+            note_unreadable(root, exc, "folder")
             continue
         for project_dir in projects:
             for path in _walk_files(project_dir / "chats", patterns):

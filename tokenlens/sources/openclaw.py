@@ -32,9 +32,11 @@ Not confirmed / not read (said here so nobody assumes otherwise):
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 import orjson
@@ -51,6 +53,7 @@ from tokenlens.sources.base import (
     _walk_files,
     count,
     iso_to_ms,
+    note_unreadable,
     text,
 )
 from tokenlens.sources.sqlite_ro import read_snapshot_db, table_columns, wal_path
@@ -83,7 +86,7 @@ class OpenClaw(JsonlSource, SnapshotSource):
         if configured:
             return [d / "agents" for d in configured]
         home = env.home
-        profiles = sorted(p for p in _safe_glob(home, ".openclaw-*") if p.is_dir())
+        profiles = sorted(p for p in _safe_glob(home, ".openclaw-*") if _is_dir(p))
         dirs = [home / ".openclaw", *profiles, *(home / name for name in LEGACY_STATE_DIRS)]
         return [d / "agents" for d in dirs]
 
@@ -97,17 +100,19 @@ class OpenClaw(JsonlSource, SnapshotSource):
                     yield Discovered(path, root)
 
     def _agent_files(self, agents_dir: Path) -> Iterator[Path]:
-        if not agents_dir.is_dir():
-            return
         try:
             agents = sorted(p for p in agents_dir.iterdir() if p.is_dir())
-        except OSError:
+        except OSError as exc:
+            note_unreadable(agents_dir, exc, "folder")  # not there (the usual case) is not noted
             return
         for agent in agents:
             # The database first: its copy of a message is the one kept (rank) when both exist.
             db = agent / "agent" / DB_NAME
-            if db.is_file():
-                yield db
+            try:
+                if S_ISREG(os.stat(db).st_mode):
+                    yield db
+            except OSError as exc:
+                note_unreadable(db, exc, "file")
             for path in _walk_files(agent / "sessions", TRANSCRIPT_PATTERNS):
                 if not path.name.endswith(NOT_TRANSCRIPTS):
                     yield path
@@ -256,5 +261,14 @@ def _session_from_name(path: Path) -> str:
 def _safe_glob(directory: Path, pattern: str) -> list[Path]:
     try:
         return list(directory.glob(pattern))
-    except OSError:
+    except OSError as exc:
+        note_unreadable(directory, exc, "folder")
         return []
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError as exc:  # e.g. a profile folder of another user's: noted, not fatal
+        note_unreadable(path, exc)
+        return False

@@ -49,6 +49,7 @@ from tokenlens.sources.base import (
     SnapshotSource,
     _walk_files,
     count,
+    note_unreadable,
     text,
 )
 from tokenlens.sources.sqlite_ro import open_readonly
@@ -93,7 +94,8 @@ class OpenCode(SnapshotSource):
         for root in self.roots(env):
             try:
                 dbs = sorted(p for p in root.iterdir() if p.is_file() and _is_db_name(p.name))
-            except OSError:
+            except OSError as exc:
+                note_unreadable(root, exc, "folder")  # not there (the usual case) is not noted
                 dbs = []
             for path in dbs:
                 yield Discovered(path, root)
