@@ -92,7 +92,7 @@ def median(runs: list[Run]) -> float:
 
 # What `report` imports before it does any work: with Python's own start-up, the floor under
 # any warm report this codebase can make.
-REPORT_IMPORTS = "import tokenlens.cli, tokenlens.config, tokenlens.store, tokenlens.ingest, tokenlens.reports, tokenlens.sources"
+REPORT_IMPORTS = "import tokenlens.cli, tokenlens.config, tokenlens.store, tokenlens.ingest, tokenlens.reports, tokenlens.tools"
 
 
 def ccusage_cmd() -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tokenlens.ingest import SourceScan, scan
 from tokenlens.reports import build_report
-from tokenlens.sources.base import Source
+from tokenlens.tools.source import Source
 
 
 def scan_tool(db, env, source: Source) -> SourceScan:

@@ -9,10 +9,11 @@ import json
 import pytest
 
 from tests.logs import append, claude_assistant, claude_user, codex_meta, codex_tokens, codex_turn
+from tokenlens import actions as classifier
 from tokenlens.ingest import scan
 from tokenlens.permissions import actions
-from tokenlens.sources.claude_code import ClaudeCode
-from tokenlens.sources.codex import Codex
+from tokenlens.tools.claude_code.usage import ClaudeCode
+from tokenlens.tools.codex.usage import Codex
 
 SECRET_CMD = "CANARY-cmd-7731"
 
@@ -39,7 +40,7 @@ SECRET_CMD = "CANARY-cmd-7731"
     ("echo sudoku", "shell"),
 ])
 def test_shell_commands_are_categorised(command, category):
-    assert actions.classify_command(command) == category
+    assert classifier.classify_command(command) == category
 
 
 def claude_tool_use(ts, session, msg_id, blocks, **extra):

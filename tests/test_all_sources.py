@@ -258,8 +258,9 @@ def test_all_ten_tools_through_the_cli(all_tools_home, tmp_path):
     assert totals["tools"] == sorted(ALL_TEN)
     assert totals["models"] == sorted({m for row in report["rows"] for m in row["models"]})
 
-    from tokenlens.sources import SOURCES
+    from tokenlens.tools import TOOLS
 
+    SOURCES = [tool.source_class() for tool in TOOLS if tool.usage]
     listed = {row["id"]: row for row in tokenlens(data_dir, env, "sources", "--json")["sources"]}
     for tool, want in expected.items():
         row = listed[tool]
@@ -278,12 +279,12 @@ def test_all_ten_tools_through_the_cli(all_tools_home, tmp_path):
 
 
 def _source_classes_in_package() -> dict[str, type]:
-    """Every concrete tool class (one that sets `id`) defined in a module of tokenlens.sources."""
-    import tokenlens.sources as package
-    from tokenlens.sources.base import Source
+    """Every concrete tool class (one that sets `id`) defined in a module of tokenlens.tools."""
+    import tokenlens.tools as package
+    from tokenlens.tools.source import Source
 
     found: dict[str, type] = {}
-    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         module = importlib.import_module(info.name)
         for value in vars(module).values():
             if (isinstance(value, type) and issubclass(value, Source) and value.__module__ == module.__name__
@@ -293,21 +294,21 @@ def _source_classes_in_package() -> dict[str, type]:
 
 
 def test_sources_is_the_one_registry_of_tools():
-    from tokenlens.sources import SOURCES
+    from tokenlens.tools import TOOLS
 
+    SOURCES = [tool.source_class() for tool in TOOLS if tool.usage]
     defined = _source_classes_in_package()
     assert len(defined) >= len(ALL_TEN)
     unregistered = sorted(name for name, cls in defined.items() if cls not in SOURCES)
-    assert not unregistered, f"tool classes missing from tokenlens.sources.SOURCES: {unregistered}"
+    assert not unregistered, f"tool classes missing from tokenlens.tools.TOOLS: {unregistered}"
     ids = [cls.id for cls in SOURCES]
     assert len(ids) == len(set(ids))
     assert set(ALL_TEN) <= set(ids)
     assert all(cls.name for cls in SOURCES)
 
 
-# The permissions feature keeps its own, optional, per-tool scanners (tokenlens.permissions.scan
-# SCANNERS) and rule data naming tools (launch flags): a usage source needs none of them.
-REGISTRY_DIRS = ("sources/", "permissions/")
+# Everything that names a tool lives in its package under tokenlens/tools/.
+REGISTRY_DIRS = ("tools/",)
 
 
 def _tool_id_listings(ids: set[str]) -> list[str]:
@@ -334,7 +335,7 @@ def _tool_id_listings(ids: set[str]) -> list[str]:
 
 
 def test_no_other_module_lists_tool_ids():
-    from tokenlens.sources import source_ids
+    from tokenlens.tools import source_ids
 
     assert _tool_id_listings(set(source_ids())) == []
 
@@ -344,19 +345,33 @@ def test_the_listing_check_would_catch_a_hard_coded_list(tmp_path, monkeypatch):
     import tokenlens
 
     fake_root = tmp_path / "tokenlens"
-    (fake_root / "sources").mkdir(parents=True)
+    (fake_root / "tools").mkdir(parents=True)
     (fake_root / "reports.py").write_text('COLORS = {"codex": 1, "amp": 2}\nif t == "aider":\n    pass\n')
-    (fake_root / "sources" / "x.py").write_text('IDS = ("codex", "amp")\n')  # the registry may
+    (fake_root / "tools" / "x.py").write_text('IDS = ("codex", "amp")\n')  # the registry may
     monkeypatch.setattr(tokenlens, "__file__", str(fake_root / "__init__.py"))
     assert _tool_id_listings({"codex", "amp", "aider"}) == [
         "reports.py:1 lists ['amp', 'codex']", "reports.py:2 compares with ['aider']"]
 
 
-ELEVENTH_TOOL = '''
-"""A made-up eleventh tool: one JSONL line per request under ~/.eleventh/usage/."""
+ELEVENTH_INIT = '''
+"""A made-up eleventh tool: one JSONL line per request under ~/.eleventh/usage/, grants in
+~/.eleventh/settings.json."""
 
+from tokenlens.tools.base import Tool
+
+
+def homes(env):
+    return [env.home / ".eleventh"]
+
+
+TOOL = Tool(__name__, "eleventh-tool", "Eleventh Tool", homes, usage="Eleventh", permissions=True)
+'''
+
+ELEVENTH_USAGE = '''
 from tokenlens.model import UsageEvent
-from tokenlens.sources.base import JsonlSource, count, iso_to_ms, text
+from tokenlens.tools.source import JsonlSource, count, iso_to_ms, text
+
+import eleventh_tool as where
 
 
 class Eleventh(JsonlSource):
@@ -365,7 +380,7 @@ class Eleventh(JsonlSource):
     line_markers = (b'"usage"',)
 
     def roots(self, env):
-        return [env.home / ".eleventh" / "usage"]
+        return [home / "usage" for home in where.homes(env)]
 
     def parse_line(self, obj, state, ctx):
         usage = obj.get("usage")
@@ -376,20 +391,38 @@ class Eleventh(JsonlSource):
                            input_tokens=count(usage.get("in"), "in"), output_tokens=count(usage.get("out"), "out"))]
 '''
 
+ELEVENTH_PERMISSIONS = '''
+import eleventh_tool as where
 
-def test_an_eleventh_tool_is_one_new_module_and_one_registration(tmp_path, monkeypatch):
+
+def scan(ctx):
+    for home in where.homes(ctx.env):
+        config = ctx.read(home / "settings.json")
+        if config and config.data.get("autoApprove") is True:
+            ctx.add("eleventh-tool", "global", "approval_mode", "autoApprove", True, config, "MODE-1")
+'''
+
+
+def test_an_eleventh_tool_is_one_new_package_and_one_registration(tmp_path, monkeypatch, qtbot):
+    """Adding a tool is one package plus one registry line: it shows in scan, sources,
+    report --tool, permissions and the app's list of sources, with no other file touched."""
     from click.testing import CliRunner
 
-    import tokenlens.sources as registry
+    import tokenlens.tools as registry
     from tokenlens.cli import cli
 
-    modules = tmp_path / "newtool"
-    modules.mkdir()
-    (modules / "eleventh_tool.py").write_text(ELEVENTH_TOOL)
-    monkeypatch.syspath_prepend(str(modules))
-    from eleventh_tool import Eleventh  # the one new module
+    package = tmp_path / "newtool" / "eleventh_tool"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(ELEVENTH_INIT)
+    (package / "usage.py").write_text(ELEVENTH_USAGE)
+    (package / "permissions.py").write_text(ELEVENTH_PERMISSIONS)
+    monkeypatch.syspath_prepend(str(package.parent))
+    import eleventh_tool  # the one new package
 
-    monkeypatch.setattr(registry, "SOURCES", (*registry.SOURCES, Eleventh))  # the one line of registration
+    monkeypatch.setattr(registry, "TOOLS", [*registry.TOOLS, eleventh_tool.TOOL])  # the one line of registration
+    from tokenlens.permissions import base as permissions_base
+
+    permissions_base.never_open.cache_clear()  # the credential patterns are read from the registry
 
     home = tmp_path / "home"
     append(home / ".eleventh" / "usage" / "sess-1.jsonl",
@@ -397,6 +430,7 @@ def test_an_eleventh_tool_is_one_new_module_and_one_registration(tmp_path, monke
            {"id": "r1", "ts": iso(9), "model": "gpt-5", "usage": {"in": 1234, "out": 56}},  # repeated
            {"id": "r2", "ts": iso(10), "model": "gpt-5", "usage": {"in": 700, "out": 8}},
            {"id": "r3", "note": "no usage here"})
+    (home / ".eleventh" / "settings.json").write_text(json.dumps({"autoApprove": True}))
     # Only this home: no tool env var of the machine running the tests may leak in.
     environ = {name: None for name in os.environ} | {"HOME": str(home), "PATH": os.environ.get("PATH", "")}
     runner = CliRunner(env=environ)
@@ -416,9 +450,20 @@ def test_an_eleventh_tool_is_one_new_module_and_one_registration(tmp_path, monke
     assert totals["tools"] == ["eleventh-tool"]
     by_tool = run("report", "daily", "--by", "tool", "--tz", "UTC", "--json", "--no-scan")["rows"]
     assert [(r["period"], r["group"]) for r in by_tool] == [(DAY, "eleventh-tool")]
+    grants = [g for g in run("permissions", "--json")["grants"] if g["tool"] == "eleventh-tool"]
+    assert [(g["subject"], g["risk"]) for g in grants] == [("autoApprove", "high")]
+
+    # The app's list of sources (Settings) shows it, to be turned off like any other.
+    from tokenlens.app.settings import AppSettings
+    from tokenlens.app.settings_tab import SettingsTab
+    from tokenlens.config import Env
+
+    tab = SettingsTab(AppSettings(tmp_path / "data"), Env(environ={"HOME": str(home)}), ["tokenlens"])
+    qtbot.addWidget(tab)
+    assert tab.source_boxes["eleventh-tool"].text().startswith("Eleventh Tool")
 
     # Control: without the registration line the same id is refused, in one line.
-    monkeypatch.setattr(registry, "SOURCES", registry.SOURCES[:-1])
+    monkeypatch.setattr(registry, "TOOLS", registry.TOOLS[:-1])
     refused = runner.invoke(cli, [*data, "report", "daily", "--tool", "eleventh-tool"])
     assert refused.exit_code == 2 and "unknown tool id 'eleventh-tool'" in refused.stderr
 
@@ -439,7 +484,7 @@ def _claude_file(base: Path, name: str) -> Path:
 def test_a_scan_looking_elsewhere_marks_nothing_missing(db, home):
     from tokenlens.config import Env
     from tokenlens.ingest import scan
-    from tokenlens.sources.claude_code import ClaudeCode
+    from tokenlens.tools.claude_code.usage import ClaudeCode
 
     _claude_file(home / ".claude", "a")
     _claude_file(home / ".claude", "b")
@@ -463,7 +508,7 @@ def test_a_scan_looking_elsewhere_marks_nothing_missing(db, home):
 
 def _narrowed(keep: str):
     """Claude Code with its discovery narrowed (e.g. to the files a watcher reported)."""
-    from tokenlens.sources.claude_code import ClaudeCode
+    from tokenlens.tools.claude_code.usage import ClaudeCode
 
     class Narrowed(ClaudeCode):
         def discover(self, env):
@@ -474,7 +519,7 @@ def _narrowed(keep: str):
 
 def test_a_narrowed_discovery_never_marks_existing_files(db, env, home):
     from tokenlens.ingest import scan
-    from tokenlens.sources.claude_code import ClaudeCode
+    from tokenlens.tools.claude_code.usage import ClaudeCode
 
     for name in ("a", "b", "c"):
         _claude_file(home / ".claude", name)
@@ -488,7 +533,7 @@ def test_a_narrowed_discovery_never_marks_existing_files(db, env, home):
 
 def test_a_file_wrongly_marked_missing_is_healed(db, env, home):
     from tokenlens.ingest import scan
-    from tokenlens.sources.claude_code import ClaudeCode
+    from tokenlens.tools.claude_code.usage import ClaudeCode
 
     _claude_file(home / ".claude", "a")
     scan(db, env, [ClaudeCode()])
@@ -501,7 +546,7 @@ def test_a_file_wrongly_marked_missing_is_healed(db, env, home):
 
 def test_a_deleted_file_comes_back(db, env, home):
     from tokenlens.ingest import scan
-    from tokenlens.sources.aider import Aider
+    from tokenlens.tools.aider.usage import Aider
 
     log = home / "logs" / "aider.jsonl"  # a root that is itself a file
     (home / ".aider.conf.yml").write_text("analytics-log: ~/logs/aider.jsonl\n")

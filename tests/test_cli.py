@@ -92,7 +92,7 @@ def test_scan_json_counts_added_and_skipped(runner, data_dir, with_usage):
 
 
 def test_sources_lists_every_tool_with_paths(runner, data_dir, with_usage, home):
-    from tokenlens.sources import source_ids
+    from tokenlens.tools import source_ids
 
     invoke(runner, data_dir, "scan")
     rows = json.loads(invoke(runner, data_dir, "sources", "--json").output)["sources"]

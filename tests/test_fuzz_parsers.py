@@ -1,6 +1,6 @@
 """Hostile input for every registered source's parser, through the real `scan`.
 
-Each source in `tokenlens.sources.all_sources()` (tools added later are covered without
+Each source in `tokenlens.tools.all_sources()` (tools added later are covered without
 touching this file) is fed, under each of its file-name patterns, files built from: realistic
 records of every tool's format with values swapped for wrong types, huge or negative numbers,
 NaN and infinities; random bytes; truncated lines; invalid UTF-8; deeply nested JSON; and
@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokenlens.ingest import scan
-from tokenlens.sources import all_sources
-from tokenlens.sources.base import Discovered, JsonlSource, Source
+from tokenlens.tools import all_sources
+from tokenlens.tools.source import Discovered, JsonlSource, Source
 
 FUZZ_SETTINGS = settings(
     # Modest for CI (2 cores); TOKENLENS_FUZZ_EXAMPLES=1000 for a long local hunt.
@@ -290,7 +290,7 @@ def test_file_vanishing_or_unreadable(db, env, tmp_path, source, pattern):
 @pytest.mark.parametrize("value", [1e308, 2**70, -1, -(2**70), float("inf"), "0001-01-01T00:00:00Z",
                                    "9999-12-31T23:59:59Z", 10**17])
 def test_timestamps_out_of_range_are_bad_lines_not_crashes(value):
-    from tokenlens.sources.base import BadLine, iso_to_ms
+    from tokenlens.tools.source import BadLine, iso_to_ms
 
     with pytest.raises(BadLine):
         iso_to_ms(value)

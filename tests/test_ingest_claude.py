@@ -7,7 +7,7 @@ import os
 from tests.logs import append, claude_assistant, claude_user
 from tokenlens.ingest import scan
 from tokenlens.reports import build_report
-from tokenlens.sources.claude_code import ClaudeCode
+from tokenlens.tools.claude_code.usage import ClaudeCode
 
 TS = "2026-11-24T10:00:0{}.000Z"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.logs import append, codex_meta, codex_tokens, codex_turn, codex_user
 from tokenlens.ingest import scan
 from tokenlens.reports import build_report
-from tokenlens.sources.codex import Codex
+from tokenlens.tools.codex.usage import Codex
 
 SID = "0197a0c0-1111-7000-8000-000000000001"
 

@@ -17,7 +17,7 @@ def core_modules() -> list[str]:
 
 def test_the_core_is_most_of_the_package():
     modules = core_modules()
-    assert {"tokenlens.ingest", "tokenlens.sources.claude_code", "tokenlens.permissions.scan",
+    assert {"tokenlens.ingest", "tokenlens.tools.claude_code.usage", "tokenlens.permissions.scan",
             "tokenlens.export.summary", "tokenlens.store.ledger"} <= set(modules)
 
 

@@ -12,7 +12,7 @@ import pytest
 from tests.logs import append, claude_assistant
 from tokenlens.ingest import scan
 from tokenlens.reports import ReportError, build_report, zone_spans
-from tokenlens.sources.claude_code import ClaudeCode
+from tokenlens.tools.claude_code.usage import ClaudeCode
 
 # Events around New York's 2026 spring-forward (Mar 8, 07:00 UTC) and Kolkata midnights.
 EVENT_TIMES = [

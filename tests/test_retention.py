@@ -9,9 +9,9 @@ import pytest
 
 from tests.test_robust_support import run_cli
 from tokenlens.config import Env
-from tokenlens.sources.claude_code import ClaudeCode
-from tokenlens.sources.gemini_cli import GeminiCli, retention_days
 from tokenlens.status import log_retention, retention_text
+from tokenlens.tools.claude_code.usage import ClaudeCode
+from tokenlens.tools.gemini_cli.usage import GeminiCli, retention_days
 
 
 def write_json(path, value) -> None:

@@ -124,8 +124,8 @@ def test_unreadable_file_and_folder_are_reported_then_read_once_readable(tmp_pat
 
 def test_files_vanishing_or_truncated_mid_scan(tmp_path, env, home):
     from tokenlens.ingest import scan
-    from tokenlens.sources.claude_code import ClaudeCode
     from tokenlens.store import open_ledger
+    from tokenlens.tools.claude_code.usage import ClaudeCode
 
     corpus = build_corpus(home, claude_files=5, messages=8, codex_files=0)
     db = open_ledger(tmp_path / "data")
@@ -160,8 +160,8 @@ def test_files_vanishing_or_truncated_mid_scan(tmp_path, env, home):
 def test_file_rewritten_between_scans_keeps_history_without_duplicates(tmp_path, env, home):
     from tests.test_robust_support import Corpus, LogFile, _add_line
     from tokenlens.ingest import scan
-    from tokenlens.sources.claude_code import ClaudeCode
     from tokenlens.store import open_ledger
+    from tokenlens.tools.claude_code.usage import ClaudeCode
 
     corpus = build_corpus(home, claude_files=2, messages=12, codex_files=0)
     db = open_ledger(tmp_path / "data")

@@ -79,8 +79,8 @@ def write_claude(path, events) -> None:
 def dense_ledger(tmp_path_factory):
     from tokenlens.config import Env
     from tokenlens.ingest import scan
-    from tokenlens.sources.claude_code import ClaudeCode
     from tokenlens.store import open_ledger
+    from tokenlens.tools.claude_code.usage import ClaudeCode
 
     root = tmp_path_factory.mktemp("time")
     events = dense_events()
@@ -186,8 +186,8 @@ def test_report_over_a_skewed_ledger_is_fast(tmp_path):
     from tokenlens.config import Env
     from tokenlens.ingest import scan
     from tokenlens.reports import build_report
-    from tokenlens.sources.claude_code import ClaudeCode
     from tokenlens.store import open_ledger
+    from tokenlens.tools.claude_code.usage import ClaudeCode
 
     home = tmp_path / "home"
     events = [(datetime(1970, 1, 2, tzinfo=UTC), 1), (datetime(2026, 11, 1, tzinfo=UTC), 2),

@@ -11,8 +11,8 @@ from tests.logs import CANARY, append
 from tokenlens.config import Env
 from tokenlens.ingest import scan
 from tokenlens.reports import build_report
-from tokenlens.sources.aider import Aider
 from tokenlens.store.ledger import ledger_path
+from tokenlens.tools.aider.usage import Aider
 
 USER = "b7e0c3b6-1f0e-4a5e-9d7c-2f1a0e6d5c4b"
 

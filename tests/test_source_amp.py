@@ -13,7 +13,7 @@ import pytest
 
 from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
 from tests.logs import CANARY
-from tokenlens.sources.amp import Amp
+from tokenlens.tools.amp.usage import Amp
 
 THREAD = "T-0f1e2d3c-4b5a-4968-8776-655443322110"
 

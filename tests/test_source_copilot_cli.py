@@ -9,8 +9,8 @@ from tests.logs import CANARY, append
 from tokenlens.config import Env
 from tokenlens.ingest import scan
 from tokenlens.reports import build_report
-from tokenlens.sources.copilot_cli import CopilotCli
 from tokenlens.store.ledger import ledger_path
+from tokenlens.tools.copilot_cli.usage import CopilotCli
 
 SID = "6c1f8e2a-0d4b-4a57-9e1a-3b2c1d0e9f88"
 

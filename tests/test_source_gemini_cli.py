@@ -12,7 +12,7 @@ import pytest
 
 from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
 from tests.logs import CANARY, append
-from tokenlens.sources.gemini_cli import GeminiCli
+from tokenlens.tools.gemini_cli.usage import GeminiCli
 
 SESSION = "9f2c1d4e-1111-4222-8333-444455556666"
 PROJECT = "/home/me/gemproj"

@@ -11,8 +11,8 @@ from tests.logs import CANARY
 from tokenlens.config import Env
 from tokenlens.ingest import scan
 from tokenlens.reports import build_report
-from tokenlens.sources.goose import Goose
 from tokenlens.store.ledger import ledger_path
+from tokenlens.tools.goose.usage import Goose
 
 # The sessions table as Goose's session manager creates it (plus the messages table).
 SCHEMA = """

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tokenlens.ingest import scan
-from tokenlens.sources import all_sources
 from tokenlens.status import sources_status
+from tokenlens.tools import all_sources
 
 EXPECTED = {"cursor", "windsurf", "antigravity", "jetbrains-ai", "devin-cli", "grok-cli", "vscode-copilot-chat"}
 

@@ -13,8 +13,8 @@ from tests.logs import CANARY, append
 from tokenlens.config import Env
 from tokenlens.ingest import scan
 from tokenlens.reports import build_report
-from tokenlens.sources.openclaw import OpenClaw
 from tokenlens.store.ledger import ledger_path
+from tokenlens.tools.openclaw.usage import OpenClaw
 
 T0 = 1_795_000_000_000  # 2026-11-17T..Z in epoch ms
 

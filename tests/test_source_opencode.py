@@ -14,7 +14,7 @@ import pytest
 
 from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
 from tests.logs import CANARY
-from tokenlens.sources.opencode import OpenCode
+from tokenlens.tools.opencode.usage import OpenCode
 
 T0 = 1_779_000_000_000  # 2026-05-17, epoch ms
 CWD = "/home/me/ocproj"

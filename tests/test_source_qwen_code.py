@@ -10,7 +10,7 @@ import pytest
 
 from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
 from tests.logs import CANARY, append
-from tokenlens.sources.qwen_code import QwenCode
+from tokenlens.tools.qwen_code.usage import QwenCode
 
 S1 = "5c1d2e3f-0000-4000-8000-000000000001"
 S2 = "5c1d2e3f-0000-4000-8000-000000000002"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokenlens.sources.base import BadLine, iso_to_ms
+from tokenlens.tools.source import BadLine, iso_to_ms
 
 moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 12, 30))
 offsets = st.integers(-14 * 60, 14 * 60)

@@ -143,7 +143,7 @@ def test_a_mode_000_file_and_an_unsearchable_root_are_named_too(tmp_path, home, 
 
 def test_the_scan_records_a_folder_it_cannot_list_and_reads_the_rest(home, env, db):
     from tokenlens.ingest import find_unreadable, scan
-    from tokenlens.sources.claude_code import ClaudeCode
+    from tokenlens.tools.claude_code.usage import ClaudeCode
 
     claude_file(home, "-home-me-a", "s1", 3)
     loop = home / ".claude/projects/-home-me-loop"
@@ -158,7 +158,7 @@ def test_the_scan_records_a_folder_it_cannot_list_and_reads_the_rest(home, env, 
 
 def test_a_file_gone_between_listing_and_reading_is_not_unreadable(home, env, db):
     from tokenlens.ingest import scan
-    from tokenlens.sources.claude_code import ClaudeCode
+    from tokenlens.tools.claude_code.usage import ClaudeCode
 
     claude_file(home, "-home-me-a", "s1", 3)
     doomed = claude_file(home, "-home-me-a", "s2", 3)
@@ -175,7 +175,7 @@ def test_a_file_gone_between_listing_and_reading_is_not_unreadable(home, env, db
 
 def test_a_missing_root_is_not_found_not_unreadable(home, env, db):
     from tokenlens.ingest import find_unreadable, scan
-    from tokenlens.sources import all_sources
+    from tokenlens.tools import all_sources
 
     result = scan(db, env, list(all_sources()))
     assert result.unreadable == {}
@@ -271,7 +271,7 @@ def test_tray_says_permission_denied_from_the_scan_result(qtbot, make_app, home)
     from tokenlens.app.live import ScanOutcome
     from tokenlens.ingest import ScanResult, SourceScan
     from tokenlens.insights import glance
-    from tokenlens.sources.base import note_unreadable, recording_unreadable
+    from tokenlens.tools.source import note_unreadable, recording_unreadable
 
     app = make_app()
     projects = home / ".claude/projects"

@@ -75,7 +75,7 @@ class Context:
     def scan(self):
         from tokenlens.config import disabled_sources
         from tokenlens.ingest import scan
-        from tokenlens.sources import all_sources
+        from tokenlens.tools import all_sources
 
         off = disabled_sources(self.data_dir)
         return scan(self.db, self.env, [s for s in all_sources() if s.id not in off])
@@ -133,7 +133,7 @@ def cli(click_ctx: click.Context, data_dir: str | None) -> None:
 
 def _known_tools(values: tuple[str, ...]) -> list[str]:
     """The --tool values (the option may be given several times), each a known tool id."""
-    from tokenlens.sources import source_ids
+    from tokenlens.tools import source_ids
 
     for value in values:
         if value not in source_ids():

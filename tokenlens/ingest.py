@@ -23,7 +23,9 @@ import orjson
 from tokenlens.config import Env
 from tokenlens.model import Action, UsageEvent
 from tokenlens.pricing import Pricer
-from tokenlens.sources.base import (
+from tokenlens.store import rollup
+from tokenlens.store.ledger import BUSY_TIMEOUT_MS, Ledger, is_busy
+from tokenlens.tools.source import (
     BadLine,
     Discovered,
     FileContext,
@@ -34,8 +36,6 @@ from tokenlens.sources.base import (
     recording_unreadable,
     unreadable_reason,
 )
-from tokenlens.store import rollup
-from tokenlens.store.ledger import BUSY_TIMEOUT_MS, Ledger, is_busy
 
 BATCH_EVENTS = 8000
 BATCH_BYTES = 64 << 20  # commit at least this often so a kill loses little work
@@ -137,7 +137,7 @@ def scan(
     """Ingest every new line of every source; returns what was added per source.
 
     `workers`: processes to parse with (None: decide from the amount of unread data)."""
-    from tokenlens.sources import all_sources
+    from tokenlens.tools import all_sources
 
     env = env or Env()
     pricer = pricer or Pricer()

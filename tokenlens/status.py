@@ -22,7 +22,7 @@ def _exists(path: Path) -> bool:
     try:
         path.stat()
     except OSError as exc:
-        from tokenlens.sources.base import unreadable_reason
+        from tokenlens.tools.source import unreadable_reason
 
         return unreadable_reason(exc) is not None
     return True
@@ -58,7 +58,7 @@ def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset(),
                    unreadable: dict[str, list[dict]] | None = None) -> list[dict]:
     """Each known tool's state. `unreadable`: what a scan just found it could not read (the
     app passes its scan's); None: looked for now (a discovery walk of the sources read)."""
-    from tokenlens.sources import all_sources
+    from tokenlens.tools import all_sources
 
     if unreadable is None:
         from tokenlens.ingest import find_unreadable
@@ -125,7 +125,7 @@ def skipped_lines(db: Ledger, limit: int = 50) -> list[dict]:
 
 def log_retention(env: Env, disabled: set[str] = frozenset()) -> list[dict]:
     """How long each tool present here keeps its own logs, from its settings."""
-    from tokenlens.sources import all_sources
+    from tokenlens.tools import all_sources
 
     out = []
     for source in all_sources():
@@ -153,7 +153,7 @@ def retention_text(item: dict) -> str:
 
 def doctor_report(db: Ledger, data_dir: Path, env: Env, disabled: set[str] = frozenset()) -> dict:
     from tokenlens.ingest import find_unreadable
-    from tokenlens.sources import all_sources
+    from tokenlens.tools import all_sources
 
     summary = ledger_summary(db)
     unreadable = find_unreadable(env, [s for s in all_sources() if s.id not in disabled])
@@ -201,8 +201,8 @@ def rebuild(data_dir: Path, env: Env) -> tuple[Ledger, dict]:
     history over, read the logs again (the sources the person left on). Raises LedgerError."""
     from tokenlens.config import disabled_sources
     from tokenlens.ingest import scan
-    from tokenlens.sources import all_sources
     from tokenlens.store.ledger import rebuild_ledger
+    from tokenlens.tools import all_sources
 
     db, aside, salvage = rebuild_ledger(data_dir)
     off = disabled_sources(data_dir)

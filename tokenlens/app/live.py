@@ -114,9 +114,9 @@ class ScanWorker(QObject):
         from tokenlens import insights
         from tokenlens.ingest import scan
         from tokenlens.reports import ReportError, get_zone
-        from tokenlens.sources import all_sources
         from tokenlens.status import log_retention, sources_status
         from tokenlens.store import LedgerError, open_ledger
+        from tokenlens.tools import all_sources
 
         try:
             if self._db is None:
@@ -372,7 +372,7 @@ class LiveLedger(QObject):
     # ---- watching -----------------------------------------------------------------
 
     def _roots(self) -> list[Path]:
-        from tokenlens.sources import all_sources
+        from tokenlens.tools import all_sources
 
         disabled = set(self._settings.disabled_sources())
         return [r for s in all_sources() if s.id not in disabled for r in s.roots(self._env)]

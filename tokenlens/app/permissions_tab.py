@@ -339,7 +339,7 @@ class PermissionsTab(QWidget):
         self.history.resizeColumnsToContents()  # whole timestamps and patterns, not "2026-11-26T…"
 
     def _fill_actions(self, totals: dict[str, dict[str, int]]) -> None:
-        from tokenlens.permissions.actions import CATEGORIES
+        from tokenlens.actions import CATEGORIES
 
         rows = [c for c in CATEGORIES if c in totals]
         if rows:

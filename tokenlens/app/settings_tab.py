@@ -35,7 +35,7 @@ class SettingsTab(QWidget):
 
     def __init__(self, settings: AppSettings, env: Env, launch_command: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from tokenlens.sources import all_sources
+        from tokenlens.tools import all_sources
 
         self._settings = settings
         self._env = env

@@ -7,6 +7,7 @@ unreadable file is reported as such, never as absent.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,12 +22,17 @@ from tokenlens.permissions.secrets import Fingerprinter, Redactor
 MAX_CONFIG_BYTES = 20 << 20
 MAX_ANCESTORS = 10
 
-# Files that hold credentials or transcripts: never opened, whatever a scanner asks for.
-NEVER_OPEN = re.compile(
-    r"(/\.codex/auth\.json|/\.claude/\.credentials\.json|/oauth_creds\.json|/google_accounts\.json"
-    r"|/opencode/auth\.json|/goose/secrets\.yaml|/\.openclaw/credentials/|/auth-profiles\.json"
-    r"|/\.env[^/]*$|\.jsonl$|/history[^/]*$|/sessions/|/\.gemini/tmp/|\.aider.*history)"
-)
+# Never opened, whatever a scanner asks for: transcripts, histories, env files, and each
+# tool's credential files (its Tool.credential_paths).
+NEVER_OPEN_ANY = (r"/\.env[^/]*$", r"\.jsonl$", r"/history[^/]*$", r"/sessions/")
+
+
+@functools.cache
+def never_open() -> re.Pattern:
+    from tokenlens.tools import TOOLS
+
+    patterns = [*(p for tool in TOOLS for p in tool.credential_paths), *NEVER_OPEN_ANY]
+    return re.compile("(" + "|".join(patterns) + ")")
 
 
 class NeverOpen(Exception):
@@ -89,7 +95,7 @@ class ScanContext:
 
     def read(self, path: Path, fmt: str = "json") -> ConfigFile | None:
         """Parse one config file read-only; None when absent. Problems are noted, not raised."""
-        if NEVER_OPEN.search(str(path).replace("\\", "/")):
+        if never_open().search(str(path).replace("\\", "/")):
             raise NeverOpen(str(path))
         try:
             st = path.stat()
@@ -206,25 +212,3 @@ def str_list(value: Any) -> list[str]:
     if isinstance(value, list | tuple):
         return [v for v in value if isinstance(v, str)]
     return []
-
-
-def appdata_dirs(env: Env) -> list[Path]:
-    """Per-user application-data roots on Linux, macOS and Windows (one person's home)."""
-    home = env.home
-    roots = [env.xdg("XDG_CONFIG_HOME", ".config"), home / "Library" / "Application Support"]
-    if env.get("APPDATA"):
-        roots.append(Path(env.get("APPDATA")))
-    roots.append(home / "AppData" / "Roaming")
-    unique: list[Path] = []
-    for root in roots:
-        if root not in unique:
-            unique.append(root)
-    return unique
-
-
-def system_dirs(env: Env) -> list[Path]:
-    base = [Path("/etc"), Path("/Library/Application Support")]
-    program_data = env.get("ProgramData")
-    if program_data:
-        base.append(Path(program_data))
-    return base

@@ -10,22 +10,13 @@ import re
 from tokenlens.permissions.base import ScanContext
 
 RC_FILES = (".bashrc", ".bash_aliases", ".zshrc", ".bash_profile", ".profile", ".zprofile", ".config/fish/config.fish")
-FLAGS = (
-    ("claude-code", "--dangerously-skip-permissions"),
-    ("claude-code", "--permission-mode bypassPermissions"),
-    ("claude-code", "--allow-dangerously-skip-permissions"),
-    ("codex", "--dangerously-bypass-approvals-and-sandbox"),
-    ("codex", "--full-auto"),
-    ("codex", "codex --yolo"),
-    ("gemini-cli", "gemini --yolo"),
-    ("gemini-cli", "--approval-mode=yolo"),
-    ("gemini-cli", "--approval-mode yolo"),
-    ("copilot-cli", "--allow-all-tools"),
-    ("copilot-cli", "copilot --yolo"),
-    ("amp", "--dangerously-allow-all"),
-    ("aider", "--yes-always"),
-    ("opencode", "opencode --auto"),
-)
+
+
+def flags() -> list[tuple[str, str]]:
+    """(tool id, flag) for every tool that declares launch flags (tokenlens.tools)."""
+    from tokenlens.tools import TOOLS
+
+    return [(tool.id, flag) for tool in TOOLS for flag in tool.launch_flags]
 
 
 def scan(ctx: ScanContext) -> None:
@@ -35,7 +26,7 @@ def scan(ctx: ScanContext) -> None:
         if config is None or not isinstance(config.data, str):
             continue
         active = "\n".join(line for line in config.data.splitlines() if not line.lstrip().startswith("#"))
-        for tool, flag in FLAGS:
+        for tool, flag in flags():
             if re.search(r"(^|[\s'\"=])" + re.escape(flag) + r"($|[\s'\";])", active, re.MULTILINE):
                 ctx.add(tool, "global", "approval_mode", f"launch flag {flag}", "in a shell alias or startup file",
                         config, "MODE-3")

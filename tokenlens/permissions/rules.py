@@ -148,52 +148,24 @@ def worst(*rule_ids: str) -> str:
 
 # ---- hints: what to do about THIS grant ----------------------------------------------------
 
-# (tool, kind) -> the setting that holds such a grant, as the person would search for it.
-SETTINGS = {
-    ("claude-code", "allowed_tool"): "permissions.allow",
-    ("claude-code", "directory"): "permissions.additionalDirectories",
-    ("qwen-code", "allowed_tool"): "permissions.allow",
-    ("gemini-cli", "allowed_tool"): "tools.allowed",
-    ("codex", "command_pattern"): 'prefix_rule (decision "allow")',
-    ("codex", "directory"): "sandbox_workspace_write.writable_roots",
-    ("opencode", "allowed_tool"): "permission",
-    ("cursor", "command_pattern"): "terminalAllowlist",
-    ("cursor", "allowed_tool"): "permissions.allow",
-    ("vscode", "command_pattern"): "chat.tools.terminal.autoApprove",
-    ("vscode", "allowed_tool"): "chat.tools.edits.autoApprove",
-    ("amp", "command_pattern"): "amp.commands.allowlist",
-    ("amp", "allowed_tool"): "amp.permissions",
-    ("goose", "allowed_tool"): "always_allow",
-    ("openclaw", "command_pattern"): "tools.exec.safeBins",
-}
-MCP_KEYS = {"codex": "mcp_servers", "opencode": "mcp", "goose": "extensions", "vscode": "servers",
-            "amp": "amp.mcpServers", "openclaw": "mcp.servers"}
-CLAUDE_STYLE = re.compile(r"^\s*(Bash|Read|Edit|Write|WebFetch|Glob|Grep|mcp__)", re.IGNORECASE)
-
-
 def setting_name(tool: str, kind: str, subject: str, source_file: str) -> str:
-    """The key in `source_file` that holds a grant (pure: derived from what a grant records)."""
+    """The key in `source_file` that holds a grant (derived from what a grant records). Each
+    tool's permissions module says where its grants live: `SETTINGS` (kind -> key), `MCP_KEY`,
+    and `setting_name()` for the cases a kind alone does not decide."""
+    scanner = _scanner_of(tool)
+    special = getattr(scanner, "setting_name", None)
+    named = special(kind, subject, source_file) if special else None
+    if named:
+        return named
     if kind == "mcp_server":
-        if tool in ("gemini-cli", "qwen-code") and " " not in subject:
-            return f"mcpServers.{subject} (trust)"
-        return MCP_KEYS.get(tool, "mcpServers")
-    if tool == "claude-code" and kind == "allowed_tool" and source_file.endswith(".claude.json"):
-        return "projects[...].allowedTools"
-    if tool in ("gemini-cli", "qwen-code") and source_file.endswith(".toml"):
-        return 'a [[rule]] with decision = "allow"'
-    if tool == "qwen-code" and kind == "allowed_tool" and not CLAUDE_STYLE.match(subject):
-        return "tools.allowed"
-    if tool == "opencode" and kind == "allowed_tool":
-        agent, _, rest = subject.rpartition(": ")
-        name = rest.split("(", 1)[0]
-        return (f"agent.{agent.removeprefix('agent ')}." if agent else "") + f"permission.{name}"
-    if tool == "cursor" and source_file.endswith("state.vscdb"):
-        return "the auto-run allowlist (Cursor Settings)"
-    if tool == "cursor" and subject.startswith("mcp "):
-        return "mcpAllowlist"
-    if tool == "openclaw" and source_file.endswith("exec-approvals.json"):
-        return "agents.<id>.allowlist"
-    return SETTINGS.get((tool, kind), "its setting")
+        return getattr(scanner, "MCP_KEY", "mcpServers")
+    return getattr(scanner, "SETTINGS", {}).get(kind, "its setting")
+
+
+def _scanner_of(grant_tool: str):
+    from tokenlens.tools import scanner_for
+
+    return scanner_for(grant_tool)
 
 
 class _Blank(dict):

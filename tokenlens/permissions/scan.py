@@ -4,7 +4,6 @@ others' failures."""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,16 +11,6 @@ from tokenlens.config import Env
 from tokenlens.model import Grant
 from tokenlens.permissions.base import NeverOpen, ScanContext
 from tokenlens.permissions.secrets import Fingerprinter
-
-# Scanner modules in display order; each has `scan(ctx)`, some have `projects(ctx)`.
-SCANNERS = (
-    "claude_code", "claude_desktop", "codex", "gemini", "qwen", "opencode", "cursor", "vscode",
-    "openclaw", "amp", "goose", "launch_flags",
-)
-PROJECT_LISTS = (
-    ("claude_code", "projects"), ("codex", "projects"), ("gemini", "projects"), ("qwen", "projects"),
-    ("vscode", "projects"), ("vscode", "copilot_projects"),
-)
 
 
 @dataclass
@@ -43,27 +32,32 @@ def ledger_projects(db) -> list[Path]:
 def scan_all(env: Env, fingerprint: Fingerprinter, db=None) -> ScanOutcome:
     ctx = ScanContext(env=env, fingerprint=fingerprint)
     projects: list[Path] = list(ledger_projects(db))
-    for module_name, attr in PROJECT_LISTS:
+    scanners = _scanners()
+    for name, scanner in scanners:
+        if not hasattr(scanner, "projects"):
+            continue
         try:
-            projects += getattr(_module(module_name), attr)(ctx)
+            projects += scanner.projects(ctx)
         except NeverOpen:
             raise
         except Exception as exc:  # a tool's odd file must not stop the others
-            ctx.problems.append(f"{module_name}: project list unreadable ({type(exc).__name__})")
+            ctx.problems.append(f"{name}: project list unreadable ({type(exc).__name__})")
     ctx.projects = list(dict.fromkeys(p for p in projects if str(p).startswith("/")))
     ctx.grants.clear()
-    for module_name in SCANNERS:
+    for name, scanner in scanners:
         try:
-            _module(module_name).scan(ctx)
+            scanner.scan(ctx)
         except NeverOpen:
             raise
         except Exception as exc:
-            ctx.problems.append(f"{module_name}: scanner failed ({type(exc).__name__})")
+            ctx.problems.append(f"{name}: scanner failed ({type(exc).__name__})")
     _writable_by_others(ctx)
     grants = _unique(ctx.grants)
     evidence: dict[str, int] = {}
     try:
-        evidence = _module("claude_code").backup_evidence(ctx)
+        from tokenlens.tools.claude_code import permissions as claude_code
+
+        evidence = claude_code.backup_evidence(ctx)
     except NeverOpen:
         raise
     except Exception as exc:
@@ -71,8 +65,14 @@ def scan_all(env: Env, fingerprint: Fingerprinter, db=None) -> ScanOutcome:
     return ScanOutcome(grants, dict(ctx.files), ctx.problems, len(ctx.projects), evidence)
 
 
-def _module(name: str):
-    return importlib.import_module(f"tokenlens.permissions.{name}")
+def _scanners() -> list[tuple[str, object]]:
+    """Every tool's scanner (tokenlens.tools, in registry order), then the launch flags in
+    shell startup files, which name several tools."""
+    from tokenlens.permissions import launch_flags
+    from tokenlens.tools import TOOLS
+
+    found = [(tool.package.rsplit(".", 1)[-1], tool.scanner()) for tool in TOOLS if tool.permissions]
+    return [*found, ("launch_flags", launch_flags)]
 
 
 def grant_key(grant: Grant) -> str:

@@ -1,0 +1,83 @@
+"""Every AI tool tokenlens knows, one package each; TOOLS is the one registry.
+
+To add a tool: a package `tokenlens/tools/<tool>/` (its `__init__.py` says where the tool
+keeps its files and builds `TOOL`; `usage.py` reads its logs, `permissions.py` its grants),
+then one line below. Nothing else names a tool.
+"""
+
+from __future__ import annotations
+
+from tokenlens.tools import (
+    aider,
+    amp,
+    antigravity,
+    claude_code,
+    claude_desktop,
+    codex,
+    copilot_cli,
+    cursor,
+    devin_cli,
+    gemini_cli,
+    goose,
+    grok_cli,
+    jetbrains_ai,
+    openclaw,
+    opencode,
+    qwen_code,
+    vscode,
+    windsurf,
+)
+from tokenlens.tools.base import Tool
+
+# In the order `sources` lists them: the tools with usage to read first.
+TOOLS: list[Tool] = [
+    claude_code.TOOL,
+    codex.TOOL,
+    gemini_cli.TOOL,
+    qwen_code.TOOL,
+    opencode.TOOL,
+    amp.TOOL,
+    openclaw.TOOL,
+    copilot_cli.TOOL,
+    aider.TOOL,
+    goose.TOOL,
+    cursor.TOOL,
+    windsurf.TOOL,
+    antigravity.TOOL,
+    jetbrains_ai.TOOL,
+    devin_cli.TOOL,
+    grok_cli.TOOL,
+    vscode.TOOL,
+    claude_desktop.TOOL,
+]
+
+
+def all_sources() -> list:
+    """A fresh usage reader for every tool that has one (incl. the no-local-data ones)."""
+    return [tool.source() for tool in TOOLS if tool.usage is not None]
+
+
+def source_ids() -> list[str]:
+    return [tool.id for tool in TOOLS if tool.usage is not None]
+
+
+def get_source(source_id: str):
+    for tool in TOOLS:
+        if tool.id == source_id and tool.usage is not None:
+            return tool.source()
+    raise KeyError(source_id)
+
+
+def get_tool(tool_id: str) -> Tool:
+    for tool in TOOLS:
+        if tool.id == tool_id:
+            return tool
+    raise KeyError(tool_id)
+
+
+def scanner_for(grant_tool: str):
+    """The permissions module whose grants carry this tool id (None for an unknown one)."""
+    for tool in TOOLS:
+        if tool.permissions and grant_tool in (tool.id, tool.grant_id):
+            return tool.scanner()
+    return None

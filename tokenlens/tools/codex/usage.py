@@ -1,0 +1,226 @@
+"""Codex CLI: `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl` and `archived_sessions/`.
+
+Traps handled here (log_formats.md §2):
+- `token_count` lines carry cumulative session totals and are re-emitted unchanged (UI and
+  rate-limit refreshes): we count deltas between successive totals, never `last_token_usage`
+  on every line;
+- `input_tokens` includes cached input and `output_tokens` includes reasoning;
+- the model is carried forward from the latest `turn_context`;
+- a forked or subagent rollout starts by replaying its parent's totals (timestamps rewritten
+  to the fork's creation second): that prefix only sets the baseline;
+- the archive moves a rollout, so the same events appear under two paths: keys are built
+  from the session id, timestamp and totals, never the path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import orjson
+
+from tokenlens.config import Env
+from tokenlens.model import Action, UsageEvent
+from tokenlens.tools import codex as where
+from tokenlens.tools.source import (
+    BadLine,
+    FileContext,
+    JsonlSource,
+    count,
+    decode_typed,
+    iso_to_ms,
+    text,
+)
+
+
+# Every line is decoded by msgspec into these few fields (checked where used): instructions,
+# messages, reasoning and tool output, nearly all of a rollout's bytes, are skipped unread.
+class Payload(msgspec.Struct):
+    type: Any = None
+    info: Any = None  # token_count: the usage vectors
+    model: Any = None
+    cwd: Any = None
+    approval_policy: Any = None
+    id: Any = None
+    source: Any = None
+    forked_from_id: Any = None
+    name: Any = None
+    arguments: Any = None
+    action: Any = None
+    call_id: Any = None
+
+
+class Line(msgspec.Struct):
+    timestamp: Any = None
+    type: Any = None
+    payload: Payload | None = None
+
+
+_DECODER = msgspec.json.Decoder(Line)
+
+
+def decode_line(line: bytes) -> Line:
+    # A payload that is not an object: the line is read as having none.
+    return decode_typed(_DECODER, line, lambda obj: Line(timestamp=obj.get("timestamp"), type=obj.get("type")))
+
+
+FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+FALLBACK_MODEL = "gpt-5"  # builds of Sept 2025 wrote no turn_context; ccusage assumes the same
+
+
+class Codex(JsonlSource):
+    id = "codex"
+    name = "Codex CLI"
+    patterns = ("rollout-*.jsonl",)
+
+    def roots(self, env: Env) -> list[Path]:
+        homes = where.homes(env)
+        # sessions/ first, so a live copy is read before its archived twin.
+        return [h / sub for sub in ("sessions", "archived_sessions") for h in homes]
+
+    def new_state(self) -> dict[str, Any]:
+        return {"prev": None, "model": None, "session": None, "cwd": "", "fork_second": None}
+
+    def decode(self, line: bytes) -> Line:
+        return decode_line(line)
+
+    def parse_line(self, obj: Line, state: dict[str, Any], ctx: FileContext) -> list[UsageEvent | Action]:
+        kind = obj.type
+        payload = obj.payload
+        if payload is None:
+            return []
+        if kind == "session_meta":
+            _read_session_meta(obj, payload, state)
+            return []
+        if kind == "turn_context":
+            if isinstance(payload.model, str) and payload.model:
+                state["model"] = payload.model
+            if isinstance(payload.cwd, str):
+                state["cwd"] = payload.cwd
+            if isinstance(payload.approval_policy, str):
+                state["approval"] = payload.approval_policy
+            _maybe_end_replay(obj, state)
+            return []
+        if kind == "response_item" and payload.type in TOOL_CALLS:
+            return _tool_action(self.id, obj, payload, state, ctx)
+        if kind != "event_msg" or payload.type != "token_count":
+            return []
+        info = payload.info
+        if not isinstance(info, dict):
+            return []  # a rate-limit-only refresh
+        ts_ms = iso_to_ms(obj.timestamp)
+        total = _vector(info.get("total_token_usage"), "total_token_usage")
+        last = _vector(info.get("last_token_usage"), "last_token_usage")
+        if total is None and last is None:
+            raise BadLine("token_count without usage")
+        replaying = _maybe_end_replay(obj, state)
+        delta = _delta(state.get("prev"), total, last)
+        if total is not None:
+            state["prev"] = total
+        if delta is None or replaying or not any(delta):
+            return []
+        model = text(payload.model) or text(info.get("model")) or state.get("model") or FALLBACK_MODEL
+        session = state.get("session") or _session_from_name(ctx.path)
+        fresh_input, cached, output, reasoning = delta
+        cached = min(cached, fresh_input)
+        vector = total if total is not None else last
+        return [
+            UsageEvent(
+                tool=self.id,
+                event_key=f"{session}:{ts_ms}:{':'.join(map(str, vector))}",
+                ts_ms=ts_ms,
+                model=model,
+                provider="openai",
+                session_id=session,
+                project=state.get("cwd") or "",
+                input_tokens=fresh_input - cached,
+                cache_read_tokens=cached,
+                output_tokens=output,
+                reasoning_tokens=min(reasoning, output),
+            )
+        ]
+
+
+TOOL_CALLS = ("function_call", "local_shell_call", "custom_tool_call", "web_search_call")
+
+
+def _tool_action(tool: str, obj: Line, payload: Payload, state: dict[str, Any], ctx: FileContext) -> list[Action]:
+    """One Action per tool call: category and risk only, never the command itself."""
+    from tokenlens.actions import RISKY
+    from tokenlens.tools.codex.actions import classify_codex
+
+    kind = payload.type
+    if kind == "local_shell_call":
+        name, arguments = "local_shell", payload.action or {}
+    elif kind == "web_search_call":
+        name, arguments = "web_search", {}
+    else:
+        name = text(payload.name)
+        arguments = payload.arguments
+        if isinstance(arguments, str):
+            try:
+                arguments = orjson.loads(arguments)
+            except orjson.JSONDecodeError:
+                arguments = {}
+    ts_ms = iso_to_ms(obj.timestamp)
+    session = state.get("session") or _session_from_name(ctx.path)
+    key = text(payload.call_id) or text(payload.id) or f"{session}:{ts_ms}:{name}"
+    category = classify_codex(name, arguments)
+    return [Action(tool=tool, action_key=key, ts_ms=ts_ms, category=category, session_id=session,
+                   risky=category in RISKY, unattended=state.get("approval") == "never")]
+
+
+def _read_session_meta(obj: Line, payload: Payload, state: dict[str, Any]) -> None:
+    if state.get("session"):
+        return  # a fork file repeats its parent's session_meta: keep the fork's own id
+    state["session"] = text(payload.id) or None
+    if isinstance(payload.cwd, str):
+        state["cwd"] = payload.cwd
+    source = payload.source
+    spawned = isinstance(source, dict) and isinstance(source.get("subagent"), dict)
+    if payload.forked_from_id or spawned:
+        try:
+            state["fork_second"] = iso_to_ms(obj.timestamp) // 1000
+        except BadLine:
+            state["fork_second"] = None
+
+
+def _maybe_end_replay(obj: Line, state: dict[str, Any]) -> bool:
+    """True while a fork's copied prefix (stamped with the fork's creation second) lasts."""
+    fork_second = state.get("fork_second")
+    if fork_second is None:
+        return False
+    try:
+        second = iso_to_ms(obj.timestamp) // 1000
+    except BadLine:
+        return True
+    if second > fork_second:
+        state["fork_second"] = None
+        return False
+    return True
+
+
+def _vector(value: Any, name: str) -> list[int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BadLine(f"{name} is not an object")
+    return [count(value.get(f), f"{name}.{f}") for f in FIELDS]
+
+
+def _delta(prev: list[int] | None, total: list[int] | None, last: list[int] | None) -> list[int] | None:
+    if total is not None and prev is not None:
+        if total == prev:
+            return None  # a re-emitted, unchanged total
+        if all(t >= p for t, p in zip(total, prev, strict=True)):
+            return [t - p for t, p in zip(total, prev, strict=True)]
+    # First row, a counter reset, or no totals: the per-request figures are all we have.
+    return last if last is not None else total
+
+
+def _session_from_name(path: Path) -> str:
+    # rollout-2026-05-01T10-00-00-<uuid>.jsonl: the uuid is the last 5 dash-separated groups
+    stem = path.stem
+    parts = stem.split("-")
+    return "-".join(parts[-5:]) if len(parts) >= 5 else stem

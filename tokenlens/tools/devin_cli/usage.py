@@ -1,0 +1,19 @@
+"""DevinCli keeps no usable token log on this computer (log_formats.md §12): listed by
+`tokenlens sources` with the reason, never estimated from transcript text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tokenlens.config import Env
+from tokenlens.tools import devin_cli as where
+from tokenlens.tools.source import Source
+
+
+class DevinCli(Source):
+    id = "devin-cli"
+    name = "Devin CLI"
+    no_local_data_reason = "Devin accounts usage on its servers; no local token log"
+
+    def roots(self, env: Env) -> list[Path]:
+        return where.homes(env)  # only to say whether it is installed: nothing there is read
