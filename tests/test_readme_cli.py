@@ -18,13 +18,14 @@ from tokenlens.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DESIGN = ROOT / "docs" / "design.md"
 UNIVERSAL = {"--help"}  # every command has it; the block does not repeat it
 
 
-def readme_block(text: str) -> str:
-    section = text.split("## Command line", 1)[1]
+def readme_block(text: str, heading: str = "## Command line") -> str:
+    section = text.split(heading, 1)[1]
     match = re.search(r"```[^\n]*\n(.*?)```", section, re.S)
-    assert match, "no code block under '## Command line'"
+    assert match, f"no code block under {heading!r}"
     return match.group(1)
 
 
@@ -114,6 +115,23 @@ def test_the_cli_has_the_commands_the_walk_must_find():
 def test_readme_command_block_matches_the_cli():
     entries = readme_entries(readme_block(README.read_text(encoding="utf-8")))
     assert mismatches(real_commands(), entries) == []
+
+
+def test_the_design_documents_cli_contract_matches_the_cli():
+    entries = readme_entries(readme_block(DESIGN.read_text(encoding="utf-8"), "## CLI contract"))
+    assert mismatches(real_commands(), entries) == []
+
+
+@pytest.mark.parametrize("doc", [README, DESIGN], ids=lambda p: p.name)
+def test_relative_links_stay_inside_the_repository(doc):
+    """A clone has no ../shared/specs: every relative link resolves to a file in the repo."""
+    text = doc.read_text(encoding="utf-8")
+    assert "../shared" not in text and "shared/specs" not in text
+    for target in re.findall(r"\]\(([^)#\s]+)\)", text):
+        if "://" in target:
+            continue
+        resolved = (doc.parent / target).resolve()
+        assert resolved.is_relative_to(ROOT) and resolved.exists(), target
 
 
 def test_an_undocumented_option_is_caught(monkeypatch):
