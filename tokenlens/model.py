@@ -1,6 +1,6 @@
 """The records that flow from sources into the ledger, with one meaning of every token field.
 
-Token semantics (design.md): input_tokens is fresh uncached input; cache reads and cache
+Token semantics (docs/design.md): input_tokens is fresh uncached input; cache reads and cache
 writes are separate buckets; output_tokens includes reasoning; reasoning_tokens is the
 informational part of output spent reasoning. total = input + cache_read + cache_write + output.
 """

@@ -11,17 +11,26 @@ from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("tokenlens.export")
 
-
-@migrations()
-def m001_export_log(db: Database) -> None:
-    db.execute(
-        """
+# Each migration executes only its literal M00n_SQL text (see tokenlens/store/schema.py).
+M001_SQL = (
+    """
         CREATE TABLE exports (
             id INTEGER PRIMARY KEY,
             ts_ms INTEGER NOT NULL,
             period TEXT NOT NULL,
             sha256 TEXT NOT NULL,
             noise_epsilon REAL
-        )"""
-    )
-    db.execute("CREATE INDEX exports_period ON exports (period)")
+        )""",
+    "CREATE INDEX exports_period ON exports (period)",
+)
+
+# (migration name, its SQL) in order: frozen text (see tokenlens/store/schema.py).
+FROZEN_SQL = (
+    ("m001_export_log", M001_SQL),
+)
+
+
+@migrations()
+def m001_export_log(db: Database) -> None:
+    for sql in M001_SQL:
+        db.execute(sql)

@@ -17,11 +17,9 @@ from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("tokenlens.permissions")
 
-
-@migrations()
-def m001_snapshots(db: Database) -> None:
-    db.execute(
-        """
+# Each migration executes only its literal M00n_SQL text (see tokenlens/store/schema.py).
+M001_SQL = (
+    """
         CREATE TABLE perm_scans (
             id INTEGER PRIMARY KEY,
             scanned_ms INTEGER NOT NULL,
@@ -32,10 +30,8 @@ def m001_snapshots(db: Database) -> None:
             low INTEGER NOT NULL DEFAULT 0,
             info INTEGER NOT NULL DEFAULT 0,
             problems TEXT NOT NULL DEFAULT '[]'
-        )"""
-    )
-    db.execute(
-        """
+        )""",
+    """
         CREATE TABLE perm_grants (
             scan_id INTEGER NOT NULL REFERENCES perm_scans(id),
             grant_key TEXT NOT NULL,
@@ -49,10 +45,8 @@ def m001_snapshots(db: Database) -> None:
             source_file TEXT NOT NULL,
             fingerprint TEXT NOT NULL DEFAULT '',
             PRIMARY KEY (scan_id, grant_key)
-        )"""
-    )
-    db.execute(
-        """
+        )""",
+    """
         CREATE TABLE perm_changes (
             scan_id INTEGER NOT NULL REFERENCES perm_scans(id),
             grant_key TEXT NOT NULL,
@@ -67,17 +61,38 @@ def m001_snapshots(db: Database) -> None:
             old_rule TEXT, new_rule TEXT,
             secret_changed INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (scan_id, grant_key)
-        )"""
-    )
-    db.execute(
-        """
+        )""",
+    """
         CREATE TABLE perm_first (
             grant_key TEXT PRIMARY KEY,
             first_scan_id INTEGER NOT NULL,
             first_seen_ms INTEGER NOT NULL,
             since_ms INTEGER NOT NULL
-        )"""
-    )
+        )""",
+)
+
+
+M002_SQL = (
+    """
+        CREATE TABLE perm_seen (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            scan_id INTEGER NOT NULL REFERENCES perm_scans(id),
+            seen_ms INTEGER NOT NULL,
+            seen_by TEXT NOT NULL
+        )""",
+)
+
+# (migration name, its SQL) in order: frozen text (see tokenlens/store/schema.py).
+FROZEN_SQL = (
+    ("m001_snapshots", M001_SQL),
+    ("m002_seen_mark", M002_SQL),
+)
+
+
+@migrations()
+def m001_snapshots(db: Database) -> None:
+    for sql in M001_SQL:
+        db.execute(sql)
 
 
 @migrations()
@@ -85,12 +100,5 @@ def m002_seen_mark(db: Database) -> None:
     """perm_seen: the one snapshot the person last looked at (the app's Permissions tab, or
     `tokenlens permissions --diff --ack`). `--diff` compares against it, so a scan in between
     (the tray app's, a plain `permissions`) no longer swallows a change."""
-    db.execute(
-        """
-        CREATE TABLE perm_seen (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            scan_id INTEGER NOT NULL REFERENCES perm_scans(id),
-            seen_ms INTEGER NOT NULL,
-            seen_by TEXT NOT NULL
-        )"""
-    )
+    for sql in M002_SQL:
+        db.execute(sql)

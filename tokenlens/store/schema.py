@@ -2,6 +2,12 @@
 
 Add a migration at the end; never edit one that has shipped. Each runs in a transaction
 with the record of it having run, so a kill during a migration leaves the old schema intact.
+
+Each migration executes only the literal SQL of its `M00n_SQL` tuple: frozen text, never
+built from constants that live on elsewhere (store/rollup.py's sums, QUARTER_MS), so a ledger
+made today and one upgraded from any older version end with the same schema, and changing a
+constant cannot change what a shipped migration did. A new rollup column is a new migration.
+tests/test_migrations_frozen.py runs these tuples into a bare sqlite3 file and compares.
 """
 
 from __future__ import annotations
@@ -9,16 +15,10 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from tokenlens.store.ledger import QUARTER_MS
-from tokenlens.store.rollup import ROLLUP_SUMS, SUMS_OF_EVENTS, rollup_value
-
 migrations = Migrations("tokenlens")
 
-
-@migrations()
-def m001_usage_ledger(db: Database) -> None:
-    db.execute(
-        """
+M001_SQL = (
+    """
         CREATE TABLE files (
             id INTEGER PRIMARY KEY,
             source TEXT NOT NULL,
@@ -34,10 +34,8 @@ def m001_usage_ledger(db: Database) -> None:
             missing INTEGER NOT NULL DEFAULT 0,
             first_seen_ms INTEGER,
             last_scan_ms INTEGER
-        )"""
-    )
-    db.execute(
-        """
+        )""",
+    """
         CREATE TABLE events (
             id INTEGER PRIMARY KEY,
             tool TEXT NOT NULL,
@@ -61,27 +59,22 @@ def m001_usage_ledger(db: Database) -> None:
             is_replay INTEGER NOT NULL DEFAULT 0,
             file_id INTEGER REFERENCES files(id),
             UNIQUE (tool, event_key)
-        )"""
-    )
-    db.execute("CREATE INDEX events_ts ON events (ts_ms)")
-    db.execute("CREATE INDEX events_replay ON events (tool, replay_key) WHERE replay_key IS NOT NULL")
-    db.execute("CREATE INDEX events_session ON events (session_id)")
-    db.execute(
-        """
+        )""",
+    "CREATE INDEX events_ts ON events (ts_ms)",
+    "CREATE INDEX events_replay ON events (tool, replay_key) WHERE replay_key IS NOT NULL",
+    "CREATE INDEX events_session ON events (session_id)",
+    """
         CREATE TABLE skips (
             file_id INTEGER NOT NULL REFERENCES files(id),
             offset INTEGER NOT NULL,
             reason TEXT NOT NULL,
             PRIMARY KEY (file_id, offset)
-        )"""
-    )
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        )""",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+)
 
-
-@migrations()
-def m002_actions(db: Database) -> None:
-    db.execute(
-        """
+M002_SQL = (
+    """
         CREATE TABLE actions (
             id INTEGER PRIMARY KEY,
             tool TEXT NOT NULL,
@@ -93,85 +86,191 @@ def m002_actions(db: Database) -> None:
             unattended INTEGER NOT NULL DEFAULT 0,
             file_id INTEGER REFERENCES files(id),
             UNIQUE (tool, action_key)
-        )"""
-    )
-    db.execute("CREATE INDEX actions_ts ON actions (ts_ms)")
+        )""",
+    "CREATE INDEX actions_ts ON actions (ts_ms)",
+)
+
+# Token sums per UTC quarter-hour (900000 ms), tool, model and project (store/rollup.py). m003
+# kept them with triggers that summed per row; m004 replaced those. This is the text m003 ran
+# from the day rollup.ROLLUP_SUMS gained unpriced_events (with m005); a ledger made before
+# then got that column from m005 instead.
+M003_SQL = (
+    (
+        "CREATE TABLE rollup (\n"
+        "            bucket INTEGER NOT NULL, tool TEXT NOT NULL, model TEXT NOT NULL, "
+        "project TEXT NOT NULL,\n"
+        "            events INTEGER NOT NULL DEFAULT 0, "
+        "input_tokens INTEGER NOT NULL DEFAULT 0, "
+        "cache_read_tokens INTEGER NOT NULL DEFAULT 0, "
+        "cache_write_tokens INTEGER NOT NULL DEFAULT 0, "
+        "output_tokens INTEGER NOT NULL DEFAULT 0, "
+        "reasoning_tokens INTEGER NOT NULL DEFAULT 0, total_tokens INTEGER NOT NULL DEFAULT 0, "
+        "cost_usd REAL NOT NULL DEFAULT 0, unpriced_events INTEGER NOT NULL DEFAULT 0,\n"
+        "            PRIMARY KEY (bucket, tool, model, project)\n"
+        "        ) WITHOUT ROWID"
+    ),
+    (
+        "INSERT INTO rollup SELECT e.ts_ms / 900000, e.tool, e.model, e.project, COUNT(*), "
+        "SUM(e.input_tokens), SUM(e.cache_read_tokens), "
+        "SUM(e.cache_write_5m_tokens + e.cache_write_1h_tokens), SUM(e.output_tokens), "
+        "SUM(e.reasoning_tokens), SUM(e.total_tokens), SUM(COALESCE(e.cost_usd, 0.0)), "
+        "SUM((e.cost_usd IS NULL AND e.total_tokens > 0)) FROM events e GROUP BY 1, 2, 3, 4"
+    ),
+    (
+        "CREATE TRIGGER events_rollup_insert AFTER INSERT ON events BEGIN INSERT INTO rollup (bucket, "
+        "tool, model, project, events, input_tokens, cache_read_tokens, cache_write_tokens, "
+        "output_tokens, reasoning_tokens, total_tokens, cost_usd, "
+        "unpriced_events) VALUES (NEW.ts_ms / 900000, NEW.tool, NEW.model, NEW.project, 1, "
+        "NEW.input_tokens, NEW.cache_read_tokens, "
+        "NEW.cache_write_5m_tokens + NEW.cache_write_1h_tokens, NEW.output_tokens, "
+        "NEW.reasoning_tokens, NEW.total_tokens, COALESCE(NEW.cost_usd, 0.0), "
+        "(NEW.cost_usd IS NULL AND NEW.total_tokens > 0)) ON CONFLICT (bucket, tool, model, "
+        "project) DO UPDATE SET events = events + 1, "
+        "input_tokens = input_tokens + excluded.input_tokens, "
+        "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, "
+        "cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, "
+        "output_tokens = output_tokens + excluded.output_tokens, "
+        "reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, "
+        "total_tokens = total_tokens + excluded.total_tokens, "
+        "cost_usd = cost_usd + excluded.cost_usd, "
+        "unpriced_events = unpriced_events + excluded.unpriced_events; END"
+    ),
+    (
+        "CREATE TRIGGER events_rollup_delete AFTER DELETE ON events BEGIN UPDATE rollup SET "
+        "events = events - 1, "
+        "input_tokens = input_tokens - (OLD.input_tokens), "
+        "cache_read_tokens = cache_read_tokens - (OLD.cache_read_tokens), "
+        "cache_write_tokens = cache_write_tokens - (OLD.cache_write_5m_tokens + "
+        "OLD.cache_write_1h_tokens), "
+        "output_tokens = output_tokens - (OLD.output_tokens), "
+        "reasoning_tokens = reasoning_tokens - (OLD.reasoning_tokens), "
+        "total_tokens = total_tokens - (OLD.total_tokens), "
+        "cost_usd = cost_usd - (COALESCE(OLD.cost_usd, 0.0)), "
+        "unpriced_events = unpriced_events - ((OLD.cost_usd IS NULL AND OLD.total_tokens > 0)) "
+        "WHERE bucket = OLD.ts_ms / 900000 AND tool = OLD.tool AND model = OLD.model AND "
+        "project = OLD.project; "
+        "DELETE FROM rollup WHERE bucket = OLD.ts_ms / 900000 AND tool = OLD.tool AND model = "
+        "OLD.model AND project = OLD.project AND events <= 0; "
+        "END"
+    ),
+    (
+        "CREATE TRIGGER events_rollup_update AFTER UPDATE ON events BEGIN UPDATE rollup SET "
+        "events = events - 1, "
+        "input_tokens = input_tokens - (OLD.input_tokens), "
+        "cache_read_tokens = cache_read_tokens - (OLD.cache_read_tokens), "
+        "cache_write_tokens = cache_write_tokens - (OLD.cache_write_5m_tokens + "
+        "OLD.cache_write_1h_tokens), "
+        "output_tokens = output_tokens - (OLD.output_tokens), "
+        "reasoning_tokens = reasoning_tokens - (OLD.reasoning_tokens), "
+        "total_tokens = total_tokens - (OLD.total_tokens), "
+        "cost_usd = cost_usd - (COALESCE(OLD.cost_usd, 0.0)), "
+        "unpriced_events = unpriced_events - ((OLD.cost_usd IS NULL AND OLD.total_tokens > 0)) "
+        "WHERE bucket = OLD.ts_ms / 900000 AND tool = OLD.tool AND model = OLD.model AND "
+        "project = OLD.project; "
+        "DELETE FROM rollup WHERE bucket = OLD.ts_ms / 900000 AND tool = OLD.tool AND model = "
+        "OLD.model AND project = OLD.project AND events <= 0; "
+        "INSERT INTO rollup (bucket, tool, model, project, events, input_tokens, "
+        "cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, total_tokens, "
+        "cost_usd, unpriced_events) VALUES (NEW.ts_ms / 900000, NEW.tool, NEW.model, "
+        "NEW.project, 1, NEW.input_tokens, NEW.cache_read_tokens, "
+        "NEW.cache_write_5m_tokens + NEW.cache_write_1h_tokens, NEW.output_tokens, "
+        "NEW.reasoning_tokens, NEW.total_tokens, COALESCE(NEW.cost_usd, 0.0), "
+        "(NEW.cost_usd IS NULL AND NEW.total_tokens > 0)) ON CONFLICT (bucket, tool, model, "
+        "project) DO UPDATE SET events = events + 1, "
+        "input_tokens = input_tokens + excluded.input_tokens, "
+        "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, "
+        "cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, "
+        "output_tokens = output_tokens + excluded.output_tokens, "
+        "reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens, "
+        "total_tokens = total_tokens + excluded.total_tokens, "
+        "cost_usd = cost_usd + excluded.cost_usd, "
+        "unpriced_events = unpriced_events + excluded.unpriced_events; END"
+    ),
+)
+
+M004_SQL = (
+    "DROP TRIGGER events_rollup_insert",
+    "DROP TRIGGER events_rollup_delete",
+    "DROP TRIGGER events_rollup_update",
+    "DROP INDEX events_session",
+    "CREATE TABLE rollup_dirty (bucket INTEGER PRIMARY KEY)",
+    (
+        "CREATE TRIGGER events_note_insert AFTER INSERT ON events BEGIN INSERT INTO "
+        "rollup_dirty (bucket) VALUES (NEW.ts_ms / 900000) ON CONFLICT DO NOTHING; "
+        "END"
+    ),
+    (
+        "CREATE TRIGGER events_note_delete AFTER DELETE ON events BEGIN INSERT INTO "
+        "rollup_dirty (bucket) VALUES (OLD.ts_ms / 900000) ON CONFLICT DO NOTHING; "
+        "END"
+    ),
+    (
+        "CREATE TRIGGER events_note_update AFTER UPDATE ON events BEGIN INSERT INTO "
+        "rollup_dirty (bucket) VALUES (OLD.ts_ms / 900000) ON CONFLICT DO NOTHING; "
+        "INSERT INTO rollup_dirty (bucket) VALUES (NEW.ts_ms / 900000) ON CONFLICT DO NOTHING; "
+        "END"
+    ),
+)
+
+# m005 runs M005_SQL unless this finds the column (m003 made it on every ledger since).
+M005_SKIP_IF = "SELECT 1 FROM pragma_table_info('rollup') WHERE name = 'unpriced_events'"
+M005_SQL = (
+    "ALTER TABLE rollup ADD COLUMN unpriced_events INTEGER NOT NULL DEFAULT 0",
+    "DELETE FROM rollup",
+    (
+        "INSERT INTO rollup SELECT e.ts_ms / 900000, e.tool, e.model, e.project, COUNT(*), "
+        "SUM(e.input_tokens), SUM(e.cache_read_tokens), "
+        "SUM(e.cache_write_5m_tokens + e.cache_write_1h_tokens), SUM(e.output_tokens), "
+        "SUM(e.reasoning_tokens), SUM(e.total_tokens), SUM(COALESCE(e.cost_usd, 0.0)), "
+        "SUM((e.cost_usd IS NULL AND e.total_tokens > 0)) FROM events e GROUP BY 1, 2, 3, 4"
+    ),
+    "DELETE FROM rollup_dirty",
+)
+
+# (migration name, its SQL) in order, for tests that build a ledger without sqlite-utils.
+FROZEN_SQL = (
+    ("m001_usage_ledger", M001_SQL),
+    ("m002_actions", M002_SQL),
+    ("m003_rollup", M003_SQL),
+    ("m004_rollup_marks_changed_quarter_hours", M004_SQL),
+    ("m005_rollup_counts_unpriced_events", M005_SQL),
+)
 
 
-# Token sums per UTC quarter-hour, tool, model and project (store/rollup.py). m003 kept them
-# with triggers that summed per row; m004 replaced those.
+def _run(db: Database, statements: tuple[str, ...]) -> None:
+    for sql in statements:
+        db.execute(sql)
 
 
-def _rollup_add_sql(row: str) -> str:
-    columns = ", ".join(name for name, _ in ROLLUP_SUMS)
-    values = ", ".join(rollup_value(expr, row) for _, expr in ROLLUP_SUMS)
-    sets = ", ".join(f"{name} = {name} + excluded.{name}" for name, _ in ROLLUP_SUMS)
-    return (
-        f"INSERT INTO rollup (bucket, tool, model, project, events, {columns})"
-        f" VALUES ({row}.ts_ms / {QUARTER_MS}, {row}.tool, {row}.model, {row}.project, 1, {values})"
-        f" ON CONFLICT (bucket, tool, model, project) DO UPDATE SET events = events + 1, {sets};"
-    )
+@migrations()
+def m001_usage_ledger(db: Database) -> None:
+    _run(db, M001_SQL)
 
 
-def _rollup_remove_sql(row: str) -> str:
-    sets = ", ".join(f"{name} = {name} - ({rollup_value(expr, row)})" for name, expr in ROLLUP_SUMS)
-    where = (f"bucket = {row}.ts_ms / {QUARTER_MS} AND tool = {row}.tool AND model = {row}.model"
-             f" AND project = {row}.project")
-    return (f"UPDATE rollup SET events = events - 1, {sets} WHERE {where};"
-            f" DELETE FROM rollup WHERE {where} AND events <= 0;")
+@migrations()
+def m002_actions(db: Database) -> None:
+    _run(db, M002_SQL)
 
 
 @migrations()
 def m003_rollup(db: Database) -> None:
-    sums = ", ".join(f"{name} {'REAL' if name == 'cost_usd' else 'INTEGER'} NOT NULL DEFAULT 0" for name, _ in ROLLUP_SUMS)
-    db.execute(
-        f"""CREATE TABLE rollup (
-            bucket INTEGER NOT NULL, tool TEXT NOT NULL, model TEXT NOT NULL, project TEXT NOT NULL,
-            events INTEGER NOT NULL DEFAULT 0, {sums},
-            PRIMARY KEY (bucket, tool, model, project)
-        ) WITHOUT ROWID"""
-    )
-    db.execute(
-        f"INSERT INTO rollup SELECT e.ts_ms / {QUARTER_MS}, e.tool, e.model, e.project, COUNT(*), {SUMS_OF_EVENTS}"
-        f" FROM events e GROUP BY 1, 2, 3, 4"
-    )
-    db.execute(f"CREATE TRIGGER events_rollup_insert AFTER INSERT ON events BEGIN {_rollup_add_sql('NEW')} END")
-    db.execute(f"CREATE TRIGGER events_rollup_delete AFTER DELETE ON events BEGIN {_rollup_remove_sql('OLD')} END")
-    db.execute(
-        "CREATE TRIGGER events_rollup_update AFTER UPDATE ON events BEGIN"
-        f" {_rollup_remove_sql('OLD')} {_rollup_add_sql('NEW')} END"
-    )
+    _run(db, M003_SQL)
 
 
 @migrations()
 def m004_rollup_marks_changed_quarter_hours(db: Database) -> None:
     """m003's triggers summed into the rollup once per row, which cost more than the insert
     itself; now they only note the quarter-hour, and writers re-sum it (store/rollup.py).
-    events_session goes too: no query looks events up by session alone."""
-    for trigger in ("events_rollup_insert", "events_rollup_delete", "events_rollup_update"):
-        db.execute(f"DROP TRIGGER {trigger}")
-    db.execute("DROP INDEX events_session")
-    db.execute("CREATE TABLE rollup_dirty (bucket INTEGER PRIMARY KEY)")
-
-    def note(row: str) -> str:
-        # Not INSERT OR IGNORE: a trigger takes the conflict policy of the statement firing it.
-        return f"INSERT INTO rollup_dirty (bucket) VALUES ({row}.ts_ms / {QUARTER_MS}) ON CONFLICT DO NOTHING;"
-
-    db.execute(f"CREATE TRIGGER events_note_insert AFTER INSERT ON events BEGIN {note('NEW')} END")
-    db.execute(f"CREATE TRIGGER events_note_delete AFTER DELETE ON events BEGIN {note('OLD')} END")
-    db.execute(f"CREATE TRIGGER events_note_update AFTER UPDATE ON events BEGIN {note('OLD')} {note('NEW')} END")
+    events_session goes too: no query looks events up by session alone.
+    The note is not INSERT OR IGNORE: a trigger takes the conflict policy of the statement
+    firing it."""
+    _run(db, M004_SQL)
 
 
 @migrations()
 def m005_rollup_counts_unpriced_events(db: Database) -> None:
     """Reports say a cost is unknown where an event has no price; the rollup now counts those
     events per quarter-hour. (A ledger made after this change got the column from m003.)"""
-    if "unpriced_events" in {c.name for c in db["rollup"].columns}:
+    if db.execute(M005_SKIP_IF).fetchone() is not None:
         return
-    db.execute("ALTER TABLE rollup ADD COLUMN unpriced_events INTEGER NOT NULL DEFAULT 0")
-    db.execute("DELETE FROM rollup")
-    db.execute(
-        f"INSERT INTO rollup SELECT e.ts_ms / {QUARTER_MS}, e.tool, e.model, e.project, COUNT(*), {SUMS_OF_EVENTS}"
-        f" FROM events e GROUP BY 1, 2, 3, 4"
-    )
-    db.execute("DELETE FROM rollup_dirty")
+    _run(db, M005_SQL)
