@@ -4,8 +4,10 @@ CLI, the scan and the export run on a machine without a display or PySide6."""
 from __future__ import annotations
 
 import pkgutil
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import tokenlens
 
@@ -31,3 +33,36 @@ def test_no_core_module_imports_qt():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+# ---- one query layer (issue 15): SQL over the ledger lives in tokenlens/store/ ----------
+
+PACKAGE = Path(tokenlens.__file__).parent
+LEDGER_SQL = re.compile(r"\b(FROM|JOIN)\s+(events|files|perm_scans)\b", re.IGNORECASE)
+SQL_OUTSIDE_STORE_ALLOWED = {
+    "ingest.py",  # moved by the ingest split (to store/writer.py): temporary, remove with it
+}
+
+
+def _modules_outside_store() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] != "store")
+
+
+def test_ledger_sql_lives_in_the_store():
+    offenders = []
+    for path in _modules_outside_store():
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel in SQL_OUTSIDE_STORE_ALLOWED:
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if LEDGER_SQL.search(line):
+                offenders.append(f"tokenlens/{rel}:{n}: {line.strip()}")
+    assert not offenders, "SQL over the ledger outside tokenlens/store/ (use store/queries.py):\n" + "\n".join(offenders)
+
+
+def test_the_known_exceptions_still_hold_sql():
+    """An allow-list entry whose module no longer has SQL is stale: drop it."""
+    for rel in SQL_OUTSIDE_STORE_ALLOWED:
+        path = PACKAGE / rel
+        if path.exists():
+            assert LEDGER_SQL.search(path.read_text(encoding="utf-8")), f"{rel} has no ledger SQL: drop it from the list"

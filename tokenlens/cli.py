@@ -152,7 +152,9 @@ def scan(ctx: Context, as_json: bool) -> None:
       tokenlens scan --json
     """
     result = ctx.scan()
-    totals = dict(ctx.db.execute("SELECT tool, COUNT(*) FROM events GROUP BY tool").fetchall())
+    from tokenlens.store.queries import events_per_tool
+
+    totals = {tool: counts["events"] for tool, counts in events_per_tool(ctx.db).items()}
     payload = {
         "seconds": round(result.seconds, 3),
         "sources": {

@@ -66,7 +66,9 @@ def risky_grants(db) -> int | None:
     except Exception:  # absent, or a feature still landing: leave the line out
         return None
     try:
-        if db.execute("SELECT 1 FROM perm_scans LIMIT 1").fetchone() is None:
+        from tokenlens.store.queries import has_perm_scan
+
+        if not has_perm_scan(db):
             return None  # permissions never scanned: "no risky grants" would be a guess
         summary = latest_summary(db)
     except Exception:  # a feature still landing must not take the tray down

@@ -29,6 +29,7 @@ import orjson
 from tokenlens import __version__
 from tokenlens.export import noise as rr
 from tokenlens.export.keys import DeviceKey, load_device_key, pseudonym
+from tokenlens.store import queries, writes
 from tokenlens.store.ledger import Ledger
 
 SCHEMA = "tokenlens.summary/1"
@@ -170,7 +171,7 @@ def usage_figures(db: Ledger, period: Period, tz: str | None) -> dict:
         tool = tools.setdefault(row["group"], {"total_tokens": 0, "cost_usd": 0.0})
         tool["total_tokens"] += row["total_tokens"]
         tool["cost_usd"] += row["cost_usd_known"]  # the priced part, as the export always counted
-        for part in by_tool.breakdown[(row["period"], row["group"])]:
+        for part in by_tool.breakdown[by_tool.key_of(row)]:
             family = families.setdefault(model_family(part["model"]), {"total_tokens": 0, "cost_usd": 0.0})
             family["total_tokens"] += part["total_tokens"]
             family["cost_usd"] += part["cost_usd_known"]
@@ -362,27 +363,17 @@ def write_summary(path: Path, data: bytes) -> None:
 
 def log_export(db: Ledger, summary: Summary) -> None:
     with db.conn:
-        db.execute(
-            "INSERT INTO exports (ts_ms, period, sha256, noise_epsilon) VALUES (?, ?, ?, ?)",
-            [int(time.time() * 1000), summary.period.label, summary.sha256, summary.noise_epsilon],
-        )
+        writes.log_export(db, int(time.time() * 1000), summary.period.label, summary.sha256, summary.noise_epsilon)
 
 
 def export_history(db: Ledger, limit: int = 100) -> list[dict]:
     return [
         {"ts_ms": ts, "period": period, "sha256": sha, "noise_epsilon": eps}
-        for ts, period, sha, eps in db.execute(
-            "SELECT ts_ms, period, sha256, noise_epsilon FROM exports ORDER BY ts_ms DESC, id DESC LIMIT ?",
-            [limit],
-        )
+        for ts, period, sha, eps in queries.export_log(db, limit)
     ]
 
 
 def epsilon_spent(db: Ledger, period: str) -> float:
     """Privacy budget spent on a period: identical files repeat answers and cost nothing."""
-    rows = db.execute(
-        "SELECT sha256, MAX(noise_epsilon) FROM exports WHERE period = ? AND noise_epsilon IS NOT NULL"
-        " GROUP BY sha256",
-        [period],
-    ).fetchall()
+    rows = queries.epsilon_per_distinct_export(db, period)
     return float(sum(eps for _, eps in rows))
