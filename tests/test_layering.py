@@ -66,3 +66,32 @@ def test_the_known_exceptions_still_hold_sql():
         path = PACKAGE / rel
         if path.exists():
             assert LEDGER_SQL.search(path.read_text(encoding="utf-8")), f"{rel} has no ledger SQL: drop it from the list"
+
+
+# ---- risk levels defined once (issue 15): tokenlens.permissions.rules.RISK_LEVELS ---------
+
+LEVEL_LITERAL = re.compile(r"""["'](high|medium|low|info|critical)["']""")
+
+
+def test_risk_levels_are_defined_only_in_the_rules():
+    """A line naming two or more levels as string literals (a tuple, a set, a dict, an `in`
+    test) is a second definition; the levels' order and names come from RISK_LEVELS.
+    "critical" is the spec's word, shown as "high": no module may treat it as a level."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel == "permissions/rules.py":
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            levels = set(LEVEL_LITERAL.findall(line))
+            if len(levels) >= 2 or "critical" in levels:
+                offenders.append(f"tokenlens/{rel}:{n}: {line.strip()}")
+    assert not offenders, "risk levels defined outside permissions/rules.py:\n" + "\n".join(offenders)
+
+
+def test_the_rules_define_the_four_levels():
+    from tokenlens.permissions.rules import RISK_LEVELS, RULES, at_least
+
+    assert RISK_LEVELS == ("high", "medium", "low", "info")
+    assert {rule.risk for rule in RULES.values()} <= set(RISK_LEVELS)
+    assert at_least("high") == ("high",) and at_least("info") == RISK_LEVELS

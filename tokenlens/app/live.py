@@ -77,24 +77,12 @@ def risky_grants(db) -> int | None:
     return count_risky(summary)
 
 
-def count_risky(summary) -> int | None:
-    """Read the risky count out of the permissions summary, whichever shape it has."""
+def count_risky(summary: dict[str, int] | None) -> int | None:
+    """The risky count of a permissions summary (`Snapshot.summary` / `latest_summary`:
+    grants per risk level); "risky" means high. None stays None (never scanned)."""
     if summary is None:
         return None
-    if isinstance(summary, int):
-        return summary
-    if not isinstance(summary, dict):
-        summary = getattr(summary, "__dict__", {})
-    if isinstance(summary.get("high"), int):  # counts per risk level: "risky" means high
-        return summary["high"] + (summary.get("critical") or 0)
-    for key in ("risky", "risky_grants", "risky_count"):
-        if isinstance(summary.get(key), int):
-            return summary[key]
-    for key in ("by_risk", "risk_counts", "counts"):
-        counts = summary.get(key)
-        if isinstance(counts, dict):
-            return sum(v for k, v in counts.items() if str(k).lower() in ("high", "critical") and isinstance(v, int))
-    return None
+    return summary["high"]
 
 
 class ScanWorker(QObject):

@@ -29,6 +29,7 @@ import orjson
 from tokenlens import __version__
 from tokenlens.export import noise as rr
 from tokenlens.export.keys import DeviceKey, load_device_key, pseudonym
+from tokenlens.permissions.rules import RISK_LEVELS
 from tokenlens.store import queries, writes
 from tokenlens.store.ledger import Ledger
 
@@ -37,7 +38,6 @@ METHODOLOGY = (
     "Estimates from this device's local AI tool logs at list prices, not billing; "
     "figures rounded to 2 significant digits."
 )
-RISK_LEVELS = ("high", "medium", "low", "info")
 # Yes/no posture facts and the risk rules (tokenlens.permissions.rules) that make each true.
 POSTURE_FACTS = {
     "approve_everything_mode": ("MODE-1",),

@@ -115,7 +115,8 @@ def _grants_of(db: Ledger, scan_id: int) -> dict[str, Grant]:
 
 def _insert_snapshot(db: Ledger, now: int, outcome: ScanOutcome, current: dict[str, Grant]) -> int:
     counts = summarize(list(current.values()))
-    scan_id = writes.insert_perm_scan(db, now, len(current), counts, orjson.dumps(outcome.problems).decode())
+    scan_id = writes.insert_perm_scan(db, now, len(current), [counts[r] for r in RISK_LEVELS],
+                                      orjson.dumps(outcome.problems).decode())
     writes.insert_perm_grants(db, scan_id, GRANT_COLUMNS,
                               [(key, *(getattr(g, c) for c in GRANT_COLUMNS)) for key, g in current.items()])
     return scan_id

@@ -15,13 +15,13 @@ from collections.abc import Iterable, Sequence
 # ---- permission snapshots (tokenlens.permissions.snapshots) ------------------------------
 
 
-def insert_perm_scan(db, now_ms: int, grants: int, risk_counts: dict[str, int], problems_json: str) -> int:
-    """A new snapshot row; its id."""
+def insert_perm_scan(db, now_ms: int, grants: int, risk_counts: Sequence[int], problems_json: str) -> int:
+    """A new snapshot row; its id. `risk_counts`: grants per level in RISK_LEVELS' order
+    (tokenlens.permissions.rules), which is the order of the table's columns."""
     cur = db.execute(
         "INSERT INTO perm_scans (scanned_ms, confirmed_ms, grants, high, medium, low, info, problems)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [now_ms, now_ms, grants, risk_counts["high"], risk_counts["medium"], risk_counts["low"],
-         risk_counts["info"], problems_json],
+        [now_ms, now_ms, grants, *risk_counts, problems_json],
     )
     return cur.lastrowid
 
