@@ -3,10 +3,12 @@ CLI, the scan and the export run on a machine without a display or PySide6."""
 
 from __future__ import annotations
 
+import os
 import pkgutil
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import tokenlens
@@ -95,3 +97,49 @@ def test_the_rules_define_the_four_levels():
     assert RISK_LEVELS == ("high", "medium", "low", "info")
     assert {rule.risk for rule in RULES.values()} <= set(RISK_LEVELS)
     assert at_least("high") == ("high",) and at_least("info") == RISK_LEVELS
+
+
+# ---- no optional-feature scaffolding (issue 15): a broken import fails loudly --------------
+
+IMPORT_GUARD = re.compile(r"except\b.*\b(ImportError|ModuleNotFoundError)\b")
+# Where an import may be caught: only around a truly optional third-party library, with a
+# comment on the `except` line naming it. (module path, library). None today: every feature
+# of tokenlens is in every build, and its dependencies are required ones.
+OPTIONAL_LIBRARIES: set[tuple[str, str]] = set()
+
+
+def test_no_import_is_swallowed_except_an_optional_library():
+    found = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not IMPORT_GUARD.search(line):
+                continue
+            allowed = [lib for where, lib in OPTIONAL_LIBRARIES if where == rel and lib in line.partition("#")[2]]
+            assert allowed, (f"tokenlens/{rel}:{n} catches an import error: {line.strip()}\n"
+                             "import it plainly (lazily inside a function if start-up time matters), or list"
+                             " the optional third-party library here and name it in a comment on that line")
+            found.add((rel, allowed[0]))
+    assert found == OPTIONAL_LIBRARIES, f"stale allow-list entries: {OPTIONAL_LIBRARIES - found}"
+
+
+def test_report_starts_without_the_feature_packages():
+    """`tokenlens report` stays fast: the permissions and export code, sqlite-utils and Qt are
+    imported by the commands that need them, not at start-up (on a ledger already migrated)."""
+    code = (
+        "import sys\n"
+        "sys.argv = ['tokenlens', 'report', 'daily', '--json', '--no-scan']\n"
+        "from tokenlens.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('tokenlens.permissions.', 'tokenlens.export.', 'sqlite_utils', 'PySide6')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n"
+    )
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "HOME": home, "TOKENLENS_DATA_DIR": os.path.join(home, "data")}
+        # The first run creates the ledger (its migrations need sqlite-utils); then start-up.
+        for _ in range(2):
+            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr

@@ -163,28 +163,14 @@ def doctor_report(db: Ledger, data_dir: Path, env: Env, disabled: set[str] = fro
         "unreadable_count": sum(len(paths) for paths in unreadable.values()),
         "unreadable": [{"tool": tool, **u} for tool, paths in unreadable.items() for u in paths],
     }
-    for name, target in DOCTOR_CHECKS.items():
-        check = _load(target)
-        if check is not None:
-            report[name] = check(db, data_dir, env)
+    # The features' own health checks, imported here rather than at the top: `sources` and
+    # the app's status need none of the export's and permissions' imports.
+    from tokenlens.export.keys import doctor_check as keyring_check
+    from tokenlens.permissions.snapshots import doctor_check as permissions_check
+
+    report["keyring"] = keyring_check(db, data_dir, env)
+    report["permissions"] = permissions_check(db, data_dir, env)
     return report
-
-
-# Features add their own health checks: key in the report -> "module:function(db, data_dir, env)".
-DOCTOR_CHECKS: dict[str, str] = {
-    "keyring": "tokenlens.export.keys:doctor_check",
-    "permissions": "tokenlens.permissions.snapshots:doctor_check",
-}
-
-
-def _load(target: str):
-    import importlib
-
-    module_name, attr = target.split(":")
-    try:
-        return getattr(importlib.import_module(module_name), attr)
-    except (ModuleNotFoundError, AttributeError):
-        return None
 
 
 def rebuild(data_dir: Path, env: Env) -> tuple[Ledger, dict]:

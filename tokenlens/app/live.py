@@ -61,17 +61,14 @@ class PermissionsOutcome:
 
 def risky_grants(db) -> int | None:
     """How many risky agent grants the latest permissions snapshot holds; None if unknown."""
-    try:
-        from tokenlens.permissions.snapshots import latest_summary
-    except Exception:  # absent, or a feature still landing: leave the line out
-        return None
-    try:
-        from tokenlens.store.queries import has_perm_scan
+    from tokenlens.permissions.snapshots import latest_summary
+    from tokenlens.store.queries import has_perm_scan
 
+    try:
         if not has_perm_scan(db):
             return None  # permissions never scanned: "no risky grants" would be a guess
         summary = latest_summary(db)
-    except Exception:  # a feature still landing must not take the tray down
+    except Exception:  # a ledger that cannot answer must not take the usage numbers down: logged
         log.exception("permissions summary failed")
         return None
     return count_risky(summary)
@@ -142,10 +139,7 @@ class ScanWorker(QObject):
     @Slot()
     def scan_permissions(self) -> None:
         """Snapshot the agents' permission configs (read-only) into the ledger."""
-        try:
-            from tokenlens.permissions import snapshots
-        except ImportError:  # a build without the permissions feature
-            return
+        from tokenlens.permissions import snapshots
         from tokenlens.store import open_ledger
 
         try:

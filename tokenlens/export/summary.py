@@ -207,17 +207,13 @@ def coarse_usage(figures: dict) -> dict:
 
 def posture_summary(db: Ledger) -> dict:
     """Yes/no facts and counts per risk level from the latest permissions snapshot, or
-    `{"scanned": false}` when there is none (or the permissions feature is not installed).
+    `{"scanned": false}` when there is none yet. An error reading the snapshots propagates:
+    "not scanned" would be a false statement in the exported file.
     Only rule ids, risk levels and grant kinds are looked at: never a path, subject or value."""
-    try:
-        from tokenlens.permissions.snapshots import latest
-    except ImportError:
-        return {"scanned": False}
-    try:
-        snapshot = latest(db)
-    except Exception:  # a damaged scan history must not block an export; say "not scanned"
-        return {"scanned": False}
-    if getattr(snapshot, "scan_id", None) is None:
+    from tokenlens.permissions.snapshots import latest
+
+    snapshot = latest(db)
+    if snapshot.scan_id is None:
         return {"scanned": False}
     grants = [(str(g.rule or ""), str(g.risk or ""), str(g.kind or "")) for g in snapshot.grants]
     return {"scanned": True, "facts": posture_facts(grants), "risk_counts": risk_counts(grants)}
