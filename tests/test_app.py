@@ -15,7 +15,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QColor  # noqa: E402
-from PySide6.QtWidgets import QLabel, QSystemTrayIcon  # noqa: E402
+from PySide6.QtWidgets import QSystemTrayIcon  # noqa: E402
 
 from tests.logs import append, claude_assistant  # noqa: E402
 from tests.test_export import memory_keyring  # noqa: E402, F401
@@ -278,17 +278,6 @@ def test_no_sessions_says_so_for_the_period(qtbot, make_app):
     with qtbot.waitSignal(sessions.loaded, timeout=20_000):
         sessions.range.setCurrentIndex(sessions.range.findData(0))
     assert sessions.table_box.message.text().startswith("No sessions yet")
-
-
-def test_a_missing_feature_tab_says_so_in_one_line(qtbot):
-    from PySide6.QtWidgets import QWidget
-
-    from tokenlens.app.main_window import feature_tab
-
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    tab = feature_tab("tokenlens.app.no_such_tab_module", "Nope", "permissions", Path("/tmp"), parent)
-    assert isinstance(tab, QLabel) and tab.text() == "The permissions feature isn't installed in this build of tokenlens."
 
 
 def test_first_run_welcome_counts_found_logs_once(qtbot, make_app, home, data_dir, app_env):

@@ -342,3 +342,32 @@ def test_a_data_dir_that_cannot_be_used_says_which_case(tmp_path, home, case):
     assert mode_after in (0o500, 0o400)  # not made writable behind the person's back
     if locked.is_dir():
         assert list(locked.iterdir()) == []
+
+
+BROKEN_IMPORT = """
+import sys
+# An import inside the command module fails, as a typo or a missing dependency would.
+sys.modules["tokenlens.permissions.cli"] = None
+sys.argv = ["tokenlens", "permissions", "--json"]
+from tokenlens.cli import main
+main()
+"""
+
+
+def test_a_broken_command_module_fails_loudly_not_no_such_command(tmp_path):
+    """One bad import in permissions/cli.py must show as that import's error, naming the
+    module; it must not make `tokenlens permissions` vanish as "No such command"."""
+    env = {**os.environ, "HOME": str(tmp_path), "TOKENLENS_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.run([sys.executable, "-c", BROKEN_IMPORT], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode != 0
+    assert "No such command" not in proc.stderr
+    assert "ModuleNotFoundError" in proc.stderr and "tokenlens.permissions.cli" in proc.stderr
+
+
+def test_help_lists_the_feature_commands_without_importing_them():
+    code = ("import sys\nfrom tokenlens.cli import cli\n"
+            "names = cli.list_commands(None)\n"
+            "print(sorted(n for n in ('permissions', 'export', 'team') if n in names),"
+            " sorted(m for m in sys.modules if m.startswith(('tokenlens.permissions.', 'tokenlens.export.'))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "['export', 'permissions', 'team'] []", proc.stderr

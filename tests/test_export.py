@@ -339,3 +339,17 @@ def test_posture_from_a_real_permissions_scan_is_facts_and_counts_only(ledger, d
     text = build(ledger, data_dir).data.decode()
     for needle in (token, "S3CR3T", ".ssh", "settings.json", "github", "npx", "bypassPermissions", "Bash", "canaryproj"):
         assert needle not in text, needle
+
+
+def test_an_unreadable_scan_history_is_an_error_not_scanned_false(ledger, data_dir, env, home, memory_keyring):
+    """Only "no scan yet" is `scanned: false`: a history that cannot be read must not put
+    a false "not scanned" into the file the person shares."""
+    from tokenlens.permissions.snapshots import run_scan
+
+    (home / ".claude").mkdir(exist_ok=True)
+    (home / ".claude" / "settings.json").write_text('{"permissions": {"allow": ["Bash(*)"]}}')
+    run_scan(ledger, env, data_dir)
+    with ledger.conn:
+        ledger.execute("UPDATE perm_scans SET problems = 'not json'")
+    with pytest.raises(orjson.JSONDecodeError):
+        build(ledger, data_dir)

@@ -160,7 +160,7 @@ def test_an_unknown_models_cost_is_null_not_zero(db, env, home, kind):
         assert priced["cost_usd_known"] == priced["cost_usd"]
         assert mixed["cost_usd_known"] == pytest.approx(priced["cost_usd"])  # the priced part: same usage
     assert report.totals["cost_usd"] is None and report.totals["unpriced_models"] == ["claude-zz-private"]
-    parts = {p["model"]: p for p in report.breakdown[(mixed["period"],)]}
+    parts = {p["model"]: p for p in report.breakdown[report.key_of(mixed)]}
     assert parts["claude-zz-private"]["cost_usd"] is None
     assert parts["claude-sonnet-4-5-20250929"]["cost_usd"] > 0
 
@@ -174,3 +174,18 @@ def test_a_block_across_a_dst_change_ends_five_hours_after_it_starts(ledger):
     assert block["end"] == "2026-03-08T05:00:00-04:00"
     ends = datetime.fromisoformat(block["end"]) - datetime.fromisoformat(block["start"])
     assert ends.total_seconds() == 5 * 3600
+
+
+def test_two_tools_with_the_same_session_id_are_two_sessions(db):
+    """A session is a (tool, session id) pair, as in insights: two tools that happen to use
+    the same id (a short counter, a date) must not merge into one row."""
+    db.execute("BEGIN IMMEDIATE")
+    for tool, ts, out in (("claude-code", 1_780_000_000_000, 10), ("codex", 1_780_000_060_000, 20)):
+        db.execute("INSERT INTO events (tool, event_key, ts_ms, session_id, model, output_tokens, total_tokens)"
+                   " VALUES (?, ?, ?, 'same-id', 'm', ?, ?)", [tool, f"k-{tool}", ts, out, out])
+    db.execute("COMMIT")
+    report = build_report(db, "session", tz="UTC")
+    assert sorted((r["period"], r["tools"], r["output_tokens"]) for r in report.rows) == [
+        ("same-id", ["claude-code"], 10), ("same-id", ["codex"], 20)]
+    assert [p["output_tokens"] for r in report.rows for p in report.breakdown[report.key_of(r)]] == [10, 20]
+    assert report.totals["output_tokens"] == 30

@@ -83,29 +83,27 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context)
 
-# Commands that live with their feature, imported only when run (keeps `report` fast).
+# Commands that live with their feature, imported only when run (keeps `report` fast: their
+# modules pull in the permissions scanners, the export's crypto and their dependencies).
+# Every build has all of them: the map is fixed, and an import that fails is a bug that
+# shows as its own traceback, never as "No such command".
 LAZY_COMMANDS = {
-    "permissions": "tokenlens.permissions.cli:permissions",
-    "export": "tokenlens.export.cli:export",
-    "team": "tokenlens.export.cli:team",
+    "permissions": ("tokenlens.permissions.cli", "permissions"),
+    "export": ("tokenlens.export.cli", "export"),
+    "team": ("tokenlens.export.cli", "team"),
 }
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        names = set(super().list_commands(ctx))
-        names.update(name for name in LAZY_COMMANDS if self.get_command(ctx, name) is not None)
-        return sorted(names)
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
     def get_command(self, ctx: click.Context, name: str):
         if name in LAZY_COMMANDS:
             import importlib
 
-            module_name, attr = LAZY_COMMANDS[name].split(":")
-            try:
-                return getattr(importlib.import_module(module_name), attr)
-            except (ModuleNotFoundError, AttributeError):
-                return None
+            module_name, attr = LAZY_COMMANDS[name]
+            return getattr(importlib.import_module(module_name), attr)
         return super().get_command(ctx, name)
 
 
@@ -152,7 +150,9 @@ def scan(ctx: Context, as_json: bool) -> None:
       tokenlens scan --json
     """
     result = ctx.scan()
-    totals = dict(ctx.db.execute("SELECT tool, COUNT(*) FROM events GROUP BY tool").fetchall())
+    from tokenlens.store.queries import events_per_tool
+
+    totals = {tool: counts["events"] for tool, counts in events_per_tool(ctx.db).items()}
     payload = {
         "seconds": round(result.seconds, 3),
         "sources": {

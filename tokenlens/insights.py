@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tokenlens.reports import local_date_to_ms, spans_cte, zone_spans
+from tokenlens.reports import local_date_to_ms, zone_spans
+from tokenlens.store import queries
 from tokenlens.store.ledger import Ledger
 
 GROUPS = ("tool", "model")
-COST_SQL = "COALESCE(SUM(e.cost_usd), 0.0)"
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,6 @@ def day_range_ms(zone: ZoneInfo, first: date, last: date) -> tuple[int, int]:
     return local_date_to_ms(first, zone), local_date_to_ms(last + timedelta(days=1), zone)
 
 
-def _spans_cte(zone: ZoneInfo, lo_ms: int, hi_ms: int) -> tuple[str, list]:
-    return spans_cte(zone_spans(zone, lo_ms, hi_ms))
-
-
 # ---- daily series ---------------------------------------------------------------------
 
 
@@ -98,20 +94,7 @@ def daily_series(
     if by not in GROUPS:
         raise ValueError(f"by must be one of {GROUPS}")
     lo, hi = day_range_ms(zone, first, last)
-    cte, params = _spans_cte(zone, lo, hi)
-    where, where_params = "e.ts_ms >= ? AND e.ts_ms < ?", [lo, hi]
-    if tool:
-        where += " AND e.tool = ?"
-        where_params.append(tool)
-    rows = db.execute(
-        f"""{cte}
-        SELECT date(e.ts_ms / 1000 + s.off, 'unixepoch') AS day, e.{by} AS grp,
-               SUM(e.total_tokens), {COST_SQL}
-        FROM events e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
-        WHERE {where}
-        GROUP BY day, grp""",
-        params + where_params,
-    ).fetchall()
+    rows = queries.daily_tokens_and_cost(db, zone_spans(zone, lo, hi), lo, hi, by=by, tool=tool)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     values: dict[tuple[date, str], tuple[int, float]] = {}
     group_tokens: dict[str, int] = {}
@@ -145,7 +128,7 @@ def glance(db: Ledger, zone: ZoneInfo, at_ms: int | None = None) -> Glance:
     result.week_cost = sum(d.cost for d in week)
     result.by_tool_today = _split(series, [today])
     result.by_tool_week = _split(series, [d.day for d in week])
-    result.events_total = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    result.events_total = queries.event_count(db)
     return result
 
 
@@ -164,18 +147,8 @@ def _split(series: DailySeries, days: list[date]) -> list[tuple[str, int, float]
 
 def hour_of_week(db: Ledger, zone: ZoneInfo, lo_ms: int, hi_ms: int) -> list[list[int]]:
     """Tokens per local [weekday][hour]; weekday 0 is Monday."""
-    cte, params = _spans_cte(zone, lo_ms, hi_ms)
     grid = [[0] * 24 for _ in range(7)]
-    rows = db.execute(
-        f"""{cte}
-        SELECT CAST(strftime('%w', e.ts_ms / 1000 + s.off, 'unixepoch') AS INTEGER) AS wd,
-               CAST(strftime('%H', e.ts_ms / 1000 + s.off, 'unixepoch') AS INTEGER) AS hr,
-               SUM(e.total_tokens)
-        FROM events e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
-        WHERE e.ts_ms >= ? AND e.ts_ms < ?
-        GROUP BY wd, hr""",
-        params + [lo_ms, hi_ms],
-    )
+    rows = queries.tokens_by_weekday_hour(db, zone_spans(zone, lo_ms, hi_ms), lo_ms, hi_ms)
     for sunday_first, hour, tokens in rows:
         grid[(sunday_first + 6) % 7][hour] += tokens
     return grid
@@ -189,13 +162,7 @@ def busiest_hours(grid: list[list[int]], count: int = 3) -> list[int]:
 
 
 def top_projects(db: Ledger, lo_ms: int, hi_ms: int, limit: int = 8) -> list[dict]:
-    rows = db.execute(
-        f"""SELECT e.project, SUM(e.total_tokens) AS tokens, {COST_SQL} AS cost,
-                   COUNT(DISTINCT e.session_id) AS sessions
-            FROM events e WHERE e.ts_ms >= ? AND e.ts_ms < ?
-            GROUP BY e.project ORDER BY tokens DESC, e.project LIMIT ?""",
-        [lo_ms, hi_ms, limit],
-    )
+    rows = queries.project_totals(db, lo_ms, hi_ms, limit)
     return [
         {"project": project or "", "tokens": tokens, "cost": cost, "sessions": sessions}
         for project, tokens, cost, sessions in rows
@@ -207,20 +174,9 @@ def top_projects(db: Ledger, lo_ms: int, hi_ms: int, limit: int = 8) -> list[dic
 
 def sessions(db: Ledger, lo_ms: int, hi_ms: int, limit: int | None = None) -> list[dict]:
     """One row per (tool, session) with activity in [lo, hi): newest first."""
-    sql = f"""
-        SELECT e.tool, e.session_id, MAX(e.project), MIN(e.ts_ms), MAX(e.ts_ms), COUNT(*),
-               group_concat(DISTINCT e.model),
-               SUM(e.input_tokens), SUM(e.cache_read_tokens),
-               SUM(e.cache_write_5m_tokens + e.cache_write_1h_tokens), SUM(e.output_tokens),
-               SUM(e.total_tokens), {COST_SQL}, SUM(e.cost_usd IS NULL AND e.total_tokens > 0)
-        FROM events e WHERE e.ts_ms >= ? AND e.ts_ms < ?
-        GROUP BY e.tool, e.session_id ORDER BY MAX(e.ts_ms) DESC"""
-    params: list = [lo_ms, hi_ms]
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
     out = []
-    for (tool, sid, project, start, end, n, models, inp, cr, cw, outp, total, cost, unpriced) in db.execute(sql, params):
+    rows = queries.session_totals(db, lo_ms, hi_ms, limit)
+    for (tool, sid, project, start, end, n, models, inp, cr, cw, outp, total, cost, unpriced) in rows:
         out.append(
             {
                 "tool": tool,
@@ -262,22 +218,9 @@ class Signals:
 
 
 def signals(db: Ledger, zone: ZoneInfo, lo_ms: int, hi_ms: int, biggest: int = 5) -> Signals:
-    inp, cr, cw, cost, n_sessions = db.execute(
-        f"""SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cache_read_tokens), 0),
-                   COALESCE(SUM(cache_write_5m_tokens + cache_write_1h_tokens), 0), {COST_SQL},
-                   COUNT(DISTINCT e.tool || char(0) || e.session_id)
-            FROM events e WHERE e.ts_ms >= ? AND e.ts_ms < ?""",
-        [lo_ms, hi_ms],
-    ).fetchone()
+    inp, cr, cw, cost, n_sessions = queries.prompt_totals(db, lo_ms, hi_ms)
     grid = hour_of_week(db, zone, lo_ms, hi_ms)
-    cte, params = _spans_cte(zone, lo_ms, hi_ms)
-    active_days = db.execute(
-        f"""{cte}
-        SELECT COUNT(DISTINCT date(e.ts_ms / 1000 + s.off, 'unixepoch'))
-        FROM events e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
-        WHERE e.ts_ms >= ? AND e.ts_ms < ?""",
-        params + [lo_ms, hi_ms],
-    ).fetchone()[0]
+    active_days = queries.active_local_days(db, zone_spans(zone, lo_ms, hi_ms), lo_ms, hi_ms)
     biggest_rows = sorted(sessions(db, lo_ms, hi_ms), key=lambda s: -s["total_tokens"])[:biggest]
     return Signals(
         cache_hit_ratio=cache_hit_ratio_of(inp, cr, cw),

@@ -97,7 +97,7 @@ def print_report(report: Report) -> None:
     table.add_column("Cost", justify="right")
     blank = [""] * (len(period_columns) + (1 if report.by else 0))
     for row in report.rows:
-        key = (row["period"], row["group"]) if report.by else (row["period"],)
+        key = report.key_of(row)
         cells = _period_cells(report, row) + ([row["group"] or "(none)"] if report.by else [])
         cells.append(", ".join(row["tools"]))
         cells += [fmt_int(row[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(row["cost_usd"])]

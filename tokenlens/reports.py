@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tokenlens.model import TOKEN_FIELDS
-from tokenlens.store import rollup
+from tokenlens.store import queries, rollup
 from tokenlens.store.ledger import QUARTER_MS, Ledger
 
 KINDS = ("daily", "weekly", "monthly", "session", "blocks")
@@ -131,8 +131,19 @@ class Report:
     # period (+ group) -> per-model rows, for the table view's breakdown
     breakdown: dict[tuple, list[dict]] = field(default_factory=dict)
 
+    def key_of(self, row: dict) -> tuple:
+        """The key of `row` in `breakdown`."""
+        return _key(self.kind, row["period"], row["tools"][0] if row["tools"] else "", row.get("group"), self.by)
+
     def to_json(self) -> dict:
         return {"report": self.kind, "tz": self.tz, "rows": self.rows, "totals": self.totals}
+
+
+def _key(kind: str, period: str, tool: str, group, by: str | None) -> tuple:
+    """One row per period (and group); a session is a (tool, session id) pair, since two
+    tools may well use the same id."""
+    key = (period, tool) if kind == "session" else (period,)
+    return (*key, group) if by else key
 
 
 def _empty_row() -> dict:
@@ -168,22 +179,6 @@ def _finish(row: dict) -> dict:
     return row
 
 
-def _sums_sql(unpriced: str = "e.cost_usd IS NULL AND e.total_tokens > 0") -> str:
-    return f"""
-    SUM(e.input_tokens) AS input_tokens,
-    SUM(e.cache_read_tokens) AS cache_read_tokens,
-    SUM(e.cache_write_5m_tokens + e.cache_write_1h_tokens) AS cache_write_tokens,
-    SUM(e.output_tokens) AS output_tokens,
-    SUM(e.reasoning_tokens) AS reasoning_tokens,
-    SUM(e.total_tokens) AS total_tokens,
-    COALESCE(SUM(e.cost_usd), 0.0) AS cost_usd,
-    SUM({unpriced}) AS unpriced_events
-"""
-
-
-SUMS_SQL = _sums_sql()
-
-
 def build_report(
     db: Ledger,
     kind: str = "daily",
@@ -205,33 +200,23 @@ def build_report(
     lo = local_date_to_ms(since_day, zone) if since_day else None
     hi = local_date_to_ms(until_day + timedelta(days=1), zone) if until_day else None
 
-    where, params = ["1=1"], []
-    if lo is not None:
-        where.append("e.ts_ms >= ?")
-        params.append(lo)
-    if hi is not None:
-        where.append("e.ts_ms < ?")
-        params.append(hi)
-    tools = [tool] if isinstance(tool, str) else list(tool or ())
-    if tools:
-        where.append(f"e.tool IN ({', '.join('?' for _ in tools)})")
-        params.extend(tools)
-    where_sql = " AND ".join(where)
+    tools = tuple([tool] if isinstance(tool, str) else (tool or ()))
+    bounds = {"lo_ms": lo, "hi_ms": hi, "tools": tools}
 
     report = Report(kind=kind, tz=zone.key, by=by)
     if kind in ("daily", "weekly", "monthly"):
-        parts = _calendar_parts(db, zone, where_sql, params, by)
+        parts = _calendar_parts(db, zone, bounds, by)
     elif kind == "session":
-        parts = _session_parts(db, where_sql, params, by)
+        parts = _session_parts(db, bounds, by)
     else:
-        parts = _block_parts(db, zone, where_sql, params, by)
+        parts = _block_parts(db, zone, bounds, by)
 
     rows: dict[tuple, dict] = {}
     breakdown: dict[tuple, dict[str, dict]] = {}
     totals = _empty_row()
     for part in parts:
         period = _period_of(kind, part["bucket"])
-        key = (period, part["group"]) if by else (period,)
+        key = _key(kind, period, part["tool"], part["group"], by)
         if key not in rows:
             rows[key] = _empty_row()
             rows[key]["period"] = period
@@ -287,112 +272,64 @@ def _period_of(kind: str, bucket: str) -> str:
     return bucket
 
 
-def _group_sql(by: str | None) -> str:
-    return f"e.{by}" if by else "''"
-
-
 SPAN_WINDOW_MS = 400 * DAY_MS
 
 
-def _spans_cte(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, table: str = "events") -> tuple[str, list]:
-    """A `WITH tz_spans(...) AS (VALUES ...)` clause: a zone has two spans a year at most.
+def _event_spans(db: Ledger, zone: ZoneInfo, bounds: dict, from_rollup: bool = False) -> list[tuple[int, int, int]]:
+    """The zone's spans over the events `bounds` select: a zone has two spans a year at most.
 
     Spans are worked out only for ~yearly windows that hold events, jumping over empty
     years: one line from a skewed clock (year 1970 or 2999) must not cost every report
     centuries of probing. Windows never overlap, so no event can match two spans.
     """
-    first_sql = f"SELECT MIN(e.ts_ms) FROM {table} e WHERE {where_sql} AND e.ts_ms >= ?"
     spans: list[tuple[int, int, int]] = []
-    start = db.execute(first_sql, [*params, -(2**62)]).fetchone()[0]
+    start = queries.first_event_ms(db, -(2**62), from_rollup=from_rollup, **bounds)
     while start is not None:
         end = start + SPAN_WINDOW_MS
         for lo, hi, off in zone_spans(zone, start, end):
             lo, hi = max(lo, start), min(hi, end)
             if lo < hi:
                 spans.append((lo, hi, off))
-        start = db.execute(first_sql, [*params, end]).fetchone()[0]
-    return spans_cte(spans or [(0, 1, 0)])
+        start = queries.first_event_ms(db, end, from_rollup=from_rollup, **bounds)
+    return spans or [(0, 1, 0)]
 
 
-def spans_cte(spans: list[tuple[int, int, int]]) -> tuple[str, list]:
-    """The spans as a `WITH tz_spans(start_ms, end_ms, off)` clause and its parameters."""
-    values = ", ".join("(?, ?, ?)" for _ in spans)
-    return f"WITH tz_spans(start_ms, end_ms, off) AS (VALUES {values})", [v for span in spans for v in span]
-
-
-def _rows(cursor) -> list[dict]:
-    names = [d[0] for d in cursor.description]
-    out = []
-    for values in cursor:
-        part = dict(zip(names, values, strict=True))
+def _parts(rows: list[dict]) -> list[dict]:
+    for part in rows:
         part["models"] = {part["model"]}
         part["tools"] = {part["tool"]}
         part["unpriced_models"] = {part["model"] or "(unknown model)"} if part["unpriced_events"] else set()
-        out.append(part)
-    return out
+    return rows
 
 
-# The rollup table (store/schema.py) shaped like `events` for the columns reports read.
-ROLLUP_AS_EVENTS = f"""(SELECT bucket * {QUARTER_MS} AS ts_ms, tool, model, project, input_tokens,
-    cache_read_tokens, cache_write_tokens AS cache_write_5m_tokens, 0 AS cache_write_1h_tokens,
-    output_tokens, reasoning_tokens, total_tokens, cost_usd, unpriced_events FROM rollup)"""
-
-
-def _calendar_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
+def _calendar_parts(db: Ledger, zone: ZoneInfo, bounds: dict, by: str | None) -> list[dict]:
     # Everything calendar reports filter and group by is in the quarter-hour rollup, which is
     # exact as long as every boundary (--since/--until, DST changes) falls on a quarter-hour.
-    table = ROLLUP_AS_EVENTS if _quarter_aligned(params) and rollup.is_exact(db) else "events"
-    cte, cte_params = _spans_cte(db, zone, where_sql, params, table)
-    if table != "events" and not _spans_aligned(cte_params):
-        table = "events"  # a historical odd offset (local mean time): bucket the events themselves
-        cte, cte_params = _spans_cte(db, zone, where_sql, params, table)
-    sql = f"""
-        {cte}
-        SELECT date(e.ts_ms / 1000 + s.off, 'unixepoch') AS bucket, {_group_sql(by)} AS "group",
-               e.tool AS tool, e.model AS model, {SUMS_SQL if table == "events" else _sums_sql("e.unpriced_events")}
-        FROM {table} e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
-        WHERE {where_sql}
-        GROUP BY bucket, "group", e.tool, e.model
-    """
-    return _rows(db.execute(sql, cte_params + params))
+    from_rollup = _quarter_aligned(bounds["lo_ms"], bounds["hi_ms"]) and rollup.is_exact(db)
+    spans = _event_spans(db, zone, bounds, from_rollup)
+    if from_rollup and not _spans_aligned(spans):
+        from_rollup = False  # a historical odd offset (local mean time): bucket the events themselves
+        spans = _event_spans(db, zone, bounds)
+    return _parts(queries.calendar_sums(db, spans, by=by, from_rollup=from_rollup, **bounds))
 
 
-def _quarter_aligned(params: list) -> bool:
-    return all(not isinstance(v, int) or v % QUARTER_MS == 0 for v in params)
+def _quarter_aligned(*bounds: int | None) -> bool:
+    return all(v is None or v % QUARTER_MS == 0 for v in bounds)
 
 
-def _spans_aligned(cte_params: list) -> bool:
+def _spans_aligned(spans: list[tuple[int, int, int]]) -> bool:
     """Every span starts and ends on a quarter-hour and its offset is whole quarter-hours."""
-    for i in range(0, len(cte_params), 3):
-        start, end, offset_s = cte_params[i:i + 3]
-        if start % QUARTER_MS or end % QUARTER_MS or offset_s % 900:
-            return False
-    return True
+    return not any(start % QUARTER_MS or end % QUARTER_MS or offset_s % 900 for start, end, offset_s in spans)
 
 
-def _session_parts(db: Ledger, where_sql: str, params: list, by: str | None) -> list[dict]:
-    sql = f"""
-        SELECT e.session_id AS bucket, {_group_sql(by)} AS "group", e.tool AS tool, e.model AS model,
-               MAX(e.project) AS project,
-               strftime('%Y-%m-%dT%H:%M:%SZ', MAX(e.ts_ms) / 1000, 'unixepoch') AS last_activity,
-               MIN(e.ts_ms) AS first_ms, MAX(e.ts_ms) AS last_ms,
-               {SUMS_SQL}
-        FROM events e WHERE {where_sql}
-        GROUP BY bucket, "group", e.tool, e.model
-    """
-    return _rows(db.execute(sql, params))
+def _session_parts(db: Ledger, bounds: dict, by: str | None) -> list[dict]:
+    return _parts(queries.session_sums(db, by=by, **bounds))
 
 
-def _block_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by: str | None) -> list[dict]:
+def _block_parts(db: Ledger, zone: ZoneInfo, bounds: dict, by: str | None) -> list[dict]:
     """5-hour billing windows: a block starts at the hour of its first event and ends 5 h
     later; the next event after that (or after a 5 h gap) opens a new one."""
-    sql = f"""
-        SELECT e.ts_ms / 60000 AS minute, {_group_sql(by)} AS "group", e.tool AS tool, e.model AS model,
-               {SUMS_SQL}
-        FROM events e WHERE {where_sql}
-        GROUP BY minute, "group", e.tool, e.model ORDER BY minute
-    """
-    parts = _rows(db.execute(sql, params))
+    parts = _parts(queries.minute_sums(db, by=by, **bounds))
     now_ms = int(datetime.now(tz=UTC).timestamp() * 1000)
     block_start = last_ms = None
     for part in parts:
@@ -412,20 +349,7 @@ def _block_parts(db: Ledger, zone: ZoneInfo, where_sql: str, params: list, by: s
 
 def ledger_summary(db: Ledger) -> dict:
     """Counts for `doctor` and the app: events per tool, unknown models, skipped lines."""
-    per_tool = {
-        tool: {"events": n, "first_ms": first, "last_ms": last}
-        for tool, n, first, last in db.execute(
-            "SELECT tool, COUNT(*), MIN(ts_ms), MAX(ts_ms) FROM events GROUP BY tool"
-        )
-    }
-    unknown = [
-        {"tool": t, "model": m, "events": n}
-        for t, m, n in db.execute(
-            "SELECT tool, model, COUNT(*) FROM events WHERE cost_usd IS NULL AND total_tokens > 0"
-            " GROUP BY tool, model ORDER BY tool, model"
-        )
-    ]
-    return {"tools": per_tool, "unknown_models": unknown}
+    return {"tools": queries.events_per_tool(db), "unknown_models": queries.unpriced_models(db)}
 
 
 def data_files_size(data_dir: Path) -> int:

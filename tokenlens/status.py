@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tokenlens.config import Env
 from tokenlens.reports import data_files_size, ledger_summary
+from tokenlens.store import queries
 from tokenlens.store.ledger import Ledger, ledger_path
 
 
@@ -65,14 +66,8 @@ def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset(),
 
         unreadable = find_unreadable(env, [s for s in all_sources() if s.id not in disabled])
 
-    per_file = {
-        source: (files, missing, skipped, last_ms)
-        for source, files, missing, skipped, last_ms in db.execute(
-            "SELECT source, COUNT(*), SUM(missing), SUM(lines_skipped), MAX(last_event_ms)"
-            " FROM files GROUP BY source"
-        )
-    }
-    events = dict(db.execute("SELECT tool, COUNT(*) FROM events GROUP BY tool").fetchall())
+    per_file = queries.files_per_source(db)
+    events = {tool: counts["events"] for tool, counts in queries.events_per_tool(db).items()}
     rows = []
     for source in all_sources():
         roots = source.roots(env)
@@ -115,11 +110,7 @@ def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset(),
 def skipped_lines(db: Ledger, limit: int = 50) -> list[dict]:
     return [
         {"file": path, "offset": offset, "reason": reason}
-        for path, offset, reason in db.execute(
-            "SELECT f.path, s.offset, s.reason FROM skips s JOIN files f ON f.id = s.file_id"
-            " ORDER BY f.path, s.offset LIMIT ?",
-            [limit],
-        )
+        for path, offset, reason in queries.skipped_lines(db, limit)
     ]
 
 
@@ -157,7 +148,7 @@ def doctor_report(db: Ledger, data_dir: Path, env: Env, disabled: set[str] = fro
 
     summary = ledger_summary(db)
     unreadable = find_unreadable(env, [s for s in all_sources() if s.id not in disabled])
-    skipped_total = db.execute("SELECT COALESCE(SUM(lines_skipped), 0) FROM files").fetchone()[0]
+    skipped_total = queries.lines_skipped_total(db)
     report = {
         "data_dir": str(data_dir),
         "database": str(ledger_path(data_dir)),
@@ -166,34 +157,20 @@ def doctor_report(db: Ledger, data_dir: Path, env: Env, disabled: set[str] = fro
         "lines_skipped": skipped_total,
         "skipped": skipped_lines(db),
         "unknown_models": summary["unknown_models"],
-        "files_deleted_by_tools": db.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0],
+        "files_deleted_by_tools": queries.files_deleted_by_tools(db),
         "log_retention": log_retention(env),
         # Log folders and files that exist but cannot be read: their usage is missing.
         "unreadable_count": sum(len(paths) for paths in unreadable.values()),
         "unreadable": [{"tool": tool, **u} for tool, paths in unreadable.items() for u in paths],
     }
-    for name, target in DOCTOR_CHECKS.items():
-        check = _load(target)
-        if check is not None:
-            report[name] = check(db, data_dir, env)
+    # The features' own health checks, imported here rather than at the top: `sources` and
+    # the app's status need none of the export's and permissions' imports.
+    from tokenlens.export.keys import doctor_check as keyring_check
+    from tokenlens.permissions.snapshots import doctor_check as permissions_check
+
+    report["keyring"] = keyring_check(db, data_dir, env)
+    report["permissions"] = permissions_check(db, data_dir, env)
     return report
-
-
-# Features add their own health checks: key in the report -> "module:function(db, data_dir, env)".
-DOCTOR_CHECKS: dict[str, str] = {
-    "keyring": "tokenlens.export.keys:doctor_check",
-    "permissions": "tokenlens.permissions.snapshots:doctor_check",
-}
-
-
-def _load(target: str):
-    import importlib
-
-    module_name, attr = target.split(":")
-    try:
-        return getattr(importlib.import_module(module_name), attr)
-    except (ModuleNotFoundError, AttributeError):
-        return None
 
 
 def rebuild(data_dir: Path, env: Env) -> tuple[Ledger, dict]:
@@ -212,14 +189,13 @@ def rebuild(data_dir: Path, env: Env) -> tuple[Ledger, dict]:
 
 def rebuild_outcome(db: Ledger, aside: Path | None, salvage, added_by_scan: int) -> dict:
     """What `doctor --rebuild` kept, read again and lost, in numbers (JSON and one line each)."""
-    total = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    total = queries.event_count(db)
     outcome: dict = {"set_aside": str(aside) if aside else None, "events": total, "kept": 0,
                      "kept_from_deleted_logs": 0, "added_from_logs": added_by_scan, "lost": 0,
                      "method": None, "tables": {}, "problems": []}
     lines = [f"old ledger kept at {aside}" if aside else "there was no old ledger"]
     if salvage is not None:
-        from_deleted = db.execute(
-            "SELECT COUNT(*) FROM events e JOIN files f ON f.id = e.file_id WHERE f.missing = 1").fetchone()[0]
+        from_deleted = queries.events_from_deleted_logs(db)
         lost = None if salvage.events_counted is None else max(0, salvage.events_counted - total)
         outcome.update(kept=salvage.events, kept_from_deleted_logs=from_deleted, lost=lost,
                        method=salvage.method, tables=salvage.rows, problems=salvage.problems)

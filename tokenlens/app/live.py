@@ -61,38 +61,25 @@ class PermissionsOutcome:
 
 def risky_grants(db) -> int | None:
     """How many risky agent grants the latest permissions snapshot holds; None if unknown."""
+    from tokenlens.permissions.snapshots import latest_summary
+    from tokenlens.store.queries import has_perm_scan
+
     try:
-        from tokenlens.permissions.snapshots import latest_summary
-    except Exception:  # absent, or a feature still landing: leave the line out
-        return None
-    try:
-        if db.execute("SELECT 1 FROM perm_scans LIMIT 1").fetchone() is None:
+        if not has_perm_scan(db):
             return None  # permissions never scanned: "no risky grants" would be a guess
         summary = latest_summary(db)
-    except Exception:  # a feature still landing must not take the tray down
+    except Exception:  # a ledger that cannot answer must not take the usage numbers down: logged
         log.exception("permissions summary failed")
         return None
     return count_risky(summary)
 
 
-def count_risky(summary) -> int | None:
-    """Read the risky count out of the permissions summary, whichever shape it has."""
+def count_risky(summary: dict[str, int] | None) -> int | None:
+    """The risky count of a permissions summary (`Snapshot.summary` / `latest_summary`:
+    grants per risk level); "risky" means high. None stays None (never scanned)."""
     if summary is None:
         return None
-    if isinstance(summary, int):
-        return summary
-    if not isinstance(summary, dict):
-        summary = getattr(summary, "__dict__", {})
-    if isinstance(summary.get("high"), int):  # counts per risk level: "risky" means high
-        return summary["high"] + (summary.get("critical") or 0)
-    for key in ("risky", "risky_grants", "risky_count"):
-        if isinstance(summary.get(key), int):
-            return summary[key]
-    for key in ("by_risk", "risk_counts", "counts"):
-        counts = summary.get(key)
-        if isinstance(counts, dict):
-            return sum(v for k, v in counts.items() if str(k).lower() in ("high", "critical") and isinstance(v, int))
-    return None
+    return summary["high"]
 
 
 class ScanWorker(QObject):
@@ -152,10 +139,7 @@ class ScanWorker(QObject):
     @Slot()
     def scan_permissions(self) -> None:
         """Snapshot the agents' permission configs (read-only) into the ledger."""
-        try:
-            from tokenlens.permissions import snapshots
-        except ImportError:  # a build without the permissions feature
-            return
+        from tokenlens.permissions import snapshots
         from tokenlens.store import open_ledger
 
         try:

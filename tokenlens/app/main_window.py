@@ -7,7 +7,6 @@ writes); the GUI thread only paints the result.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -299,19 +298,6 @@ class SessionsTab(QWidget):
             self.table_box.show_message("No sessions yet: they show here as soon as an AI tool logs some usage.")
 
 
-def feature_tab(module: str, cls: str, what: str, data_dir: Path, parent: QWidget, **options) -> QWidget:
-    """A feature's tab if its module is installed, else one line saying it is not."""
-    try:
-        tab_class = getattr(importlib.import_module(module), cls)
-    except (ImportError, AttributeError) as exc:
-        log.info("%s tab not available: %s", what, exc)
-        label = QLabel(f"The {what} feature isn't installed in this build of tokenlens.")
-        label.setObjectName("featureMissing")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        return label
-    return tab_class(data_dir, parent, **options)
-
-
 class MainWindow(QMainWindow):
     closed = Signal()
 
@@ -332,9 +318,12 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.overview = OverviewTab(view)
         self.sessions = SessionsTab(view)
-        self.permissions = feature_tab("tokenlens.app.permissions_tab", "PermissionsTab", "permissions", data_dir, self,
-                                       env=env or Env())
-        self.export = feature_tab("tokenlens.app.export_tab", "ExportTab", "export", data_dir, self)
+        # Imported with the window, not with the module: every build has both tabs.
+        from tokenlens.app.export_tab import ExportTab
+        from tokenlens.app.permissions_tab import PermissionsTab
+
+        self.permissions = PermissionsTab(data_dir, self, env=env or Env())
+        self.export = ExportTab(data_dir, self)
         self.settings = settings_tab
         self.tabs.addTab(self.overview, "Overview")
         self.tabs.addTab(self.sessions, "Sessions")

@@ -33,13 +33,19 @@ from PySide6.QtWidgets import (
 
 from tokenlens.app.pages import ViewOrMessage
 from tokenlens.config import Env
+from tokenlens.permissions.rules import RISK_LEVELS as RISKS
+from tokenlens.permissions.rules import at_least
 
 log = logging.getLogger(__name__)
 
-RISKS = ("high", "medium", "low", "info")
-BADGE = {"high": "#c62828", "medium": "#ef6c00", "low": "#1565c0", "info": "#757575"}
-RISK_FILTERS = (("All risks", RISKS), ("High only", ("high",)), ("Medium and up", ("high", "medium")),
-                ("Low and up", ("high", "medium", "low")))
+# A badge colour per level, in RISK_LEVELS' order (most risky first).
+BADGE = dict(zip(RISKS, ("#c62828", "#ef6c00", "#1565c0", "#757575"), strict=True))
+RISK_FILTERS = (
+    ("All risks", RISKS),
+    ("High only", at_least("high")),
+    ("Medium and up", at_least("medium")),
+    ("Low and up", at_least("low")),
+)
 GRANT_COLUMNS = ("Risk", "Kind", "Subject", "Value", "Scope", "Since", "Rule")
 ACTION_DAYS = 30
 # Columns sized to their contents, but a long pattern or path must not push the rest away:

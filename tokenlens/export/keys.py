@@ -270,5 +270,5 @@ def key_status(data_dir: Path) -> dict:
 
 
 def doctor_check(db, data_dir: Path, env) -> dict:
-    """`tokenlens doctor`'s keyring line (registered in tokenlens.status.DOCTOR_CHECKS)."""
+    """`tokenlens doctor`'s keyring line (called by tokenlens.status.doctor_report)."""
     return key_status(data_dir)

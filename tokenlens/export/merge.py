@@ -28,7 +28,6 @@ from tokenlens.export.summary import (
     METHODOLOGY,
     MONTH_RE,
     POSTURE_FACTS,
-    RISK_LEVELS,
     SCHEMA,
     WEEK_RE,
     canonical_bytes,
@@ -38,6 +37,7 @@ from tokenlens.export.summary import (
     resolve_period,
     round_sig,
 )
+from tokenlens.permissions.rules import RISK_LEVELS
 
 TEAM_SCHEMA = "tokenlens.team/1"
 MAX_FILE_BYTES = 64 * 1024

@@ -29,6 +29,8 @@ import orjson
 from tokenlens import __version__
 from tokenlens.export import noise as rr
 from tokenlens.export.keys import DeviceKey, load_device_key, pseudonym
+from tokenlens.permissions.rules import RISK_LEVELS
+from tokenlens.store import queries, writes
 from tokenlens.store.ledger import Ledger
 
 SCHEMA = "tokenlens.summary/1"
@@ -36,7 +38,6 @@ METHODOLOGY = (
     "Estimates from this device's local AI tool logs at list prices, not billing; "
     "figures rounded to 2 significant digits."
 )
-RISK_LEVELS = ("high", "medium", "low", "info")
 # Yes/no posture facts and the risk rules (tokenlens.permissions.rules) that make each true.
 POSTURE_FACTS = {
     "approve_everything_mode": ("MODE-1",),
@@ -170,7 +171,7 @@ def usage_figures(db: Ledger, period: Period, tz: str | None) -> dict:
         tool = tools.setdefault(row["group"], {"total_tokens": 0, "cost_usd": 0.0})
         tool["total_tokens"] += row["total_tokens"]
         tool["cost_usd"] += row["cost_usd_known"]  # the priced part, as the export always counted
-        for part in by_tool.breakdown[(row["period"], row["group"])]:
+        for part in by_tool.breakdown[by_tool.key_of(row)]:
             family = families.setdefault(model_family(part["model"]), {"total_tokens": 0, "cost_usd": 0.0})
             family["total_tokens"] += part["total_tokens"]
             family["cost_usd"] += part["cost_usd_known"]
@@ -206,17 +207,13 @@ def coarse_usage(figures: dict) -> dict:
 
 def posture_summary(db: Ledger) -> dict:
     """Yes/no facts and counts per risk level from the latest permissions snapshot, or
-    `{"scanned": false}` when there is none (or the permissions feature is not installed).
+    `{"scanned": false}` when there is none yet. An error reading the snapshots propagates:
+    "not scanned" would be a false statement in the exported file.
     Only rule ids, risk levels and grant kinds are looked at: never a path, subject or value."""
-    try:
-        from tokenlens.permissions.snapshots import latest
-    except ImportError:
-        return {"scanned": False}
-    try:
-        snapshot = latest(db)
-    except Exception:  # a damaged scan history must not block an export; say "not scanned"
-        return {"scanned": False}
-    if getattr(snapshot, "scan_id", None) is None:
+    from tokenlens.permissions.snapshots import latest
+
+    snapshot = latest(db)
+    if snapshot.scan_id is None:
         return {"scanned": False}
     grants = [(str(g.rule or ""), str(g.risk or ""), str(g.kind or "")) for g in snapshot.grants]
     return {"scanned": True, "facts": posture_facts(grants), "risk_counts": risk_counts(grants)}
@@ -362,27 +359,17 @@ def write_summary(path: Path, data: bytes) -> None:
 
 def log_export(db: Ledger, summary: Summary) -> None:
     with db.conn:
-        db.execute(
-            "INSERT INTO exports (ts_ms, period, sha256, noise_epsilon) VALUES (?, ?, ?, ?)",
-            [int(time.time() * 1000), summary.period.label, summary.sha256, summary.noise_epsilon],
-        )
+        writes.log_export(db, int(time.time() * 1000), summary.period.label, summary.sha256, summary.noise_epsilon)
 
 
 def export_history(db: Ledger, limit: int = 100) -> list[dict]:
     return [
         {"ts_ms": ts, "period": period, "sha256": sha, "noise_epsilon": eps}
-        for ts, period, sha, eps in db.execute(
-            "SELECT ts_ms, period, sha256, noise_epsilon FROM exports ORDER BY ts_ms DESC, id DESC LIMIT ?",
-            [limit],
-        )
+        for ts, period, sha, eps in queries.export_log(db, limit)
     ]
 
 
 def epsilon_spent(db: Ledger, period: str) -> float:
     """Privacy budget spent on a period: identical files repeat answers and cost nothing."""
-    rows = db.execute(
-        "SELECT sha256, MAX(noise_epsilon) FROM exports WHERE period = ? AND noise_epsilon IS NOT NULL"
-        " GROUP BY sha256",
-        [period],
-    ).fetchall()
+    rows = queries.epsilon_per_distinct_export(db, period)
     return float(sum(eps for _, eps in rows))

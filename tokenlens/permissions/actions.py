@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tokenlens.store import queries
+
 # ---- the actions panel / report ---------------------------------------------------------
 
 
@@ -14,11 +16,7 @@ def daily_counts(db, days: int = 30, now_ms: int | None = None) -> list[dict]:
 
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     since = now - days * 86_400_000
-    rows = db.execute(
-        "SELECT ts_ms / 86400000 AS day, tool, category, COUNT(*), SUM(risky), SUM(risky AND unattended)"
-        " FROM actions WHERE ts_ms >= ? GROUP BY day, tool, category ORDER BY day DESC, tool, category",
-        [since],
-    ).fetchall()
+    rows = queries.action_counts_per_day(db, since)
     return [
         {"day": datetime.fromtimestamp(day * 86400, tz=UTC).strftime("%Y-%m-%d"), "tool": tool, "category": category,
          "count": n, "risky": risky or 0, "risky_unattended": unattended or 0}

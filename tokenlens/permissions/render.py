@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from itertools import groupby
 
-RISK_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+from tokenlens.permissions.rules import RISK_LEVELS, at_least
+
+# A style per level, in RISK_LEVELS' order (most risky first).
+RISK_STYLE = dict(zip(RISK_LEVELS, ("bold red", "yellow", "cyan", "dim"), strict=True))
 
 
 def print_permissions(payload: dict, *, diff: bool, acked: bool = False) -> None:
@@ -18,7 +21,7 @@ def print_permissions(payload: dict, *, diff: bool, acked: bool = False) -> None
     console.print(
         Text.assemble(
             ("Agent permissions", "bold"), f"  scanned {payload['scanned_at']}  ",
-            *[(f"{summary[r]} {r}  ", RISK_STYLE[r]) for r in ("high", "medium", "low", "info")],
+            *[(f"{summary[r]} {r}  ", RISK_STYLE[r]) for r in RISK_LEVELS],
         )
     )
     if not payload["grants"]:
@@ -31,7 +34,7 @@ def print_permissions(payload: dict, *, diff: bool, acked: bool = False) -> None
         for g in grants:
             table.add_row(Text(g["risk"], RISK_STYLE[g["risk"]]), *(Text(g[c]) for c in ("kind", "subject", "value", "scope")),
                           (g["since"] or "")[:10])
-            if g["risk"] in ("high", "medium"):
+            if g["risk"] in at_least("medium"):
                 hints.setdefault(g["hint"], g["rule"])  # each names its grant and file: one line per grant
         console.print(table)
         for hint, rule in hints.items():

@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# The one definition of the risk levels, most risky first. Everything else (the CLI's
+# colours, the app's badges and filters, the export's counts, the snapshot columns) is keyed
+# by these and imports them from here (tests/test_layering.py checks).
 RISK_LEVELS = ("high", "medium", "low", "info")
+
+
+def at_least(level: str) -> tuple[str, ...]:
+    """The levels as risky as `level` or more: at_least("medium") == ("high", "medium")."""
+    return RISK_LEVELS[: RISK_LEVELS.index(level) + 1]
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ class ScanOutcome:
 def ledger_projects(db) -> list[Path]:
     if db is None:
         return []
-    rows = db.execute("SELECT DISTINCT project FROM events WHERE project LIKE '/%'").fetchall()
-    return [Path(r[0]) for r in rows]
+    from tokenlens.store.queries import absolute_projects
+
+    return [Path(project) for project in absolute_projects(db)]
 
 
 def scan_all(env: Env, fingerprint: Fingerprinter, db=None) -> ScanOutcome:

@@ -23,6 +23,7 @@ from tokenlens.config import Env
 from tokenlens.model import Grant
 from tokenlens.permissions.rules import RISK_LEVELS, RULES, hint_for
 from tokenlens.permissions.scan import ScanOutcome, grant_key
+from tokenlens.store import queries, writes
 from tokenlens.store.ledger import Ledger
 
 GRANT_COLUMNS = ("tool", "scope", "kind", "subject", "value", "risk", "rule", "source_file", "fingerprint")
@@ -77,8 +78,7 @@ def record(db: Ledger, outcome: ScanOutcome, now_ms: int | None = None) -> Snaps
             added = []
         elif not (added or removed or changed):
             scan_id = previous_id
-            db.execute("UPDATE perm_scans SET confirmed_ms = ?, problems = ? WHERE id = ?",
-                       [now, orjson.dumps(outcome.problems).decode(), scan_id])
+            writes.confirm_perm_scan(db, scan_id, now, orjson.dumps(outcome.problems).decode())
         else:
             scan_id = _insert_snapshot(db, now, outcome, current)
             _insert_changes(db, scan_id, added, removed, changed)
@@ -100,14 +100,12 @@ def _differs(before: Grant, after: Grant) -> bool:
 
 
 def _latest_id(db: Ledger) -> int | None:
-    row = db.execute("SELECT MAX(id) FROM perm_scans").fetchone()
-    return row[0] if row else None
+    return queries.latest_perm_scan_id(db)
 
 
 def _grants_of(db: Ledger, scan_id: int) -> dict[str, Grant]:
-    rows = db.execute(f"SELECT grant_key, {', '.join(GRANT_COLUMNS)} FROM perm_grants WHERE scan_id = ?", [scan_id])
     grants = {}
-    for key, *values in rows:
+    for key, *values in queries.perm_grants_of(db, scan_id, GRANT_COLUMNS):
         grant = Grant(**dict(zip(GRANT_COLUMNS, values, strict=True)))
         grant.hint = hint_for(grant.rule, tool=grant.tool, kind=grant.kind, subject=grant.subject, value=grant.value,
                               source_file=grant.source_file) if grant.rule in RULES else ""
@@ -117,18 +115,10 @@ def _grants_of(db: Ledger, scan_id: int) -> dict[str, Grant]:
 
 def _insert_snapshot(db: Ledger, now: int, outcome: ScanOutcome, current: dict[str, Grant]) -> int:
     counts = summarize(list(current.values()))
-    cur = db.execute(
-        "INSERT INTO perm_scans (scanned_ms, confirmed_ms, grants, high, medium, low, info, problems)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [now, now, len(current), counts["high"], counts["medium"], counts["low"], counts["info"],
-         orjson.dumps(outcome.problems).decode()],
-    )
-    scan_id = cur.lastrowid
-    db.conn.executemany(
-        f"INSERT INTO perm_grants (scan_id, grant_key, {', '.join(GRANT_COLUMNS)})"
-        f" VALUES (?, ?, {', '.join('?' * len(GRANT_COLUMNS))})",
-        [(scan_id, key, *(getattr(g, c) for c in GRANT_COLUMNS)) for key, g in current.items()],
-    )
+    scan_id = writes.insert_perm_scan(db, now, len(current), [counts[r] for r in RISK_LEVELS],
+                                      orjson.dumps(outcome.problems).decode())
+    writes.insert_perm_grants(db, scan_id, GRANT_COLUMNS,
+                              [(key, *(getattr(g, c) for c in GRANT_COLUMNS)) for key, g in current.items()])
     return scan_id
 
 
@@ -140,10 +130,8 @@ def _insert_changes(db: Ledger, scan_id: int, added, removed, changed) -> None:
         rows.append((scan_id, grant_key(grant), "removed", grant, grant, None))
     for before, after in changed:
         rows.append((scan_id, grant_key(after), "changed", after, before, after))
-    db.conn.executemany(
-        "INSERT INTO perm_changes (scan_id, grant_key, change, tool, scope, kind, subject, source_file,"
-        " old_value, new_value, old_risk, new_risk, old_rule, new_rule, secret_changed)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    writes.insert_perm_changes(
+        db,
         [
             (sid, key, change, g.tool, g.scope, g.kind, g.subject, g.source_file,
              old.value if old else None, new.value if new else None,
@@ -167,13 +155,11 @@ def _remember_first(db: Ledger, scan_id: int, now: int, grants: list[Grant], out
             evidence.append(outcome.evidence[key])
         rows.append((key, scan_id, now, min(evidence)))
     # A grant that comes back after removal keeps its first sighting: history, not a reset.
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO perm_first (grant_key, first_scan_id, first_seen_ms, since_ms) VALUES (?, ?, ?, ?)", rows
-    )
+    writes.remember_first_sightings(db, rows)
 
 
 def _since(db: Ledger) -> dict[str, int]:
-    return dict(db.execute("SELECT grant_key, since_ms FROM perm_first").fetchall())
+    return queries.perm_since(db)
 
 
 # ---- reads for the CLI, the app and doctor ------------------------------------------------
@@ -184,7 +170,7 @@ def latest(db: Ledger) -> Snapshot:
     scan_id = _latest_id(db)
     if not scan_id:
         return Snapshot(None, None, [])
-    row = db.execute("SELECT confirmed_ms, problems FROM perm_scans WHERE id = ?", [scan_id]).fetchone()
+    row = queries.perm_scan_confirmed(db, scan_id)
     grants = sorted(_grants_of(db, scan_id).values(), key=sort_key)
     since = _since(db)
     for grant in grants:
@@ -195,13 +181,13 @@ def latest(db: Ledger) -> Snapshot:
 
 
 def changes_of(db: Ledger, scan_id: int) -> dict[str, list]:
-    previous = db.execute("SELECT MAX(id) FROM perm_scans WHERE id < ?", [scan_id]).fetchone()[0]
+    previous = queries.perm_scan_before(db, scan_id)
     result: dict[str, list] = {"added": [], "removed": [], "changed": []}
     if previous is None:
         return result
     now_grants = _grants_of(db, scan_id)
     before_grants = _grants_of(db, previous)
-    for key, change in db.execute("SELECT grant_key, change FROM perm_changes WHERE scan_id = ?", [scan_id]):
+    for key, change in queries.perm_changes_of(db, scan_id):
         if change == "added" and key in now_grants:
             result["added"].append(now_grants[key])
         elif change == "removed" and key in before_grants:
@@ -213,7 +199,7 @@ def changes_of(db: Ledger, scan_id: int) -> dict[str, list]:
 
 def latest_summary(db: Ledger) -> dict[str, int]:
     """Counts per risk level in the newest snapshot (all zero before the first scan)."""
-    row = db.execute("SELECT high, medium, low, info FROM perm_scans ORDER BY id DESC LIMIT 1").fetchone()
+    row = queries.latest_perm_risk_counts(db)
     return dict(zip(RISK_LEVELS, row or (0, 0, 0, 0), strict=True))
 
 
@@ -232,12 +218,7 @@ def new_high_risk_grants(db: Ledger) -> list[Grant]:
 
 def history(db: Ledger, limit: int = 200) -> list[dict]:
     """Changes across snapshots, newest first, display-safe (no fingerprints)."""
-    rows = db.execute(
-        "SELECT s.scanned_ms, c.change, c.tool, c.scope, c.kind, c.subject, c.old_value, c.new_value,"
-        " c.old_risk, c.new_risk, c.secret_changed FROM perm_changes c JOIN perm_scans s ON s.id = c.scan_id"
-        " ORDER BY s.id DESC, c.tool, c.subject LIMIT ?",
-        [limit],
-    )
+    rows = queries.perm_change_history(db, limit)
     keys = ("at", "change", "tool", "scope", "kind", "subject", "old_value", "new_value", "old_risk", "new_risk",
             "secret_changed")
     out = []
@@ -289,9 +270,7 @@ class NoScanBefore(Exception):
 
 def seen_mark(db: Ledger) -> tuple[int, int] | None:
     """(scan id, ms) of the snapshot the person last looked at; None before the first look."""
-    row = db.execute(
-        "SELECT m.scan_id, m.seen_ms FROM perm_seen m JOIN perm_scans s ON s.id = m.scan_id WHERE m.id = 1"
-    ).fetchone()
+    row = queries.perm_seen_mark(db)
     return (row[0], row[1]) if row else None
 
 
@@ -303,29 +282,27 @@ def mark_seen(db: Ledger, scan_id: int | None, by: str, now_ms: int | None = Non
         return
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     with write_transaction(db):
-        db.execute("INSERT INTO perm_seen (id, scan_id, seen_ms, seen_by) VALUES (1, ?, ?, ?)"
-                   " ON CONFLICT(id) DO UPDATE SET scan_id = excluded.scan_id, seen_ms = excluded.seen_ms,"
-                   " seen_by = excluded.seen_by", [scan_id, now, by])
+        writes.set_perm_seen_mark(db, scan_id, now, by)
 
 
 def diff_since(db: Ledger, scan_id: int | None, *, since_ms: int | None = None) -> Diff:
     """Snapshot `scan_id` against the state at `since_ms` (the last snapshot recorded at or
     before it), else against the seen mark, else against the first snapshot."""
     if since_ms is not None:
-        row = db.execute("SELECT MAX(id) FROM perm_scans WHERE scanned_ms <= ?", [since_ms]).fetchone()
-        if row[0] is None:
-            first = db.execute("SELECT MIN(scanned_ms) FROM perm_scans").fetchone()[0]
+        base_id = queries.perm_scan_at_or_before(db, since_ms)
+        if base_id is None:
+            first = queries.first_perm_scan(db)[1]
             raise NoScanBefore(f"no permissions scan at or before {iso(since_ms)}; the first was {iso(first)}")
-        basis, base_id, seen_ms = "since", row[0], None
+        basis, seen_ms = "since", None
     else:
         mark = seen_mark(db)
         if mark:
             basis, (base_id, seen_ms) = "seen", mark
         else:
             basis, seen_ms = "first", None
-            base_id = db.execute("SELECT MIN(id) FROM perm_scans").fetchone()[0]
-    base_ms = db.execute("SELECT scanned_ms FROM perm_scans WHERE id = ?", [base_id]).fetchone() if base_id else None
-    diff = Diff(basis, base_id, base_ms[0] if base_ms else None, seen_ms)
+            base_id = queries.first_perm_scan(db)[0]
+    base_ms = queries.perm_scan_scanned_ms(db, base_id) if base_id else None
+    diff = Diff(basis, base_id, base_ms, seen_ms)
     if base_id is None or scan_id is None or base_id == scan_id:
         return diff
     before, now = _grants_of(db, base_id), _grants_of(db, scan_id)
@@ -362,12 +339,12 @@ def snapshot_json(snapshot: Snapshot, *, diff: Diff | None = None) -> dict:
 def doctor_check(db: Ledger, data_dir: Path, env: Env) -> dict:
     from tokenlens.permissions.secrets import key_status
 
-    row = db.execute("SELECT COUNT(*), MAX(confirmed_ms) FROM perm_scans").fetchone()
-    latest_row = db.execute("SELECT problems FROM perm_scans ORDER BY id DESC LIMIT 1").fetchone()
+    snapshots, last_confirmed_ms = queries.perm_scan_stats(db)
+    problems = queries.latest_perm_problems(db)
     return {
-        "snapshots": row[0],
-        "last_scan": iso(row[1]),
+        "snapshots": snapshots,
+        "last_scan": iso(last_confirmed_ms),
         "summary": latest_summary(db),
         "fingerprint_key": key_status(data_dir),
-        "problems": orjson.loads(latest_row[0]) if latest_row else [],
+        "problems": orjson.loads(problems) if problems is not None else [],
     }

@@ -167,16 +167,7 @@ def connect(path: Path) -> Ledger:
 def _migration_sets() -> list:
     import importlib
 
-    sets = []
-    for name in MIGRATION_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        sets.append(module.migrations)
-    return sets
+    return [importlib.import_module(name).migrations for name in MIGRATION_MODULES]
 
 
 def schema_fingerprint() -> str:
@@ -186,16 +177,14 @@ def schema_fingerprint() -> str:
 
     digest = hashlib.sha256()
     for name in MIGRATION_MODULES:
-        try:
-            spec = importlib.util.find_spec(name)
-        except ModuleNotFoundError:
-            spec = None
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         digest.update(name.encode())
-        if spec is not None and spec.origin:
-            try:
-                digest.update(Path(spec.origin).read_bytes())
-            except OSError:
-                digest.update(b"unreadable")
+        try:
+            digest.update(Path(spec.origin).read_bytes())
+        except OSError:
+            digest.update(b"unreadable")
     return digest.hexdigest()
 
 
