@@ -222,7 +222,7 @@ def test_no_tray_opens_the_window_with_an_explanation_and_keeps_running(qtbot, m
     assert app.window.isVisible()
     assert "No system tray was found" in app.window.banner.text() and app.window.banner.isVisible()
     app.window.close()  # closing the window only hides it
-    assert not app.window.isVisible() and app.live._thread.isRunning()
+    assert not app.window.isVisible() and app.live.running
     assert not qapp.quitOnLastWindowClosed() or True  # run_app sets it; the controller keeps going
     # every tray action is in the context menu
     texts = [a.text() for a in app.menu.actions() if not a.isSeparator()]
@@ -393,9 +393,11 @@ def test_scan_now_from_the_menu_and_quit_stops_the_watcher(qtbot, make_app, home
     scans = app.scans_completed
     app.act_scan.trigger()
     qtbot.waitUntil(lambda: app.scans_completed > scans)
-    thread, worker = app.live._thread, app.live._worker
+    from tokenlens.app import tasks
+
     app.shutdown()
-    assert not thread.isRunning() and app.live._observer is None and worker._db is None
+    # Nothing left running: no watcher, no background job (each closed its own connection).
+    assert not app.live.running and app.live._observer is None and tasks.wait_for_all(0)
 
 
 # ---- single instance ---------------------------------------------------------------------
@@ -426,9 +428,10 @@ def test_second_launch_raises_the_running_instance(qtbot, data_dir, tmp_path):
 
 
 def test_window_tabs_query_the_ledger_and_keyring_only_off_the_gui_thread(qtbot, make_app, home, memory_keyring, monkeypatch):  # noqa: F811
-    """The GUI thread only paints: once the app is up, opening the window and each tab runs
-    no ledger query and no keyring call on it (they go through tokenlens.app.tasks). The
-    one connection opened at start-up, to apply migrations first, is the exception."""
+    """The GUI thread only paints: from the app's start on (its scans), through opening the
+    window and each tab, no ledger query, keyring call or permission scan runs on it (they
+    go through tokenlens.app.tasks). The one connection opened while the app is constructed,
+    before Qt's loop runs, to apply migrations first, is the exception."""
     import threading
 
     import keyring
@@ -436,7 +439,7 @@ def test_window_tabs_query_the_ledger_and_keyring_only_off_the_gui_thread(qtbot,
     from tokenlens.store.ledger import Ledger
 
     add_usage(home, local_noon(1), "m1", inp=1000, out=500, cost=0.1, session="s1", cwd="/home/me/alpha")
-    app = make_app()
+    app = make_app(start=False)  # constructing it opens the ledger once, before Qt's loop runs
     on_gui_thread: list[str] = []
     real_execute = Ledger.execute
 
@@ -454,10 +457,23 @@ def test_window_tabs_query_the_ledger_and_keyring_only_off_the_gui_thread(qtbot,
         return real_get(*args)
 
     monkeypatch.setattr(keyring, "get_password", get_password)
+    import tokenlens.permissions.scan as permission_scan
+
+    real_scan_all = permission_scan.scan_all
+
+    def scan_all(*args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            on_gui_thread.append("permissions scan")
+        return real_scan_all(*args, **kwargs)
+
+    monkeypatch.setattr(permission_scan, "scan_all", scan_all)
+    app.start()  # the first usage scan and the first permissions scan
+    qtbot.waitUntil(lambda: app.scans_completed >= 1 and app.permission_scans_completed >= 1, timeout=20_000)
 
     window = app.window
+    app.open_window()  # (offscreen has no tray: start() opened it already)
     with qtbot.waitSignal(window.overview.loaded, timeout=20_000):
-        app.open_window()
+        window.refresh()
     for name, tab in (("Sessions", window.sessions), ("Export", window.export), ("Permissions", window.permissions)):
         with qtbot.waitSignal(tab.loaded, timeout=20_000):
             window.show_tab(name)

@@ -1,16 +1,16 @@
-"""Live ledger: file-system hints -> debounced incremental scan on a worker thread -> UI.
+"""Live ledger: file-system hints -> debounced incremental scan in the background -> UI.
 
 - watchdog observes each source's directories recursively. Its callbacks run on the
   observer's thread, so they only emit a Qt signal (queued to the main thread); events are
   hints, never data.
-- A single-shot timer debounces hints; then the worker, living in its own QThread and owning
-  its own ledger connection (SQLite connections are per thread), runs `tokenlens.ingest.scan`
-  and computes today's glance from the same connection.
-- Results come back as signals to bound slots of main-thread objects (a lambda would run in
-  the worker thread: desktop_notes 3.4).
+- A single-shot timer debounces hints; then `scan_job` runs through tokenlens.app.tasks
+  (the app's one way off the GUI thread) on a ledger connection of its own, runs
+  `tokenlens.ingest.scan` and computes today's glance from the same connection. One scan at
+  a time: hints during a scan ask for one more after it.
 - A slow periodic rescan catches what the kernel dropped (inotify overflow, suspend, roots
-  created later), and re-reads the agents' permission configs (also read once at start):
-  that scan too runs on the worker, as a permissions snapshot in the ledger.
+  created later), and re-reads the agents' permission configs (also read once at start,
+  after the first usage scan, whose projects it looks in): `permissions_job`, the same job
+  the Permissions tab runs.
   At rest nothing runs: no timers tick faster than that.
 """
 
@@ -21,8 +21,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from tokenlens.app.tasks import Latest
 from tokenlens.config import Env
 
 log = logging.getLogger(__name__)
@@ -82,85 +83,55 @@ def count_risky(summary: dict[str, int] | None) -> int | None:
     return summary["high"]
 
 
-class ScanWorker(QObject):
-    """Lives in the worker thread; owns the writer connection. Never touches widgets."""
+def scan_job(data_dir: Path, env: Env, disabled_sources, tz_name: str, first_scan: bool) -> ScanOutcome:
+    """One background scan and the glance after it (tasks.Latest runs it off the GUI thread)."""
+    from tokenlens import insights
+    from tokenlens.app.tasks import open_read_ledger
+    from tokenlens.ingest import scan
+    from tokenlens.reports import ReportError, get_zone
+    from tokenlens.status import log_retention, sources_status
+    from tokenlens.tools import all_sources
 
-    finished = Signal(object)  # ScanOutcome
-    failed = Signal(str)
-    permissions_done = Signal(object)  # PermissionsOutcome
-
-    def __init__(self, data_dir: Path, env: Env) -> None:
-        super().__init__()
-        self._data_dir = data_dir
-        self._env = env
-        self._db = None
-        self._scans = 0
-
-    @Slot(object, str)
-    def scan(self, disabled_sources, tz_name) -> None:
-        from tokenlens import insights
-        from tokenlens.ingest import scan
-        from tokenlens.reports import ReportError, get_zone
-        from tokenlens.status import log_retention, sources_status
-        from tokenlens.store import LedgerError, open_ledger
-        from tokenlens.tools import all_sources
-
+    db = open_read_ledger(data_dir)
+    try:
+        off = set(disabled_sources or ())
+        chosen = [s for s in all_sources() if s.id not in off]
+        result = scan(db, env, chosen)
         try:
-            if self._db is None:
-                self._db = open_ledger(self._data_dir)
-            off = set(disabled_sources or ())
-            chosen = [s for s in all_sources() if s.id not in off]
-            result = scan(self._db, self._env, chosen)
-            try:
-                zone = get_zone(tz_name or None)
-            except ReportError:
-                zone = get_zone(None)
-            outcome = ScanOutcome(
-                glance=insights.glance(self._db, zone),
-                events_added=result.events_added,
-                risky_grants=risky_grants(self._db),
-                errors=[e for s in result.sources.values() for e in s.errors],
-                unreadable=result.unreadable,
-                first_scan=self._scans == 0,
-            )
-            if outcome.first_scan:
-                outcome.sources = sources_status(self._db, self._env, disabled=off, unreadable=result.unreadable)
-                outcome.retention = log_retention(self._env, off)
-            self._scans += 1
-        except (LedgerError, OSError) as exc:
-            self.failed.emit(str(exc))
-            return
-        except Exception as exc:  # keep the tray alive; the message says what broke
-            log.exception("background scan failed")
-            self.failed.emit(f"scan failed: {exc}")
-            return
-        self.finished.emit(outcome)
+            zone = get_zone(tz_name or None)
+        except ReportError:
+            zone = get_zone(None)
+        outcome = ScanOutcome(
+            glance=insights.glance(db, zone),
+            events_added=result.events_added,
+            risky_grants=risky_grants(db),
+            errors=[e for s in result.sources.values() for e in s.errors],
+            unreadable=result.unreadable,
+            first_scan=first_scan,
+        )
+        if first_scan:
+            outcome.sources = sources_status(db, env, disabled=off, unreadable=result.unreadable)
+            outcome.retention = log_retention(env, off)
+        return outcome
+    finally:
+        db.conn.close()
 
-    @Slot()
-    def scan_permissions(self) -> None:
-        """Snapshot the agents' permission configs (read-only) into the ledger."""
-        from tokenlens.permissions import snapshots
-        from tokenlens.store import open_ledger
 
-        try:
-            if self._db is None:
-                self._db = open_ledger(self._data_dir)
-            snap = snapshots.run_scan(self._db, self._env, self._data_dir)
-            outcome = PermissionsOutcome(
-                scan_id=snap.scan_id,
-                risky=count_risky(snap.summary),
-                new_high=[snapshots.grant_json(g) for g in snapshots.new_high_risk_grants(self._db)],
-            )
-        except Exception:  # the usage side must keep working; the log says what broke
-            log.exception("permissions scan failed")
-            return
-        self.permissions_done.emit(outcome)
+def permissions_job(data_dir: Path, env: Env) -> PermissionsOutcome:
+    """Snapshot the agents' permission configs (read-only) into the ledger."""
+    from tokenlens.app.tasks import open_read_ledger
+    from tokenlens.permissions import snapshots
 
-    @Slot()
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.conn.close()
-            self._db = None
+    db = open_read_ledger(data_dir)
+    try:
+        snap = snapshots.run_scan(db, env, data_dir)
+        return PermissionsOutcome(
+            scan_id=snap.scan_id,
+            risky=count_risky(snap.summary),
+            new_high=[snapshots.grant_json(g) for g in snapshots.new_high_risk_grants(db)],
+        )
+    finally:
+        db.conn.close()
 
 
 class _HintBridge(QObject):
@@ -210,9 +181,6 @@ class LiveLedger(QObject):
     failed = Signal(str)
     busy_changed = Signal(bool)
     permissions_scanned = Signal(object)  # PermissionsOutcome, on the main thread
-    _request = Signal(object, str)
-    _request_permissions = Signal()
-    _close = Signal()
 
     def __init__(self, data_dir: Path, env: Env, settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -225,17 +193,12 @@ class LiveLedger(QObject):
         self._plan: list[tuple[Path, bool]] = []
         self._missing_roots: list[Path] = []
         self._observer_lock = threading.Lock()
-
-        self._thread = QThread()
-        self._thread.setObjectName("tokenlens-scan")
-        self._worker = ScanWorker(data_dir, env)
-        self._worker.moveToThread(self._thread)
-        self._request.connect(self._worker.scan)
-        self._request_permissions.connect(self._worker.scan_permissions)
-        self._close.connect(self._worker.close)
-        self._worker.finished.connect(self._on_finished)
-        self._worker.failed.connect(self._on_failed)
-        self._worker.permissions_done.connect(self._on_permissions)
+        self._data_dir = data_dir
+        self._scans = Latest(self)
+        self._permission_scans = Latest(self)
+        self._scans_done = 0
+        self._permissions_wanted = False
+        self._stopped = False
 
         self._bridge = _HintBridge()
         self._bridge.hint.connect(self._on_hint)
@@ -250,7 +213,6 @@ class LiveLedger(QObject):
     # ---- lifecycle ----------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread.start()
         self._arm_watches()
         self._periodic.start()
         self.scan_now()
@@ -261,10 +223,7 @@ class LiveLedger(QObject):
         self._debounce.stop()
         self._periodic.stop()
         self._stop_observer()
-        if self._thread.isRunning():
-            self._close.emit()
-            self._thread.quit()
-            self._thread.wait(30_000)
+        self._stopped = True  # a scan still running finishes (tasks.wait_for_all); none starts
 
     @property
     def paused(self) -> bool:
@@ -273,6 +232,11 @@ class LiveLedger(QObject):
     @property
     def busy(self) -> bool:
         return self._busy
+
+    @property
+    def running(self) -> bool:
+        """Watching and scanning (until stop(), at quit)."""
+        return not self._stopped
 
     def rearm(self) -> None:
         """Re-plan the watches (sources turned on or off, roots created or removed)."""
@@ -298,18 +262,28 @@ class LiveLedger(QObject):
 
     @Slot()
     def scan_now(self) -> None:
+        if self._stopped:
+            return
         if self._busy:
             self._again = True
             return
         self._busy = True
         self.busy_changed.emit(True)
-        self._request.emit(self._settings.disabled_sources(), self._settings.tz() or "")
+        data_dir, env, first = self._data_dir, self._env, self._scans_done == 0
+        disabled, tz = self._settings.disabled_sources(), self._settings.tz() or ""
+        self._scans.run(lambda: scan_job(data_dir, env, disabled, tz, first), self._on_finished, self._on_failed)
 
     @Slot()
     def scan_permissions(self) -> None:
-        """Queue a permissions scan on the worker (never on the GUI thread)."""
-        if self._thread.isRunning():
-            self._request_permissions.emit()
+        """A permissions scan in the background, after the usage scan under way (if any)."""
+        if self._stopped:
+            return
+        if self._busy:
+            self._permissions_wanted = True
+            return
+        data_dir, env = self._data_dir, self._env
+        self._permission_scans.run(lambda: permissions_job(data_dir, env), self._on_permissions,
+                                   lambda message: log.warning("permissions scan failed: %s", message))
 
     @Slot()
     def _periodic_rescan(self) -> None:
@@ -346,9 +320,13 @@ class LiveLedger(QObject):
         self.failed.emit(message)
 
     def _finish_cycle(self) -> None:
+        self._scans_done += 1
         self._arm_watches()  # a root created since the last scan gets its recursive watch
         self._busy = False
         self.busy_changed.emit(False)
+        if self._permissions_wanted:
+            self._permissions_wanted = False
+            self.scan_permissions()
         if self._again:
             self._again = False
             self.scan_now()

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from tokenlens.app.pages import ViewOrMessage
+from tokenlens.app.tasks import Latest, open_read_ledger
 from tokenlens.config import Env
 from tokenlens.permissions.rules import RISK_LEVELS as RISKS
 from tokenlens.permissions.rules import at_least
@@ -54,11 +55,10 @@ WIDEST = {"Subject": 320, "Value": 280, "Scope": 220}
 
 
 def load_permissions(data_dir: Path, rescan: bool, env: Env | None = None) -> dict:
-    """Everything the tab shows, as plain data (runs on the worker thread)."""
+    """Everything the tab shows, as plain data (in the background: tokenlens.app.tasks)."""
     from tokenlens.permissions import actions, snapshots
-    from tokenlens.store import open_ledger
 
-    db = open_ledger(Path(data_dir))
+    db = open_read_ledger(Path(data_dir))
     try:
         if rescan:
             snapshots.run_scan(db, env or Env(), Path(data_dir))
@@ -91,26 +91,6 @@ def _actions_by_tool(rows: list[dict]) -> dict[str, dict[str, int]]:
     return out
 
 
-class _Signals(QObject):
-    done = Signal(object)
-    failed = Signal(str)
-
-
-class _LoadJob(QRunnable):
-    def __init__(self, data_dir: Path, rescan: bool, signals: _Signals, env: Env) -> None:
-        super().__init__()
-        self.data_dir, self.rescan, self.signals, self.env = data_dir, rescan, signals, env
-
-    def run(self) -> None:
-        try:
-            result = load_permissions(self.data_dir, self.rescan, self.env)
-        except Exception as exc:  # shown as one line in the tab, never a crash of the app
-            log.exception("permissions scan failed")
-            self.signals.failed.emit(f"Scan failed: {exc}")
-            return
-        self.signals.done.emit(result)
-
-
 class PermissionsTab(QWidget):
     loaded = Signal()  # after each refresh has been shown (tests and the window wait on it)
     scanned = Signal(object)  # the loaded data (scan_id, summary, new_high...), for the tray
@@ -122,11 +102,7 @@ class PermissionsTab(QWidget):
         self._data: dict = {}
         self._busy = False
         self._pending = False
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._signals = _Signals()  # parentless: outlives the tab while a job still runs
-        self._signals.done.connect(self._show)
-        self._signals.failed.connect(self._fail)
+        self._jobs = Latest(self)
 
         self.summary = QLabel("Not scanned yet.")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -210,10 +186,14 @@ class PermissionsTab(QWidget):
         self._busy = True
         self.rescan_button.setEnabled(False)
         self.summary.setText(self.summary.text() if self._data else "Scanning agent configs…")
-        self._pool.start(_LoadJob(self.data_dir, True, self._signals, self.env))
+        data_dir, env = self.data_dir, self.env
+        self._jobs.run(lambda: load_permissions(data_dir, True, env), self._show,
+                       lambda message: self._fail(f"Scan failed: {message}"))
 
     def wait(self, msecs: int = 30_000) -> bool:
-        return self._pool.waitForDone(msecs)
+        from tokenlens.app.tasks import wait_for_all
+
+        return wait_for_all(msecs)
 
     @Slot(object)
     def _show(self, data: dict) -> None:

@@ -112,7 +112,8 @@ def wait_for_all(timeout_ms: int = 5000) -> bool:
 
 
 def open_read_ledger(data_dir: Path):
-    """A connection of the job's own (migrations were applied when the app opened the ledger)."""
+    """A connection of the job's own. Migrations are checked as on every open (one query when
+    there is nothing to do): a tab may be the first to open a new data dir."""
     from tokenlens.store import open_ledger
 
-    return open_ledger(data_dir, migrate=False)
+    return open_ledger(data_dir)
