@@ -220,7 +220,7 @@ class Killed(BaseException):
 
 
 def test_scan_stopped_mid_file_reads_the_rest_next_time(db, env, home, monkeypatch):
-    import tokenlens.ingest as ingest
+    import tokenlens.store.writer as ingest
 
     path = project_file(home)
     append(path, *[claude_assistant(f"2026-11-24T10:00:{i:02d}.000Z", "s1", f"msg_{i}", f"req_{i}", inp=i, out=10)

@@ -59,8 +59,8 @@ def test_workers_price_with_rates_from_the_main_process(tmp_path, home, env):
 
 
 def test_a_pricer_asking_over_a_pipe_prices_like_one_with_the_table():
-    from tokenlens.forked import Tasks, Workers
-    from tokenlens.ingest import _answer_rates
+    from tokenlens.ingest.forked import Tasks, Workers
+    from tokenlens.ingest.parallel import answer_rates as _answer_rates
     from tokenlens.model import UsageEvent
     from tokenlens.pricing import Pricer
 
@@ -93,11 +93,11 @@ def test_a_pricer_asking_over_a_pipe_prices_like_one_with_the_table():
 
 
 def test_a_full_batch_waits_for_no_one_while_another_process_writes(tmp_path, monkeypatch):
-    import tokenlens.ingest as ingest
-    from tokenlens.ingest import Batch, FileRow
+    import tokenlens.store.writer as ingest
     from tokenlens.model import UsageEvent
     from tokenlens.pricing import Pricer
     from tokenlens.store.ledger import connect
+    from tokenlens.store.writer import Batch, FileRow
 
     monkeypatch.setattr(ingest, "BATCH_EVENTS", 2)
     db = open_ledger(tmp_path / "l")
@@ -118,8 +118,9 @@ def test_a_full_batch_waits_for_no_one_while_another_process_writes(tmp_path, mo
 
 
 def test_a_worker_hears_back_even_when_pricing_fails_in_the_main_process():
-    from tokenlens.forked import Tasks, Workers
-    from tokenlens.ingest import RatesUnavailable, _answer_rates
+    from tokenlens.ingest.forked import Tasks, Workers
+    from tokenlens.ingest.parallel import RatesUnavailable
+    from tokenlens.ingest.parallel import answer_rates as _answer_rates
     from tokenlens.pricing import Pricer
 
     class Broken(Pricer):
@@ -136,3 +137,21 @@ def test_a_worker_hears_back_even_when_pricing_fails_in_the_main_process():
     with Workers(1, work, Tasks(0), lambda questions: _answer_rates(Broken(), questions)) as workers:
         pass
     assert "price table unreadable" in workers.results()[0]
+
+
+def test_a_progress_callback_keeps_the_scan_parallel(tmp_path, home, env):
+    """It used to turn the fork off in silence; now every process calls it before each file
+    it reads (the callback is the workers' too: they are forks)."""
+    build_history(home)
+    seen = tmp_path / "progress.log"
+
+    def progress(source_id, path):
+        with open(seen, "a") as fh:
+            fh.write(f"{os.getpid()} {source_id} {path}\n")
+
+    db = open_ledger(tmp_path / "l")
+    scan(db, env, progress=progress, workers=2)
+    lines = [line.split(" ", 2) for line in seen.read_text().splitlines()]
+    assert len({pid for pid, _, _ in lines}) == 2  # this process and a worker both read
+    files = {path for path, in db.execute("SELECT path FROM files")}
+    assert sorted(path for _, _, path in lines) == sorted(files)  # each file announced once

@@ -41,9 +41,7 @@ def test_no_core_module_imports_qt():
 
 PACKAGE = Path(tokenlens.__file__).parent
 LEDGER_SQL = re.compile(r"\b(FROM|JOIN)\s+(events|files|perm_scans)\b", re.IGNORECASE)
-SQL_OUTSIDE_STORE_ALLOWED = {
-    "ingest.py",  # moved by the ingest split (to store/writer.py): temporary, remove with it
-}
+SQL_OUTSIDE_STORE_ALLOWED: set[str] = set()
 
 
 def _modules_outside_store() -> list[Path]:

@@ -36,12 +36,12 @@ from tests.test_robust_support import (
 # With ROBUST_KILL_AT=0 it records every statement's first word instead (to find COMMITs).
 DRIVER = r"""
 import os, signal, sys
-import tokenlens.ingest as ingest
+import tokenlens.store.writer as writer
 import tokenlens.store.ledger as ledger
 
 # Small batches: a transaction every few events, so there are many commits to die around
 # (by default small files share one transaction and this corpus would commit a few times).
-ingest.BATCH_EVENTS = 25
+writer.BATCH_EVENTS = 25
 kill_at = int(os.environ["ROBUST_KILL_AT"])
 log_path = os.environ.get("ROBUST_STATEMENT_LOG")
 seen = []

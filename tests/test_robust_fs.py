@@ -369,7 +369,7 @@ def test_full_disk_during_scan_is_one_line(tmp_path, ro_mount):
     """A tiny tmpfs as the data dir fills up mid-scan: one line, and the ledger stays usable."""
     subprocess.run(["mount", "-o", "remount,size=3200k", str(ro_mount)], check=True)
     home = tmp_path / "home"
-    # More events than one transaction takes (ingest.BATCH_EVENTS), so some commit first.
+    # More events than one transaction takes (store.writer.BATCH_EVENTS), so some commit first.
     corpus = build_corpus(home, claude_files=60, messages=200, codex_files=0)
     data_dir = ro_mount / "data"
     proc = run_cli(home, data_dir, "scan")

@@ -1,7 +1,7 @@
 """A parallel first scan (forked workers) under kill -9, Ctrl-C and SIGTERM: no process is
 left behind, and the next scan ends with exactly the totals of an uninterrupted one.
 
-The history is bench/generate.py's, above ingest.PARALLEL_MIN_BYTES, so the scan really forks
+The history is bench/generate.py's, above ingest.plan.PARALLEL_MIN_BYTES, so the scan really forks
 (the crash tests in test_robust_crash.py use corpora too small for that)."""
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def test_five_kill_9_at_random_moments_leave_no_process_and_exact_totals(history
 def test_workers_die_with_their_parent_without_prctl_too(history, uninterrupted, tmp_path):
     """Where PR_SET_PDEATHSIG does not exist (macOS), the lifeline pipe alone ends them."""
     data_dir = tmp_path / "data"
-    scan = start_scan(history, data_dir, "import tokenlens.forked as forked", "forked.PR_SET_PDEATHSIG = 0")
+    scan = start_scan(history, data_dir, "import tokenlens.ingest.forked as forked", "forked.PR_SET_PDEATHSIG = 0")
     wait_for_workers(scan, data_dir)
     scan.kill()
     scan.wait()

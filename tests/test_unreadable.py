@@ -260,12 +260,12 @@ def test_tray_warns_when_its_background_scan_meets_an_unreadable_folder(qtbot, m
     assert badge_pixel(app.tray.icon()).name() != icons.WARNING.name().lower()
 
 
-def test_tray_says_permission_denied_from_the_scan_result(qtbot, make_app, home):
+def test_tray_says_permission_denied_from_the_scan_result(qtbot, make_app, home, monkeypatch):
     """The pytest process runs as root and cannot drop its capabilities for the app's worker
     thread alone, so a mode-000 folder would be read here. Instead the scan result is built
     the way `ingest.scan` builds it: the walker's `note_unreadable` records the EACCES inside
-    `recording_unreadable`, into a SourceScan of a ScanResult, and the worker's ScanOutcome
-    is emitted through the same `finished` signal a real background scan uses."""
+    `recording_unreadable`, into a SourceScan of a ScanResult, and that ScanOutcome is what
+    the background scan job returns, through the same tasks runner a real scan uses."""
     import errno
 
     from tokenlens.app.live import ScanOutcome
@@ -284,8 +284,11 @@ def test_tray_says_permission_denied_from_the_scan_result(qtbot, make_app, home)
     stats.unreadable = list(found.values())
     outcome = ScanOutcome(glance=glance(app.read_db, app.zone()), unreadable=result.unreadable,
                           errors=[e for s in result.sources.values() for e in s.errors])
+    import tokenlens.app.live as live
+
+    monkeypatch.setattr(live, "scan_job", lambda *args: outcome)
     with qtbot.waitSignal(app.live.updated, timeout=5_000):
-        app.live._worker.finished.emit(outcome)
+        app.live.scan_now()
     expected = "2 log folders could not be read (permission denied): ~/.claude/projects/x, ~/.claude/projects/y"
     assert expected in app.tray.toolTip()
     assert expected in app.popup.status.text()

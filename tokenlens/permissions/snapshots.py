@@ -61,7 +61,7 @@ def run_scan(db: Ledger, env: Env, data_dir: Path, now_ms: int | None = None) ->
 
 
 def record(db: Ledger, outcome: ScanOutcome, now_ms: int | None = None) -> Snapshot:
-    from tokenlens.ingest import write_transaction
+    from tokenlens.store.writer import write_transaction
 
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     current = {grant_key(g): g for g in outcome.grants}
@@ -276,7 +276,7 @@ def seen_mark(db: Ledger) -> tuple[int, int] | None:
 
 def mark_seen(db: Ledger, scan_id: int | None, by: str, now_ms: int | None = None) -> None:
     """The person has looked at snapshot `scan_id` (by: "cli" or "app")."""
-    from tokenlens.ingest import write_transaction
+    from tokenlens.store.writer import write_transaction
 
     if scan_id is None:
         return

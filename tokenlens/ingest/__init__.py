@@ -1,0 +1,120 @@
+"""Drive the tools' logs into the ledger, exactly once.
+
+The one rule that makes a kill -9 lose or duplicate nothing: events and the file position
+they were read up to are committed in the same transaction (tokenlens.store.writer).
+Everything else is idempotent by construction (upserts on a stable per-tool event key), so
+re-reading a rewritten or moved file costs time, never correctness.
+
+- plan.py: which files changed, how many processes; what cannot be read
+- read.py: one file, from where the last scan stopped
+- parallel.py, forked.py: a big first scan on every core, workers that die with the scan
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from tokenlens.config import Env
+from tokenlens.ingest.plan import PARALLEL_MIN_BYTES, find_unreadable, unread_bytes, worker_count
+from tokenlens.ingest.read import ingest_file_safely
+from tokenlens.ingest.result import ScanResult, SourceScan
+from tokenlens.pricing import Pricer
+from tokenlens.store import rollup
+from tokenlens.store.ledger import Ledger
+from tokenlens.store.writer import (
+    Batch,
+    count_events,
+    known_files,
+    mark_missing,
+    path_key,
+    restore_settings_and_checkpoint,
+    storable,
+    use_bulk_settings,
+    write_transaction,
+)
+from tokenlens.tools.source import Discovered, Source, recording_unreadable
+
+__all__ = ["ScanResult", "SourceScan", "find_unreadable", "scan"]
+
+
+
+
+
+
+def scan(
+    db: Ledger,
+    env: Env | None = None,
+    sources: Iterable[Source] | None = None,
+    pricer: Pricer | None = None,
+    progress: Callable[[str, Path], None] | None = None,
+    workers: int | None = None,
+) -> ScanResult:
+    """Ingest every new line of every source; returns what was added per source.
+
+    `workers`: processes to parse with (None: decide from the amount of unread data).
+    `progress(source id, path)` is called just before each file is read, in whichever
+    process reads it (workers are forks: the callback is theirs too)."""
+    from tokenlens.tools import all_sources
+
+    env = env or Env()
+    pricer = pricer or Pricer()
+    started = time.perf_counter()
+    result = ScanResult()
+    known = known_files(db)
+    plan: list[tuple[Source, Discovered, SourceScan, int]] = []
+    seen_by_source: dict[str, set[str]] = {}
+    roots_by_source: dict[str, list[Path]] = {}
+    for source in sources if sources is not None else all_sources():
+        if source.no_local_data_reason:
+            continue
+        stats = result.sources[source.id] = SourceScan(source.id)
+        seen = seen_by_source[source.id] = set()
+        with recording_unreadable() as unreadable:
+            roots_by_source[source.id] = source.roots(env)
+            for found in source.discover(env):
+                stats.files_seen += 1
+                key = path_key(found.path)
+                seen.add(key)
+                try:
+                    unread = unread_bytes(known.get(key), source, found)
+                except OSError as exc:
+                    stats.note_error(key, exc)
+                    continue
+                if unread is not None:
+                    plan.append((source, found, stats, unread))
+        stats.unreadable[:0] = [{**u, "path": storable(u["path"])} for u in unreadable.values()]
+
+    for stats in {id(p[2]): p[2] for p in plan}.values():
+        stats.events_before = count_events(db, stats.source)
+    bulk = sum(p[3] for p in plan) >= PARALLEL_MIN_BYTES
+    count = worker_count(workers, bulk, len(plan))
+    if bulk:
+        use_bulk_settings(db)
+    try:
+        if count > 1:
+            from tokenlens.ingest.parallel import ingest_in_parallel
+
+            ingest_in_parallel(db, plan, count, pricer, result, progress)
+        else:
+            batch = Batch(db, pricer)
+            for source, found, stats, _ in plan:
+                if progress:
+                    progress(source.id, found.path)
+                ingest_file_safely(batch, source, found, stats)
+            batch.flush()
+    finally:
+        if bulk:
+            restore_settings_and_checkpoint(db)
+
+    for source_id, stats in result.sources.items():
+        stats.files_missing = mark_missing(db, source_id, seen_by_source[source_id], roots_by_source[source_id])
+        if stats.events_before is not None:
+            stats.events_after = count_events(db, source_id)
+    if not rollup.is_exact(db):  # events changed by another hand since: re-sum them now
+        with write_transaction(db):
+            rollup.resum(db)
+    result.unknown_models |= pricer.unknown_models
+    result.seconds = time.perf_counter() - started
+    return result

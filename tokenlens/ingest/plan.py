@@ -1,0 +1,68 @@
+"""What a scan will read: each found file's unread bytes (a stat each on the warm path), how
+many processes to read with, and what exists but cannot be read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from tokenlens.config import Env
+from tokenlens.store.writer import storable
+from tokenlens.tools.source import Discovered, Source, recording_unreadable, unreadable_reason
+
+# A scan with at least this many unread bytes is a big one: it writes with the bulk settings
+# below, and parses on every core (forked workers, each with its own ledger connection;
+# SQLite's write lock serialises their commits). Below it the fork is not worth it, and in a
+# process with threads (the app) we never fork.
+PARALLEL_MIN_BYTES = 48 << 20
+
+
+MAX_WORKERS = 4
+
+
+def unread_bytes(known: tuple | None, source: Source, found: Discovered) -> int | None:
+    """None when the file is surely unchanged since its last read; else a size estimate."""
+    st = found.stat or os.stat(found.path)
+    if (known is not None and not source.reads_whole(found.path)
+            and tuple(known) == (st.st_size, st.st_mtime_ns, st.st_ino)):
+        return None
+    return st.st_size  # whole-file sources check their companion files in _ingest_file
+
+
+def worker_count(requested: int | None, bulk: bool, files: int) -> int:
+    if requested is not None:
+        return max(1, requested)
+    import threading
+
+    if threading.active_count() > 1 or not bulk:
+        return 1  # forking a threaded process (the GUI) is unsafe; small scans gain nothing
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1, files))
+
+
+def find_unreadable(env: Env, sources: Iterable[Source]) -> dict[str, list[dict]]:
+    """{source id: [{"path", "reason"}]} of what each source's logs hold that cannot be read
+    now, for `sources` and `doctor`, which do not scan: folders discovery could not list, and
+    listed files this user may not open (an access check per file: fine here, never done by a
+    scan, which finds those when it opens them). Only sources with some are in it."""
+    out: dict[str, list[dict]] = {}
+    for source in sources:
+        if source.no_local_data_reason:
+            continue
+        with recording_unreadable() as unreadable:
+            source.roots(env)
+            files = [found.path for found in source.discover(env)]
+        found_bad = dict(unreadable)
+        for path in files:
+            if not os.access(path, os.R_OK):
+                try:
+                    os.stat(path)
+                except OSError as exc:
+                    reason = unreadable_reason(exc)
+                else:
+                    reason = "permission denied"
+                if reason is not None:
+                    found_bad.setdefault(str(path), {"path": str(path), "reason": reason, "kind": "file"})
+        if found_bad:
+            out[source.id] = [{**u, "path": storable(u["path"])} for u in found_bad.values()]
+    return out
