@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe, wait
@@ -41,7 +42,7 @@ class _Worker:
     channel: Connection
     result: Any = None
     done: bool = False
-    holding: int | None = None  # the task it took last and has not finished
+    holding: list = field(default_factory=list)  # the tasks it took last (one read, one ahead)
     error: str | None = None
 
 
@@ -62,18 +63,36 @@ class Tasks:
 
 
 class WorkerChannel:
-    """A worker's end: take tasks, ask the parent questions."""
+    """A worker's end: take tasks, ask the parent questions.
+
+    The next task is asked for while the current one is worked on: the parent's serving
+    thread needs the GIL to answer, which its main thread holds while it parses, so a
+    question asked only when needed would wait for a GIL switch at every file."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self._handed: deque[int | None] = deque()  # task numbers that arrived ahead
+        self._asked_ahead = False
 
     def next_task(self) -> int | None:
-        self._connection.send(("next", None))
-        return self._connection.recv()
+        if not self._asked_ahead:
+            self._connection.send(("next", None))
+        taken = self._handed.popleft() if self._handed else self._receive("next")
+        self._asked_ahead = taken is not None
+        if self._asked_ahead:
+            self._connection.send(("next", None))
+        return taken
 
     def ask(self, question: Any) -> Any:
         self._connection.send(("ask", question))
-        return self._connection.recv()
+        return self._receive("answer")
+
+    def _receive(self, wanted: str) -> Any:
+        while True:
+            kind, value = self._connection.recv()
+            if kind == wanted:
+                return value
+            self._handed.append(value)  # a task asked for ahead, arriving before an answer
 
 
 class Workers:
@@ -153,16 +172,18 @@ class Workers:
 
     def _handle(self, worker: _Worker, kind: str, payload: Any) -> None:
         if kind == "next":
-            worker.holding = self.tasks.take()
-            worker.channel.send(worker.holding)
+            taken = self.tasks.take()
+            worker.holding.append(taken)
+            del worker.holding[:-2]  # the one it reads and the one asked for ahead
+            worker.channel.send(("next", taken))
         elif kind == "ask":
             try:
                 answer = self.answer(payload)
             except Exception as exc:  # noqa: BLE001 - the worker must hear back, or it waits forever
                 answer = exc
-            worker.channel.send(answer)
+            worker.channel.send(("answer", answer))
         elif kind == "done":
-            worker.result, worker.done, worker.holding = payload, True, None
+            worker.result, worker.done, worker.holding = payload, True, []
         elif kind == "failed":
             worker.error = payload
 
@@ -182,7 +203,8 @@ class Workers:
 
 
 def _death_note(worker: _Worker) -> str:
-    held = f" while reading task {worker.holding}" if worker.holding is not None else ""
+    held = [t for t in worker.holding if t is not None]
+    held = f" holding task {', '.join(map(str, held))}" if held else ""
     return f"scan worker {worker.pid} {worker.error or 'ended without a result'}{held}"
 
 
