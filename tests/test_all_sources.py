@@ -260,7 +260,7 @@ def test_all_ten_tools_through_the_cli(all_tools_home, tmp_path):
 
     from tokenlens.tools import TOOLS
 
-    SOURCES = [tool.source_class() for tool in TOOLS if tool.usage]
+    SOURCES = [tool.source() for tool in TOOLS if tool.listed]
     listed = {row["id"]: row for row in tokenlens(data_dir, env, "sources", "--json")["sources"]}
     for tool, want in expected.items():
         row = listed[tool]
@@ -296,7 +296,7 @@ def _source_classes_in_package() -> dict[str, type]:
 def test_sources_is_the_one_registry_of_tools():
     from tokenlens.tools import TOOLS
 
-    SOURCES = [tool.source_class() for tool in TOOLS if tool.usage]
+    SOURCES = [type(tool.source()) for tool in TOOLS if tool.usage]
     defined = _source_classes_in_package()
     assert len(defined) >= len(ALL_TEN)
     unregistered = sorted(name for name, cls in defined.items() if cls not in SOURCES)

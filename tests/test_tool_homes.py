@@ -22,7 +22,7 @@ def under(path: Path, folders: list[Path]) -> bool:
     return any(path == f or f in path.parents for f in folders)
 
 
-@pytest.mark.parametrize("tool", [t for t in TOOLS if t.usage and t.permissions], ids=lambda t: t.id)
+@pytest.mark.parametrize("tool", [t for t in TOOLS if t.listed and t.permissions], ids=lambda t: t.id)
 def test_usage_and_permissions_both_read_the_tools_homes(tool, tmp_path, monkeypatch):
     """Whatever the tool: every folder its usage reader reads is inside its homes, and so is
     a config file its scanner reads there."""

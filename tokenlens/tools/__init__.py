@@ -1,7 +1,8 @@
 """Every AI tool tokenlens knows, one package each; TOOLS is the one registry.
 
 To add a tool: a package `tokenlens/tools/<tool>/` (its `__init__.py` says where the tool
-keeps its files and builds `TOOL`; `usage.py` reads its logs, `permissions.py` its grants),
+keeps its files and builds `TOOL`; `usage.py` reads its logs, `permissions.py` its grants;
+a tool with no local token data says why in its `TOOL` and needs no usage.py),
 then one line below. Nothing else names a tool.
 """
 
@@ -54,16 +55,16 @@ TOOLS: list[Tool] = [
 
 def all_sources() -> list:
     """A fresh usage reader for every tool that has one (incl. the no-local-data ones)."""
-    return [tool.source() for tool in TOOLS if tool.usage is not None]
+    return [tool.source() for tool in TOOLS if tool.listed]
 
 
 def source_ids() -> list[str]:
-    return [tool.id for tool in TOOLS if tool.usage is not None]
+    return [tool.id for tool in TOOLS if tool.listed]
 
 
 def get_source(source_id: str):
     for tool in TOOLS:
-        if tool.id == source_id and tool.usage is not None:
+        if tool.id == source_id and tool.listed:
             return tool.source()
     raise KeyError(source_id)
 

@@ -30,15 +30,25 @@ class Tool:
     credential_paths: tuple[str, ...] = ()  # regexes over '/'-paths of files never opened
     launch_flags: tuple[str, ...] = ()  # "YOLO" switches, when found in a shell alias or rc file
     grant_id: str | None = None  # the tool id its grants carry, where it differs from `id`
+    # A tool that keeps no usable token log on this computer says why (`sources` lists it with
+    # that reason, never as zero usage); `installed_at` (default: its homes) tells whether it is there.
+    why_no_local_data: str | None = None
+    installed_at: Callable[[Env], list[Path]] | None = None
+
+    @property
+    def listed(self) -> bool:
+        """Shown by `sources` (it has a usage reader, or a reason it cannot have one)."""
+        return self.usage is not None or self.why_no_local_data is not None
 
     def source(self):
-        """A fresh instance of the tool's usage reader (None when it has none)."""
+        """A fresh instance of the tool's usage reader (None when it is not listed)."""
+        if self.why_no_local_data is not None:
+            from tokenlens.tools.source import NoLocalData
+
+            return NoLocalData(self)
         if self.usage is None:
             return None
         return getattr(importlib.import_module(f"{self.package}.usage"), self.usage)()
-
-    def source_class(self):
-        return None if self.usage is None else getattr(importlib.import_module(f"{self.package}.usage"), self.usage)
 
     def scanner(self) -> ModuleType | None:
         return importlib.import_module(f"{self.package}.permissions") if self.permissions else None

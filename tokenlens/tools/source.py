@@ -151,6 +151,20 @@ class Source:
         return None
 
 
+class NoLocalData(Source):
+    """A tool that keeps no usable token log here (log_formats.md §12): listed by `sources`
+    with its reason, its folders only looked at to say whether it is installed. Tokens are
+    never estimated from transcript text: hidden system prompts, tool definitions and caching
+    make such estimates far off."""
+
+    def __init__(self, tool) -> None:
+        self.id, self.name, self.no_local_data_reason = tool.id, tool.name, tool.why_no_local_data
+        self._where = tool.installed_at or tool.homes
+
+    def roots(self, env: Env) -> list[Path]:
+        return self._where(env)
+
+
 class JsonlSource(Source):
     # A line containing none of these byte strings holds no usage: skipped without parsing,
     # and not counted as bad. This is what makes a first scan of big transcripts fast.

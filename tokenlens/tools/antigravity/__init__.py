@@ -1,4 +1,4 @@
-"""Antigravity: no usable local token log (see usage.py); its folders say whether it is installed."""
+"""Antigravity: no usable local token log; its folders say whether it is installed."""
 
 from __future__ import annotations
 
@@ -12,4 +12,6 @@ def homes(env: Env) -> list[Path]:
     return [env.home / ".gemini" / "antigravity", *editor_dirs(env, "Antigravity")]
 
 
-TOOL = Tool(__name__, "antigravity", "Antigravity", homes, usage="Antigravity")
+WHY_NO_LOCAL_DATA = "Antigravity stores conversations as opaque .pb files with no readable token counts"
+
+TOOL = Tool(__name__, "antigravity", "Antigravity", homes, why_no_local_data=WHY_NO_LOCAL_DATA)

@@ -1,4 +1,4 @@
-"""Devin CLI: no usable local token log (see usage.py); its folders say whether it is installed."""
+"""Devin CLI: no usable local token log; its folders say whether it is installed."""
 
 from __future__ import annotations
 
@@ -12,4 +12,6 @@ def homes(env: Env) -> list[Path]:
     return [env.home / ".devin"]
 
 
-TOOL = Tool(__name__, "devin-cli", "Devin CLI", homes, usage="DevinCli")
+WHY_NO_LOCAL_DATA = "Devin accounts usage on its servers; no local token log"
+
+TOOL = Tool(__name__, "devin-cli", "Devin CLI", homes, why_no_local_data=WHY_NO_LOCAL_DATA)

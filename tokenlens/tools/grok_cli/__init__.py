@@ -1,4 +1,4 @@
-"""Grok CLI: no usable local token log (see usage.py); its folders say whether it is installed."""
+"""Grok CLI: no usable local token log; its folders say whether it is installed."""
 
 from __future__ import annotations
 
@@ -12,4 +12,6 @@ def homes(env: Env) -> list[Path]:
     return [env.home / ".grok"]
 
 
-TOOL = Tool(__name__, "grok-cli", "Grok CLI", homes, usage="GrokCli")
+WHY_NO_LOCAL_DATA = "Grok CLI's local database holds no token counts"
+
+TOOL = Tool(__name__, "grok-cli", "Grok CLI", homes, why_no_local_data=WHY_NO_LOCAL_DATA)

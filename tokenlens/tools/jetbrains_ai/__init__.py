@@ -1,4 +1,4 @@
-"""JetBrains AI Assistant: no usable local token log (see usage.py); its folders say whether it is installed."""
+"""JetBrains AI Assistant: no usable local token log; its folders say whether it is installed."""
 
 from __future__ import annotations
 
@@ -12,4 +12,6 @@ def homes(env: Env) -> list[Path]:
     return editor_dirs(env, "JetBrains")
 
 
-TOOL = Tool(__name__, "jetbrains-ai", "JetBrains AI Assistant", homes, usage="JetBrainsAi")
+WHY_NO_LOCAL_DATA = "JetBrains AI accounts usage in the JetBrains cloud; no local token log"
+
+TOOL = Tool(__name__, "jetbrains-ai", "JetBrains AI Assistant", homes, why_no_local_data=WHY_NO_LOCAL_DATA)

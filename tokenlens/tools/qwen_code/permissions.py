@@ -51,13 +51,11 @@ SETTINGS = {"allowed_tool": "permissions.allow"}
 
 
 def setting_name(kind: str, subject: str, source_file: str) -> str | None:
-    if kind == "mcp_server" and " " not in subject:
-        return f"mcpServers.{subject} (trust)"
-    if source_file.endswith(".toml"):
-        return 'a [[rule]] with decision = "allow"'
-    if kind == "allowed_tool" and not CLAUDE_STYLE.match(subject):
+    """Gemini CLI's places, and its `tools.allowed` for a rule not written Claude-style."""
+    named = gemini.setting_name(kind, subject, source_file)
+    if named is None and kind == "allowed_tool" and not CLAUDE_STYLE.match(subject):
         return "tools.allowed"
-    return None
+    return named
 
 
 CLAUDE_STYLE = re.compile(r"^\s*(Bash|Read|Edit|Write|WebFetch|Glob|Grep|mcp__)", re.IGNORECASE)

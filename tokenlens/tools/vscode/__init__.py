@@ -20,6 +20,11 @@ def homes(env: Env) -> list[Path]:
     return [*user_dirs(env), env.home / ".vscode"]
 
 
+WHY_NO_LOCAL_DATA = (
+    "Copilot Chat in VS Code writes no per-request token log (extensions that show numbers estimate them)"
+)
+
 # Grants keep the id "vscode" (snapshots have always used it); usage is Copilot Chat's.
-TOOL = Tool(__name__, "vscode-copilot-chat", "GitHub Copilot Chat (VS Code)", homes, usage="VsCodeCopilotChat",
+TOOL = Tool(__name__, "vscode-copilot-chat", "GitHub Copilot Chat (VS Code)", homes, why_no_local_data=WHY_NO_LOCAL_DATA,
+            installed_at=lambda env: [user / "globalStorage" / "github.copilot-chat" for user in user_dirs(env, ("Code",))],
             permissions=True, grant_id="vscode")

@@ -1,4 +1,4 @@
-"""Windsurf: no usable local token log (see usage.py); its folders say whether it is installed."""
+"""Windsurf: no usable local token log; its folders say whether it is installed."""
 
 from __future__ import annotations
 
@@ -12,4 +12,6 @@ def homes(env: Env) -> list[Path]:
     return [env.home / ".codeium" / "windsurf", *editor_dirs(env, "Windsurf")]
 
 
-TOOL = Tool(__name__, "windsurf", "Windsurf", homes, usage="Windsurf")
+WHY_NO_LOCAL_DATA = "Windsurf accounts usage on its servers; no local token log"
+
+TOOL = Tool(__name__, "windsurf", "Windsurf", homes, why_no_local_data=WHY_NO_LOCAL_DATA)
