@@ -196,6 +196,24 @@ def test_subagent_chats_and_gemini_cli_home(db, home, tmp_path):
     assert sessions == {SESSION, sub_session}
 
 
+def test_legacy_subagent_and_skill_extraction_chats_are_read(db, env, home):
+    """Issue 16 (real logs): legacy `kind: "subagent"` chats live in `chats/<parent uuid>/<id>.json`
+    and `chats/skill-extraction-<n>/<id>.json`, with no `session-` prefix; they were never read."""
+    chats = chats_dir(home)
+    sub, skill = "88888888-aaaa-4bbb-8ccc-dddddddddddd", "99999999-aaaa-4bbb-8ccc-dddddddddddd"
+    (chats / SESSION).mkdir(parents=True)
+    (chats / SESSION / f"{sub}.json").write_text(json.dumps(
+        {**metadata(sub), "kind": "subagent", "messages": [gemini("s1", "2026-05-22T15:00:05.000Z", A)]}, indent=2))
+    (chats / "skill-extraction-3").mkdir()
+    (chats / "skill-extraction-3" / f"{skill}.json").write_text(json.dumps(
+        {**metadata(skill), "kind": "subagent", "messages": [gemini("k1", "2026-05-22T15:00:09.000Z", B)]}, indent=2))
+    (chats / "notes.json").write_text(json.dumps({"note": CANARY}))  # not a chat: not read
+    run(db, env)
+    assert_totals(db, expect(A_EXPECT, B_EXPECT))
+    assert {r[0] for r in db.execute("SELECT session_id FROM events")} == {sub, skill}
+    assert db.execute("SELECT COUNT(*) FROM files WHERE path LIKE '%notes.json'").fetchone()[0] == 0
+
+
 # ---- legacy JSON, and legacy + JSONL for one session -----------------------------------------
 
 

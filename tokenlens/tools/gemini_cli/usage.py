@@ -87,7 +87,13 @@ class GeminiCli(JsonlSource, SnapshotSource):
         return [home / "tmp" for home in where.homes(env)]
 
     def discover(self, env: Env) -> Iterator[Discovered]:
-        return files_in_project_chats(self.roots(env), self.patterns)
+        """Session files directly in `chats/`, and every chat file in its subfolders: subagent
+        and skill-extraction chats (`kind: "subagent"`) are written as `chats/<parent session
+        uuid>/<id>.json(l)` and `chats/skill-extraction-<n>/<id>.json`, without the
+        `session-` prefix (seen in real histories people published; their usage is real)."""
+        for found in files_in_project_chats(self.roots(env), ("*.json", "*.jsonl")):
+            if found.path.parent.name != "chats" or found.path.suffix == ".jsonl" or found.path.name.startswith("session-"):
+                yield found
 
     def reads_whole(self, path: Path) -> bool:
         return path.suffix == ".json"
