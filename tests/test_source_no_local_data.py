@@ -46,3 +46,24 @@ def test_cli_sources_shows_the_reason(tmp_path, home):
     rows = {row["id"]: row for row in json.loads(out.stdout)["sources"]}
     assert "cursor.com" in rows["cursor"]["note"]
     assert rows["antigravity"]["note"].startswith("Antigravity")
+
+
+def test_sources_json_says_which_tools_read_usage(tmp_path, home):
+    """Issue 16: `reads_usage` per tool (true, false or "partial"), and for false the reason."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "tokenlens", "--data-dir", str(tmp_path / "d"), "sources", "--json"],
+        capture_output=True, text=True, env={"HOME": str(home), "PATH": "/usr/bin:/bin"}, timeout=60,
+    )
+    rows = {row["id"]: row for row in json.loads(out.stdout)["sources"]}
+    assert {tool for tool, row in rows.items() if row["reads_usage"] is False} == EXPECTED
+    assert all(rows[tool]["why_not"] == rows[tool]["note"] and rows[tool]["why_not"] for tool in EXPECTED)
+    assert rows["claude-code"]["reads_usage"] is True and rows["claude-code"]["why_not"] is None
+    table = subprocess.run(
+        [sys.executable, "-m", "tokenlens", "--data-dir", str(tmp_path / "d"), "sources"],
+        capture_output=True, text=True, env={"HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}, timeout=60,
+    )
+    assert "Reads usage" in table.stdout

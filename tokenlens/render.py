@@ -161,16 +161,20 @@ def print_scan(payload: dict, home=None) -> None:
         console.print(f"[yellow]Unpriced (unknown) models: {', '.join(payload['unknown_models'])}[/yellow]")
 
 
+READS_USAGE = {True: "yes", "partial": "partly", False: "no"}
+
+
 def print_sources(rows: list[dict], home=None) -> None:
     table = Table(title="Sources", header_style="bold")
-    for col in ("Tool", "Found", "Files", "Events", "Last event", "Skipped", "Paths looked at / note"):
+    for col in ("Tool", "Reads usage", "Found", "Files", "Events", "Last event", "Skipped", "Paths looked at / note"):
         table.add_column(col)
     for r in rows:
         paths = "\n".join(("✓ " if p in r["paths_found"] else "✗ ") + p for p in r["paths"])
         note = f"\n[yellow]{r['note']}[/yellow]" if r["note"] else ""
         note += "".join(f"\n[yellow]! {escape(u['path'])} ({escape(u['reason'])})[/yellow]" for u in r["unreadable"])
         table.add_row(
-            f"{r['name']}\n[dim]{r['id']}[/dim]", "yes" if r["found"] else "no", fmt_int(r["files"]),
+            f"{r['name']}\n[dim]{r['id']}[/dim]", READS_USAGE[r["reads_usage"]], "yes" if r["found"] else "no",
+            fmt_int(r["files"]),
             fmt_int(r["events"]), r["last_event"] or "—", fmt_int(r["lines_skipped"]), paths + note,
         )
     console.print(table)

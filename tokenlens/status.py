@@ -91,6 +91,8 @@ def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset(),
             {
                 "id": source.id,
                 "name": source.name,
+                "reads_usage": source.reads_usage,
+                "why_not": source.no_local_data_reason if source.reads_usage is False else None,
                 "found": bool(existing),
                 "paths": [str(p) for p in roots],
                 "paths_found": existing,

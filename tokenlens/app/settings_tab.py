@@ -47,7 +47,8 @@ class SettingsTab(QWidget):
         self.source_boxes: dict[str, QCheckBox] = {}
         disabled = set(settings.disabled_sources())
         for source in all_sources():
-            box = QCheckBox(f"{source.name}  ({source.id})")
+            partly = {False: ", no local usage", "partial": ", partial usage"}.get(source.reads_usage, "")
+            box = QCheckBox(f"{source.name}  ({source.id}{partly})")
             box.setChecked(source.id not in disabled)
             roots = ", ".join(str(p) for p in source.roots(env))
             box.setToolTip(f"Reads: {roots}" if roots else (source.no_local_data_reason or ""))

@@ -118,6 +118,9 @@ class Source:
     name: ClassVar[str]
     # Set for tools that keep no local token data: shown by `tokenlens sources`, never zero usage.
     no_local_data_reason: ClassVar[str | None] = None
+    # What `sources` says it reads: True (real per-request counts), "partial" (only some of
+    # what the tool spends is on this computer: say which in the module), or False (nothing).
+    reads_usage: ClassVar[bool | str] = True
 
     def roots(self, env: Env) -> list[Path]:
         """Directories (or files) looked at, in the order the tool itself honours them."""
@@ -156,6 +159,8 @@ class NoLocalData(Source):
     with its reason, its folders only looked at to say whether it is installed. Tokens are
     never estimated from transcript text: hidden system prompts, tool definitions and caching
     make such estimates far off."""
+
+    reads_usage = False
 
     def __init__(self, tool) -> None:
         self.id, self.name, self.no_local_data_reason = tool.id, tool.name, tool.why_no_local_data
