@@ -66,4 +66,26 @@ def test_sources_json_says_which_tools_read_usage(tmp_path, home):
         [sys.executable, "-m", "tokenlens", "--data-dir", str(tmp_path / "d"), "sources"],
         capture_output=True, text=True, env={"HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}, timeout=60,
     )
-    assert "Reads usage" in table.stdout
+    assert "no local usage: Cursor keeps" in table.stdout
+
+
+def test_sources_is_one_line_per_tool_unless_verbose(tmp_path, home):
+    """Issue 20: `sources` listed every path of every OS; now a line per tool, the paths under
+    --verbose (and always in --json)."""
+    import subprocess
+    import sys
+
+    (home / ".claude" / "projects").mkdir(parents=True)
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "120"}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(tmp_path / "d"), "sources", *args],
+                              capture_output=True, text=True, env=env, timeout=60).stdout
+
+    short, verbose = run(), run("--verbose")
+    rows = [line for line in short.splitlines() if line.startswith("│")]
+    names = [line.split("│")[1].strip() for line in rows]
+    assert "Claude Code" in names and "Cursor" in names and len(names) == len(set(names))  # one line each
+    assert str(home) not in short and "Library/Application Support" not in short
+    assert str(home / ".claude" / "projects") in verbose
+    assert max(len(line) for line in short.splitlines()) <= 120

@@ -219,14 +219,16 @@ def report(ctx: Context, kind, as_json, since, until, tz, tool, by, no_scan) -> 
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (always with the paths).")
+@click.option("--verbose", "-v", is_flag=True, help="Also list the paths looked at for each tool.")
 @pass_ctx
-def sources(ctx: Context, as_json: bool) -> None:
-    """Every known tool: found or not, paths looked at, files, events, last seen.
+def sources(ctx: Context, as_json: bool, verbose: bool) -> None:
+    """Every known tool, one line each: found or not, files, events, last seen.
 
     \b
     Example:
       tokenlens sources
+      tokenlens sources --verbose    # and the paths looked at
     """
     from tokenlens.config import disabled_sources
     from tokenlens.status import sources_status
@@ -237,7 +239,7 @@ def sources(ctx: Context, as_json: bool) -> None:
         return
     from tokenlens.render import print_sources
 
-    print_sources(rows, home=ctx.env.home)
+    print_sources(rows, home=ctx.env.home, verbose=verbose)
 
 
 @cli.command()

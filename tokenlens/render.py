@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -9,8 +11,9 @@ from rich.table import Table
 from tokenlens.reports import Report
 
 console = Console()
-if not console.is_terminal:
-    # Piped output (less, files, CI logs) gets the full table rather than 80 truncated columns.
+if not console.is_terminal and not os.environ.get("COLUMNS"):
+    # Piped output (less, files, CI logs) gets the full table rather than 80 truncated columns;
+    # a width the person sets (COLUMNS) is kept.
     console = Console(width=160)
 
 TOKEN_COLUMNS = (
@@ -161,23 +164,40 @@ def print_scan(payload: dict, home=None) -> None:
         console.print(f"[yellow]Unpriced (unknown) models: {', '.join(payload['unknown_models'])}[/yellow]")
 
 
-READS_USAGE = {True: "yes", "partial": "partly", False: "no"}
-
-
-def print_sources(rows: list[dict], home=None) -> None:
-    table = Table(title="Sources", header_style="bold")
-    for col in ("Tool", "Reads usage", "Found", "Files", "Events", "Last event", "Skipped", "Paths looked at / note"):
-        table.add_column(col)
-    for r in rows:
-        paths = "\n".join(("✓ " if p in r["paths_found"] else "✗ ") + p for p in r["paths"])
-        note = f"\n[yellow]{r['note']}[/yellow]" if r["note"] else ""
-        note += "".join(f"\n[yellow]! {escape(u['path'])} ({escape(u['reason'])})[/yellow]" for u in r["unreadable"])
-        table.add_row(
-            f"{r['name']}\n[dim]{r['id']}[/dim]", READS_USAGE[r["reads_usage"]], "yes" if r["found"] else "no",
-            fmt_int(r["files"]),
-            fmt_int(r["events"]), r["last_event"] or "—", fmt_int(r["lines_skipped"]), paths + note,
-        )
+def print_sources(rows: list[dict], home=None, verbose: bool = False) -> None:
+    """One line per tool: events, last seen, and a note (not found, no local usage and why,
+    lines skipped, unreadable folders). `verbose`: the paths looked at too."""
+    table = Table(title="Sources", header_style="bold", expand=True)
+    table.add_column("Tool", no_wrap=True)
+    table.add_column("Files", no_wrap=True, justify="right")
+    table.add_column("Events", no_wrap=True, justify="right")
+    table.add_column("Last event", no_wrap=True)
+    if verbose:
+        table.add_column("Paths looked at / note", overflow="fold", ratio=1)
+    else:  # one line per tool: a long reason is cut (whole under --verbose and in --json)
+        table.add_column("Note", overflow="ellipsis", no_wrap=True, ratio=1)
+    for r in sorted(rows, key=lambda r: (not r["found"], r["reads_usage"] is False, r["name"].lower())):
+        notes = [] if r["found"] or r["reads_usage"] is False else ["not found"]
+        if r["reads_usage"] is False:
+            notes.append(f"no local usage: {r['why_not']}")
+        elif r["reads_usage"] == "partial":
+            notes.append("partial usage only")
+        if r["note"] and r["found"] and r["reads_usage"] is not False:
+            notes.append(r["note"])
+        if r["lines_skipped"]:
+            notes.append(f"{fmt_int(r['lines_skipped'])} lines skipped")
+        note = escape("; ".join(notes))
+        if verbose:
+            paths = "\n".join(("✓ " if p in r["paths_found"] else "✗ ") + escape(p) for p in r["paths"])
+            note = paths + (f"\n[yellow]{note}[/yellow]" if note else "")
+            note += "".join(f"\n[yellow]! {escape(u['path'])} ({escape(u['reason'])})[/yellow]" for u in r["unreadable"])
+        elif note:
+            note = f"[yellow]{note}[/yellow]" if r["found"] else f"[dim]{note}[/dim]"
+        table.add_row(r["name"], fmt_int(r["files"]) if r["found"] else "", fmt_int(r["events"]) if r["found"] else "",
+                      (r["last_event"] or "—")[:10] if r["found"] else "", note)
     console.print(table)
+    if not verbose:
+        console.print("[dim]`tokenlens sources --verbose` lists the paths looked at; `--json` has everything.[/dim]")
     _print_unreadable({r["id"]: r["unreadable"] for r in rows if r["unreadable"]}, home)
 
 
