@@ -78,11 +78,11 @@ def test_sources_is_one_line_per_tool_unless_verbose(tmp_path, home):
     (home / ".claude" / "projects").mkdir(parents=True)
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "120"}
 
-    def run(*args):
+    def run(*args, columns="120"):
         return subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(tmp_path / "d"), "sources", *args],
-                              capture_output=True, text=True, env=env, timeout=60).stdout
+                              capture_output=True, text=True, env={**env, "COLUMNS": columns}, timeout=60).stdout
 
-    short, verbose = run(), run("--verbose")
+    short, verbose = run(), run("--verbose", columns="400")  # wide enough that no path is folded
     rows = [line for line in short.splitlines() if line.startswith("│")]
     names = [line.split("│")[1].strip() for line in rows]
     assert "Claude Code" in names and "Cursor" in names and len(names) == len(set(names))  # one line each
