@@ -11,11 +11,15 @@ if [ -z "$PY" ]; then
   done
 fi
 [ -n "$PY" ] || { echo "setup: Python 3.11 or newer is required" >&2; exit 1; }
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $PY (first run only)" >&2
+  "$PY" -m venv .venv
+fi
 extra=${1:-}
 stamp=".venv/.installed${extra:+-$extra}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   log=.venv/install.log
+  echo "setup: installing tokenlens${extra:+ with its $extra extras} and its dependencies into .venv (about 20 s; log: $log)" >&2
   if ! { .venv/bin/python -m pip install -q --upgrade pip &&
          .venv/bin/python -m pip install -q -e ".${extra:+[$extra]}"; } >"$log" 2>&1; then
     cat "$log" >&2
