@@ -371,3 +371,30 @@ def test_help_lists_the_feature_commands_without_importing_them():
             " sorted(m for m in sys.modules if m.startswith(('tokenlens.permissions.', 'tokenlens.export.'))))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "['export', 'permissions', 'team'] []", proc.stderr
+
+
+def test_report_tables_fit_the_terminal_and_never_cut_a_number(tmp_path):
+    """Issue 20: `report daily` ignored COLUMNS=80 (125 columns). It fits now: counts are
+    shortened (370.5k) below 110 columns and, where still too wide, the least needed
+    columns are left out and named; no number is cut off with an ellipsis."""
+    import re
+    import subprocess
+    import sys
+
+    from tests.test_robust_support import build_corpus, cli_env
+
+    home = tmp_path / "home"
+    build_corpus(home, claude_files=4, messages=20, codex_files=2, turns=10)
+    data = tmp_path / "data"
+    for columns in ("80", "100", "140"):
+        out = subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(data), "report", "daily",
+                              "--since", "2026-01-01"], capture_output=True, text=True, timeout=120,
+                             env=cli_env(home, COLUMNS=columns)).stdout
+        lines = out.splitlines()
+        assert lines and max(len(line) for line in lines) <= int(columns), columns
+        assert not re.search(r"[\d,.]…", out), columns  # a count or cost cut mid-number
+        assert "Total" in out and "$" in out  # the totals and the cost always stay
+        if columns == "140":
+            assert "Cache read" in out and "k = thousand" not in out  # every digit, every column
+        else:
+            assert "k = thousand" in out

@@ -29,6 +29,22 @@ def fmt_int(value: int) -> str:
     return f"{value:,}"
 
 
+def fmt_compact(value: int) -> str:
+    """A token count in at most 7 characters, for narrow terminals (1,234 · 370.5k · 1.49M)."""
+    if value < 10_000:
+        return f"{value:,}"
+    if value < 1_000_000:
+        return f"{value / 1000:.1f}k"
+    if value < 1_000_000_000:
+        return f"{value / 1e6:.2f}M"
+    return f"{value / 1e9:.2f}B"
+
+
+SHORT_LABELS = {"Input": "In", "Cache read": "Cache rd", "Cache write": "Cache wr", "Output": "Out"}
+# Below this width every digit does not fit: counts are shortened (never cut off mid-number).
+FULL_DIGITS_WIDTH = 110
+
+
 def fmt_cost(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
 
@@ -79,9 +95,51 @@ def _period_cells(report: Report, row: dict) -> list[str]:
     return [row["period"]]
 
 
+# Dropped first when a terminal is too narrow for every column (Total and Cost stay).
+DROP_ORDER = ("cache_write_tokens", "cache_read_tokens", "input_tokens", "output_tokens")
+
+
 def print_report(report: Report) -> None:
+    if not report.rows:
+        console.print("No usage in this range. `tokenlens sources` shows what was found.")
+        return
+    compact = console.width < FULL_DIGITS_WIDTH
+    fields = [f for _, f in TOKEN_COLUMNS]
+    table = _report_table(report, fields, compact)
+    hidden = []
+    for field in DROP_ORDER:
+        if _needed_width(table) <= console.width:
+            break
+        fields.remove(field)
+        hidden.append(dict((f, label) for label, f in TOKEN_COLUMNS)[field])
+        table = _report_table(report, fields, compact)
+    console.print(table)
+    totals = report.totals
+    unpriced = totals["unpriced_models"]
+    if unpriced:
+        # As doctor does: an unknown model gets no made-up price, and the person is told which.
+        console.print(f"[yellow]— : cost unknown; no price is known for {', '.join(unpriced)}"
+                      " (`tokenlens doctor` lists unknown models).[/yellow]", highlight=False)
+    if hidden:
+        console.print(f"[dim]Not shown at this width: {', '.join(hidden)} (a wider terminal or --json shows them).[/dim]")
+    if compact:
+        console.print(f"[dim]k = thousand, M = million tokens; {FULL_DIGITS_WIDTH}+ columns (or --json) show every digit.[/dim]")
+    console.print("[dim]Costs are estimates from local logs at list prices, not your bill.[/dim]")
+
+
+def _needed_width(table: Table) -> int:
+    """The narrowest the table can be drawn without cutting a no-wrap cell (measured as if
+    the terminal were unbounded: rich's own measure is capped at the console's width)."""
+    from rich.measure import Measurement
+
+    return Measurement.get(console, console.options.update(width=10_000), table).minimum
+
+
+def _report_table(report: Report, fields: list[str], compact: bool) -> Table:
     title = f"{report.kind.capitalize()} usage ({report.tz})"
     table = Table(title=title, show_footer=False, header_style="bold")
+    count = fmt_compact if compact else fmt_int
+    columns = [(label, f) for label, f in TOKEN_COLUMNS if f in fields]
     period_columns = _period_columns(report)
     for label in period_columns:
         if label == "Session":
@@ -91,40 +149,31 @@ def print_report(report: Report) -> None:
         elif label == "Project":
             table.add_column(label, overflow="fold")
         else:
-            table.add_column(label)
+            table.add_column(label, no_wrap=True)
     if report.by:
         table.add_column(report.by.capitalize())
-    table.add_column("Tools / models")
-    for label, _ in TOKEN_COLUMNS:
-        table.add_column(label, justify="right")
-    table.add_column("Cost", justify="right")
+    table.add_column("Tools / models", overflow="fold", min_width=12 if compact else None, max_width=20 if compact else None)
+    for label, _ in columns:
+        table.add_column(SHORT_LABELS.get(label, label) if compact else label, justify="right", no_wrap=True)
+    table.add_column("Cost", justify="right", no_wrap=True)
     blank = [""] * (len(period_columns) + (1 if report.by else 0))
     for row in report.rows:
         key = report.key_of(row)
         cells = _period_cells(report, row) + ([row["group"] or "(none)"] if report.by else [])
         cells.append(", ".join(row["tools"]))
-        cells += [fmt_int(row[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(row["cost_usd"])]
+        cells += [count(row[f]) for _, f in columns] + [fmt_cost(row["cost_usd"])]
         table.add_row(*cells, style="bold green" if row.get("active") else "bold")
         # Split by model already? Then a per-model breakdown would repeat the row.
         for part in report.breakdown.get(key, []) if report.by != "model" else []:
             sub = blank + [f"  {part['model'] or '(unknown model)'}"]
-            sub += [fmt_int(part[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(part["cost_usd"])]
+            sub += [count(part[f]) for _, f in columns] + [fmt_cost(part["cost_usd"])]
             table.add_row(*sub, style="dim")
         table.add_section()
     totals = report.totals
     cells = ["Total"] + blank[1:] + [", ".join(totals["tools"])]
-    cells += [fmt_int(totals[f]) for _, f in TOKEN_COLUMNS] + [fmt_cost(totals["cost_usd"])]
+    cells += [count(totals[f]) for _, f in columns] + [fmt_cost(totals["cost_usd"])]
     table.add_row(*cells, style="bold cyan")
-    if not report.rows:
-        console.print("No usage in this range. `tokenlens sources` shows what was found.")
-        return
-    console.print(table)
-    unpriced = totals["unpriced_models"]
-    if unpriced:
-        # As doctor does: an unknown model gets no made-up price, and the person is told which.
-        console.print(f"[yellow]— : cost unknown; no price is known for {', '.join(unpriced)}"
-                      " (`tokenlens doctor` lists unknown models).[/yellow]", highlight=False)
-    console.print("[dim]Costs are estimates from local logs at list prices, not your bill.[/dim]")
+    return table
 
 
 def _print_unreadable(unreadable: dict[str, list[dict]], home=None) -> None:
