@@ -27,6 +27,7 @@ import tests.test_source_amp as amp_fx
 import tests.test_source_copilot_cli as copilot_fx
 import tests.test_source_gemini_cli as gemini_fx
 import tests.test_source_goose as goose_fx
+import tests.test_source_hermes as hermes_fx
 import tests.test_source_openclaw as openclaw_fx
 import tests.test_source_opencode as opencode_fx
 import tests.test_source_qwen_code as qwen_fx
@@ -41,7 +42,7 @@ from tests.logs import (
 )
 
 ALL_TEN = ("claude-code", "codex", "gemini-cli", "qwen-code", "opencode", "amp", "openclaw",
-           "copilot-cli", "aider", "goose")
+           "copilot-cli", "aider", "goose", "hermes", "kilo")
 DAY = "2026-11-18"
 DAY_START_S = int(datetime(2026, 11, 18, tzinfo=UTC).timestamp())
 TOKEN_KEYS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
@@ -172,6 +173,27 @@ def goose(home: Path) -> tuple[dict, object]:
     return expect(2, inp=5000 + 700, out=800 + 60 + 40, reasoning=40), live
 
 
+def hermes(home: Path) -> tuple[dict, object]:
+    h = hermes_fx
+    live = h.HermesDb(home / ".hermes" / "state.db")  # left open: rows in the -wal
+    live.session("h1", DAY_START_S + 14 * 3600, (1500, 620, 9000, 300, 120), actual=0.0123)
+    profile = h.HermesDb(home / ".hermes" / "profiles" / "work" / "state.db")
+    profile.session("h2", DAY_START_S + 15 * 3600, (410, 90, 0, 0, 0), estimated=0.0004)
+    profile.session("h1", DAY_START_S + 14 * 3600, (1000, 400, 5000, 300, 60))  # a copy, smaller
+    profile.close()
+    return expect(2, inp=1500 + 410, cr=9000, cw=300, out=620 + 90, reasoning=120, cost=0.0123 + 0.0004), live
+
+
+def kilo(home: Path) -> tuple[dict, object]:
+    o, t = opencode_fx, (DAY_START_S + 16 * 3600) * 1000
+    live = o.OpenCodeDb(home / ".local" / "share" / "kilo" / "kilo.db")
+    live.session("ses_k1", t)
+    live.message("msg_k1", "ses_k1", o.data_of(t + 1000, (700, 230, 40, 12000, 0), cost=0.0071, provider="kilo"))
+    live.session("ses_k2", t + 60_000)  # a fork: its copy of msg_k1 counts once
+    live.message("msg_k2", "ses_k2", o.data_of(t + 1000, (700, 230, 40, 12000, 0), cost=0.0071, provider="kilo"))
+    return expect(1, inp=700, cr=12000, out=230 + 40, reasoning=40, cost=0.0071), live
+
+
 @pytest.fixture
 def all_tools_home(tmp_path: Path):
     """(home, env for the CLI, expected per tool id)."""
@@ -190,6 +212,8 @@ def all_tools_home(tmp_path: Path):
     }
     expected["opencode"], opencode_db = opencode(home)
     expected["goose"], goose_db = goose(home)
+    expected["hermes"], hermes_db = hermes(home)
+    expected["kilo"], kilo_db = kilo(home)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
@@ -206,6 +230,8 @@ def all_tools_home(tmp_path: Path):
     yield home, env, expected
     opencode_db.close()
     goose_db.close()
+    hermes_db.close()
+    kilo_db.close()
 
 
 def tokenlens(data_dir: Path, env: dict, *args: str) -> dict:
