@@ -61,6 +61,7 @@ OVERRIDES = [
      json.dumps({"tools": {"exec": {"security": "full", "ask": "off"}}}), "tools.exec"),
     ("copilot-cli", {"COPILOT_HOME": "{alt}"}, "{alt}", "mcp-config.json",
      json.dumps({"mcpServers": {"deploy": {"command": "npx", "args": ["deploy-mcp"]}}}), None),
+    ("kimi-cli", {"KIMI_SHARE_DIR": "{alt}"}, "{alt}", "config.toml", "default_yolo = true\n", "default_yolo"),
 ]
 
 
