@@ -251,3 +251,12 @@ def test_roo_whole_prompt_tokens_in(db, env, home):
     ])
     scan_tool(db, env, RooCode())
     assert_totals(db, "roo-code", expect(1000 + 20 + 20, 50, 2000, 15000))
+
+
+def test_subagent_usage_is_counted_beside_the_parent_requests(db, env, home):
+    usage = {"source": "subagents", "tokensIn": 200, "tokensOut": 80, "cacheWrites": 0, "cacheReads": 900,
+             "cost": 0.004}
+    write_task(storage(home), [task_msg(), api_req(T0 + 1000, 10, 20),
+                               say(T0 + 1000, "subagent_usage", json.dumps(usage))])
+    assert scan_tool(db, env, Cline()).events_added == 2
+    assert_totals(db, "cline", expect(210, 100, 0, 900))
