@@ -1,4 +1,4 @@
-"""All ten usage sources at once, through the real CLI; the source registry as the one place
+"""Every usage source at once, through the real CLI; the source registry as the one place
 a tool is added; and which files a scan may call deleted.
 
 The home built here holds every tool's fixtures side by side, written by the builders of
@@ -24,6 +24,7 @@ import pytest
 
 import tests.test_source_aider as aider_fx
 import tests.test_source_amp as amp_fx
+import tests.test_source_cline as cline_fx
 import tests.test_source_copilot_cli as copilot_fx
 import tests.test_source_gemini_cli as gemini_fx
 import tests.test_source_goose as goose_fx
@@ -43,8 +44,8 @@ from tests.logs import (
     codex_user,
 )
 
-ALL_TEN = ("claude-code", "codex", "gemini-cli", "qwen-code", "opencode", "amp", "openclaw",
-           "copilot-cli", "aider", "goose", "hermes", "kilo", "kimi-cli", "pi")
+ALL_READ = ("claude-code", "codex", "gemini-cli", "qwen-code", "opencode", "amp", "openclaw",
+            "copilot-cli", "aider", "goose", "hermes", "kilo", "kimi-cli", "pi", "cline", "roo-code", "kilo-code")
 DAY = "2026-11-18"
 DAY_START_S = int(datetime(2026, 11, 18, tzinfo=UTC).timestamp())
 TOKEN_KEYS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
@@ -223,6 +224,21 @@ def kilo(home: Path) -> tuple[dict, object]:
     return expect(1, inp=700, cr=12000, out=230 + 40, reasoning=40, cost=0.0071), live
 
 
+def cline_family(home: Path, extension: str, editor: str, task: str, tokens: tuple[int, int, int, int],
+                 cost: float, whole_prompt: bool = False) -> dict:
+    """One task with a placeholder, one finished request and one cancelled with what it had.
+    `tokens`: (fresh input, output, cache writes, cache reads). Cline writes fresh input as
+    tokensIn; Roo Code and Kilo Code (builds from 2025-11 on) the whole prompt, cache included."""
+    c, t = cline_fx, (DAY_START_S + 9 * 3600) * 1000
+    inp, out, cw, cr = tokens
+    first_in, second_in = (inp + cw + cr, 3 + cw) if whole_prompt else (inp, 3)
+    c.write_task(c.storage(home, extension, editor), [
+        c.task_msg(t), c.placeholder(t + 10), c.api_req(t + 1000, first_in, out, cw=cw, cr=cr, cost=cost),
+        c.reply(t + 2000), c.api_req(t + 9000, second_in, 40, cr=cw, cost=0.001, cancelReason="user_cancelled")],
+        task=task, models=[(t, "claude-sonnet-4-5", "anthropic")])
+    return expect(2, inp=inp + 3, cr=cr + cw, cw=cw, out=out + 40, cost=cost + 0.001)
+
+
 @pytest.fixture
 def all_tools_home(tmp_path: Path):
     """(home, env for the CLI, expected per tool id)."""
@@ -240,6 +256,9 @@ def all_tools_home(tmp_path: Path):
         "aider": aider(home),
         "kimi-cli": kimi_cli(home),
         "pi": pi(home),
+        "cline": cline_family(home, cline_fx.CLINE, "Code", "1795510800000", (14, 420, 6100, 0), 0.031),
+        "roo-code": cline_family(home, cline_fx.ROO, "Cursor", "1795510800001", (15, 430, 6200, 0), 0.032, True),
+        "kilo-code": cline_family(home, cline_fx.KILO, "VSCodium", "1795510800002", (16, 440, 6300, 0), 0.033, True),
     }
     expected["opencode"], opencode_db = opencode(home)
     expected["goose"], goose_db = goose(home)
@@ -277,7 +296,7 @@ def tokenlens(data_dir: Path, env: dict, *args: str) -> dict:
 
 def test_fixtures_are_distinct_per_tool(all_tools_home):
     _, _, expected = all_tools_home
-    assert set(expected) == set(ALL_TEN)
+    assert set(expected) == set(ALL_READ)
     totals = [e["total_tokens"] for e in expected.values()]
     assert len(set(totals)) == len(totals)  # a row swapped between tools could not pass
 
@@ -292,14 +311,14 @@ def test_all_ten_tools_through_the_cli(all_tools_home, tmp_path):
         assert (got["events_added"], got["events_total"], got["lines_skipped"], got["errors"]) == (
             want["events"], want["events"], 0, []), tool
     second = tokenlens(data_dir, env, "scan", "--json")["sources"]
-    for tool in ALL_TEN:
+    for tool in ALL_READ:
         assert (second[tool]["events_added"], second[tool]["files_read"]) == (0, 0), tool
         assert second[tool]["events_total"] == expected[tool]["events"], tool
 
     report = tokenlens(data_dir, env, "report", "daily", "--by", "tool", "--json", "--tz", "UTC")
     rows = {row["group"]: row for row in report["rows"]}
-    assert len(report["rows"]) == len(rows) == len(ALL_TEN)  # one row per tool
-    assert set(rows) == set(ALL_TEN)
+    assert len(report["rows"]) == len(rows) == len(ALL_READ)  # one row per tool
+    assert set(rows) == set(ALL_READ)
     for tool, want in expected.items():
         row = rows[tool]
         assert (row["period"], row["tools"]) == (DAY, [tool])
@@ -315,7 +334,7 @@ def test_all_ten_tools_through_the_cli(all_tools_home, tmp_path):
         assert totals[key] == sum(row[key] for row in report["rows"]) == sum(e[key] for e in expected.values())
     # one unpriced tool (kimi-cli: no model in its log) leaves the day's total cost unknown
     assert totals["cost_usd"] is None and sum(row["cost_usd"] is None for row in report["rows"]) == 1
-    assert totals["tools"] == sorted(ALL_TEN)
+    assert totals["tools"] == sorted(ALL_READ)
     assert totals["models"] == sorted({m for row in report["rows"] for m in row["models"]})
 
     from tokenlens.tools import TOOLS
@@ -358,12 +377,12 @@ def test_sources_is_the_one_registry_of_tools():
 
     SOURCES = [type(tool.source()) for tool in TOOLS if tool.usage]
     defined = _source_classes_in_package()
-    assert len(defined) >= len(ALL_TEN)
+    assert len(defined) >= len(ALL_READ)
     unregistered = sorted(name for name, cls in defined.items() if cls not in SOURCES)
     assert not unregistered, f"tool classes missing from tokenlens.tools.TOOLS: {unregistered}"
     ids = [cls.id for cls in SOURCES]
     assert len(ids) == len(set(ids))
-    assert set(ALL_TEN) <= set(ids)
+    assert set(ALL_READ) <= set(ids)
     assert all(cls.name for cls in SOURCES)
 
 
