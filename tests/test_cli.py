@@ -398,3 +398,31 @@ def test_report_tables_fit_the_terminal_and_never_cut_a_number(tmp_path):
             assert "Cache read" in out and "k = thousand" not in out  # every digit, every column
         else:
             assert "k = thousand" in out
+
+
+def test_permissions_in_a_narrow_terminal_keeps_short_words_whole(tmp_path):
+    """Issue 20: in a narrow terminal cells were split mid-word ("allowed_too / l", a date as
+    "2026-12-0 / 1"). Checked at 64 columns, where the old layout split them with this config."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.test_robust_support import cli_env
+
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    allow = ["Bash(npm run test:*)", "Bash(git status)", "Read(src/**)", "Bash(rm -rf:*)",
+             "mcp__github__create_pull_request", "WebFetch(domain:docs.python.org)"]
+    (home / ".claude" / "settings.json").write_text(json.dumps({"permissions": {"allow": allow}}))
+    project = "/home/me/work/clients/a-rather-long-client-name/monorepo/services/billing-api"
+    (home / ".claude.json").write_text(json.dumps({"projects": {project: {
+        "allowedTools": ["Bash(terraform apply -auto-approve:*)", "Edit(/home/me/work/clients/**)"]}}}))
+    out = subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(tmp_path / "data"), "permissions"],
+                         capture_output=True, text=True, timeout=120, env=cli_env(home, COLUMNS="64")).stdout
+    assert "allowed_tool" in out  # the kind whole, on one line
+    rows = [line for line in out.splitlines() if line.startswith("│")]
+    kinds = {line.split("│")[2].strip() for line in rows} - {""}
+    assert kinds <= {"allowed_tool", "approval_mode", "mcp_server", "directory", "network", "sandbox"}, kinds
+    dates = {line.split("│")[6].strip() for line in rows} - {""}
+    assert all(len(d) == 10 for d in dates), dates  # the since date whole
+    assert max(len(line) for line in out.splitlines()) <= 64

@@ -28,8 +28,13 @@ def print_permissions(payload: dict, *, diff: bool, acked: bool = False) -> None
         console.print("No agent configs found in this home.")
     for tool, grants in groupby(payload["grants"], key=lambda g: g["tool"]):
         table = Table(title=tool, title_justify="left", show_lines=False, expand=False)
-        for column in ("risk", "kind", "subject", "value", "scope", "since"):
+        # Short words stay whole (a kind split as "allowed_too / l" read as two); long patterns
+        # and paths wrap at spaces, and fold only where one word is wider than its column.
+        for column in ("risk", "kind"):
+            table.add_column(column, no_wrap=True)
+        for column in ("subject", "value", "scope"):
             table.add_column(column, overflow="fold")
+        table.add_column("since", no_wrap=True)
         hints = {}
         for g in grants:
             table.add_row(Text(g["risk"], RISK_STYLE[g["risk"]]), *(Text(g[c]) for c in ("kind", "subject", "value", "scope")),
