@@ -426,3 +426,26 @@ def test_permissions_in_a_narrow_terminal_keeps_short_words_whole(tmp_path):
     dates = {line.split("│")[6].strip() for line in rows} - {""}
     assert all(len(d) == 10 for d in dates), dates  # the since date whole
     assert max(len(line) for line in out.splitlines()) <= 64
+
+
+def test_report_by_tool_or_model_has_one_column_per_meaning(tmp_path):
+    """Issue 20: `--by tool` showed the tool twice (Tool and "Tools / models"); `--by model`
+    put tools under "Tools / models". Now: by tool, a Models column; by model, a Tools one."""
+    import subprocess
+    import sys
+
+    from tests.test_robust_support import build_corpus, cli_env
+
+    home = tmp_path / "home"
+    build_corpus(home, claude_files=2, messages=5, codex_files=1, turns=5)
+
+    def header(*args):
+        out = subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(tmp_path / "data"), "report",
+                              "daily", "--since", "2026-01-01", *args], capture_output=True, text=True, timeout=120,
+                             env=cli_env(home, COLUMNS="160")).stdout
+        line = next(line for line in out.splitlines() if line.startswith("┃") and "Period" in line)
+        return [cell.strip() for cell in line.strip("┃").split("┃")]
+
+    assert header("--by", "tool")[:3] == ["Period", "Tool", "Models"]
+    assert header("--by", "model")[:3] == ["Period", "Model", "Tools"]
+    assert header()[:2] == ["Period", "Tools / models"]

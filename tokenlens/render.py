@@ -152,7 +152,9 @@ def _report_table(report: Report, fields: list[str], compact: bool) -> Table:
             table.add_column(label, no_wrap=True)
     if report.by:
         table.add_column(report.by.capitalize())
-    table.add_column("Tools / models", overflow="fold", min_width=12 if compact else None, max_width=20 if compact else None)
+    # One column per meaning: split by tool, the tools column would repeat the group.
+    listed = {"tool": ("Models", "models"), "model": ("Tools", "tools")}.get(report.by, ("Tools / models", "tools"))
+    table.add_column(listed[0], overflow="fold", min_width=12 if compact else None, max_width=20 if compact else None)
     for label, _ in columns:
         table.add_column(SHORT_LABELS.get(label, label) if compact else label, justify="right", no_wrap=True)
     table.add_column("Cost", justify="right", no_wrap=True)
@@ -160,17 +162,17 @@ def _report_table(report: Report, fields: list[str], compact: bool) -> Table:
     for row in report.rows:
         key = report.key_of(row)
         cells = _period_cells(report, row) + ([row["group"] or "(none)"] if report.by else [])
-        cells.append(", ".join(row["tools"]))
+        cells.append(", ".join(row[listed[1]]))
         cells += [count(row[f]) for _, f in columns] + [fmt_cost(row["cost_usd"])]
         table.add_row(*cells, style="bold green" if row.get("active") else "bold")
         # Split by model already? Then a per-model breakdown would repeat the row.
-        for part in report.breakdown.get(key, []) if report.by != "model" else []:
+        for part in report.breakdown.get(key, []) if report.by not in ("model", "tool") else []:
             sub = blank + [f"  {part['model'] or '(unknown model)'}"]
             sub += [count(part[f]) for _, f in columns] + [fmt_cost(part["cost_usd"])]
             table.add_row(*sub, style="dim")
         table.add_section()
     totals = report.totals
-    cells = ["Total"] + blank[1:] + [", ".join(totals["tools"])]
+    cells = ["Total"] + blank[1:] + [", ".join(totals[listed[1]])]
     cells += [count(totals[f]) for _, f in columns] + [fmt_cost(totals["cost_usd"])]
     table.add_row(*cells, style="bold cyan")
     return table
