@@ -449,3 +449,19 @@ def test_report_by_tool_or_model_has_one_column_per_meaning(tmp_path):
     assert header("--by", "tool")[:3] == ["Period", "Tool", "Models"]
     assert header("--by", "model")[:3] == ["Period", "Model", "Tools"]
     assert header()[:2] == ["Period", "Tools / models"]
+
+
+def test_a_report_table_defaults_to_a_recent_range_and_says_so(runner, data_dir, home):
+    """Issue 20: `report daily` printed the whole history. A table now shows the 30 days up to
+    the newest usage (the same whatever day it is read) and says how to see all; --json and
+    an explicit --since are unchanged."""
+    path = home / ".claude/projects/-p/s.jsonl"
+    append(path, claude_assistant("2026-08-01T10:00:00Z", "s", "m1", "r1", inp=1000, out=100),
+           claude_assistant("2026-11-20T10:00:00Z", "s", "m2", "r2", inp=10, out=20))
+    table = invoke(runner, data_dir, "report", "daily", "--tz", "UTC").output
+    assert "2026-11-20" in table and "2026-08-01" not in table
+    assert "Showing usage from 2026-10-22 to your latest; `--since 2000-01-01` shows all of it" in table
+    everything = invoke(runner, data_dir, "report", "daily", "--tz", "UTC", "--since", "2000-01-01", "--no-scan").output
+    assert "2026-08-01" in everything and "Showing usage" not in everything
+    rows = json.loads(invoke(runner, data_dir, "report", "daily", "--tz", "UTC", "--json", "--no-scan").output)["rows"]
+    assert [r["period"] for r in rows] == ["2026-08-01", "2026-11-20"]

@@ -201,13 +201,16 @@ def report(ctx: Context, kind, as_json, since, until, tz, tool, by, no_scan) -> 
       tokenlens report blocks --tool claude-code
       tokenlens report daily --tool codex --tool gemini-cli
     """
-    from tokenlens.reports import ReportError, build_report
+    from tokenlens.reports import ReportError, build_report, default_since
 
     tools = _known_tools(tool)
     try:
         if not no_scan:
             ctx.scan()
-        result = build_report(ctx.db, kind, tz=tz, since=since, until=until, tool=tools, by=by)
+        default_from = None
+        if not as_json and since is None and until is None:
+            default_from = default_since(ctx.db, kind, tz, tools)
+        result = build_report(ctx.db, kind, tz=tz, since=since or default_from, until=until, tool=tools, by=by)
     except ReportError as exc:
         raise UserError(str(exc)) from None
     if as_json:
@@ -216,6 +219,9 @@ def report(ctx: Context, kind, as_json, since, until, tz, tool, by, no_scan) -> 
     from tokenlens.render import print_report
 
     print_report(result)
+    if default_from is not None:
+        click.echo(f"Showing usage from {default_from} to your latest; `--since 2000-01-01` shows all of it"
+                   " (--json always does).")
 
 
 @cli.command()

@@ -354,3 +354,22 @@ def ledger_summary(db: Ledger) -> dict:
 
 def data_files_size(data_dir: Path) -> int:
     return sum(p.stat().st_size for p in data_dir.glob("ledger.db*") if p.is_file())
+
+
+# What a table shows when no --since/--until is given (--json always covers everything):
+# a span ending with the newest usage, so it is the same whatever day it is read.
+DEFAULT_DAYS = {"daily": 30, "weekly": 7 * 12, "monthly": 365, "session": 30}
+
+
+def default_since(db, kind: str, tz: str | None, tools=()) -> str | None:
+    """The first day of the default table range (ISO date), or None to show everything."""
+    from tokenlens.store import queries
+
+    days = DEFAULT_DAYS.get(kind)
+    latest = queries.latest_event_ms(db, list(tools or ())) if days else None
+    if latest is None:
+        return None
+    zone = get_zone(tz)
+    last_day = datetime.fromtimestamp(latest / 1000, tz=zone).date()
+    first_day = last_day - timedelta(days=days - 1)
+    return first_day.isoformat()

@@ -92,6 +92,12 @@ def events_per_tool(db) -> dict[str, dict]:
     }
 
 
+def latest_event_ms(db, tools: Sequence[str] = ()) -> int | None:
+    """When the newest usage (of these tools) happened; None for an empty ledger."""
+    where, params = _event_filter(None, None, tools)
+    return db.execute(f"SELECT MAX(e.ts_ms) FROM events e WHERE {where}", params).fetchone()[0]
+
+
 def unpriced_models(db) -> list[dict]:
     """[{"tool", "model", "events"}] for usage with no known price."""
     return [
