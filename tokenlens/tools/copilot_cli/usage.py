@@ -47,8 +47,8 @@ binary whose `copilot.tgz` asset holds it):
   required, with inputTokens/outputTokens/cacheReadTokens/cacheWriteTokens required.
   1.0.102's `cli-main.js` hands `session.shutdown` to native code (`prebuilds/*/runtime.node`,
   not readable as JS); its schema also repeats the counts in `providerModelMetrics`,
-  `agentMetrics` and `accountingSnapshot`. Only `modelMetrics.<model>.usage` is read, so the repeats and
-  `tokenDetails` (the same calls, billed) are never added on top of it.
+  `agentMetrics` and `accountingSnapshot`. Only `modelMetrics.<model>.usage` is read, so
+  the repeats and `tokenDetails` (the same calls, billed) are never added on top of it.
 - `inputTokens` includes cache reads and writes, confirmed by the bundle: 1.0.40's
   `assistant.usage` telemetry puts uncached input at inputTokens − cacheRead − cacheWrite,
   and 1.0.80's `/usage` view (which can prefer `tokenDetails` behind a flag) turns
