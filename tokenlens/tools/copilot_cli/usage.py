@@ -9,7 +9,8 @@ Traps handled here:
 - the counters restart each time a session is entered (resume, compaction), and each such
   period ends with its own `session.shutdown`: every shutdown is summed, one event per
   (session, shutdown event id, model), so a repeated line never counts twice;
-- `inputTokens` includes cache reads and writes: fresh input = input − read − write (≥ 0);
+- `inputTokens` includes cache reads and writes (confirmed below): fresh input =
+  input − read − write (≥ 0);
 - reasoning is kept as the informational part of output (clamped to output);
 - Claude model names use dots (`claude-sonnet-4.6`): turned into the API's hyphens;
 - `requests.cost` counts premium requests, not dollars: it is not a cost. Prices come from
@@ -22,9 +23,36 @@ Not read / not confirmed:
 - the opt-in OpenTelemetry file export (`COPILOT_OTEL_FILE_EXPORTER_PATH`) reports the same
   calls per request; reading both would double count and the two cannot be matched, so only
   the session log (no setup needed) is read;
-- that `inputTokens` includes cache tokens and that `outputTokens` already includes
-  `reasoningTokens` come from third-party readers (agentsview, ccusage), not Copilot's source,
-  which is closed.
+- that `outputTokens` already includes `reasoningTokens` comes from third-party readers
+  (agentsview, ccusage); the published bundle does not say;
+- the bundle's `cache_write_1h` token type (see below) cannot be told apart from 5-minute
+  writes in `usage`, so all cache writes are counted as 5-minute writes;
+- 1.0.102's schema also lists `session.usage_record` and `session.usage_checkpoint` events
+  (not marked ephemeral; they might cover sessions with no shutdown): not read, their
+  relation to the shutdown totals is not worked out.
+
+Checked against the published npm package `@github/copilot` (closed source, bundle shipped),
+issue 16 — are there builds whose shutdown carries `tokenDetails` and no per-model `usage`?
+None found, in 0.0.354, 1.0.10, 1.0.24, 1.0.34, 1.0.39, 1.0.40, 1.0.80 and 1.0.102 (latest,
+2026-10-21; from 1.0.80 the JS ships inside `@github/copilot-<platform>` as a Node SEA
+binary whose `copilot.tgz` asset holds it):
+- up to 1.0.39 (`package/app.js`) the shutdown's `modelMetrics.<model>` is `{requests, usage}`;
+- from 1.0.40 (`package/app.js`) the usage tracker starts every model at `usage` with five
+  zero counters, adds each `assistant.usage` event's counts to it, and separately sums that
+  event's billing `copilotUsage.tokenDetails` by token type; `session.shutdown` writes
+  `requests`, `usage` and, only when non-empty, `tokenDetails: {<type>: {tokenCount}}` and
+  `totalNanoAiu` (also session-wide). Types seen: `input` (uncached), `cache_read`,
+  `cache_write`, `output`; 1.0.102 adds `cache_write_1h`;
+- 1.0.80 and 1.0.102 `schemas/session-events.schema.json` make `ShutdownModelMetric.usage`
+  required, with inputTokens/outputTokens/cacheReadTokens/cacheWriteTokens required.
+  1.0.102's `cli-main.js` hands `session.shutdown` to native code (`prebuilds/*/runtime.node`,
+  not readable as JS); its schema also repeats the counts in `providerModelMetrics`,
+  `agentMetrics` and `accountingSnapshot`. Only `modelMetrics.<model>.usage` is read, so
+  the repeats and `tokenDetails` (the same calls, billed) are never added on top of it.
+- `inputTokens` includes cache reads and writes, confirmed by the bundle: 1.0.40's
+  `assistant.usage` telemetry puts uncached input at inputTokens − cacheRead − cacheWrite,
+  and 1.0.80's `/usage` view (which can prefer `tokenDetails` behind a flag) turns
+  `tokenDetails` back into usage as inputTokens = input + cache_read + cache_write.
 """
 
 from __future__ import annotations
