@@ -34,6 +34,7 @@ from tokenlens.tools import (
     roo_code,
     vscode,
     windsurf,
+    zed,
 )
 from tokenlens.tools.base import Tool
 
@@ -56,6 +57,7 @@ TOOLS: list[Tool] = [
     cline.TOOL,
     roo_code.TOOL,
     kilo_code.TOOL,
+    zed.TOOL,
     cursor.TOOL,
     windsurf.TOOL,
     antigravity.TOOL,
