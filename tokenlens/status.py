@@ -92,7 +92,8 @@ def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset(),
                 "id": source.id,
                 "name": source.name,
                 "reads_usage": source.reads_usage,
-                "why_not": source.no_local_data_reason if source.reads_usage is False else None,
+                "why_not": (source.no_local_data_reason if source.reads_usage is False
+                            else source.partial_reason if source.reads_usage == "partial" else None),
                 "found": bool(existing),
                 "paths": [str(p) for p in roots],
                 "paths_found": existing,
@@ -103,7 +104,7 @@ def sources_status(db: Ledger, env: Env, disabled: set[str] = frozenset(),
                 "lines_skipped": skipped or 0,
                 "unreadable": unreadable.get(source.id, []) if source.id not in disabled else [],
                 "unreadable_count": len(unreadable.get(source.id, [])) if source.id not in disabled else 0,
-                "note": reason,
+                "note": reason or (source.partial_reason if source.reads_usage == "partial" else None),
             }
         )
     return rows

@@ -17,6 +17,7 @@ from tokenlens.tools import (
     cline,
     codex,
     copilot_cli,
+    crush,
     cursor,
     devin_cli,
     gemini_cli,
@@ -34,6 +35,7 @@ from tokenlens.tools import (
     roo_code,
     vscode,
     windsurf,
+    zed,
 )
 from tokenlens.tools.base import Tool
 
@@ -56,6 +58,8 @@ TOOLS: list[Tool] = [
     cline.TOOL,
     roo_code.TOOL,
     kilo_code.TOOL,
+    zed.TOOL,
+    crush.TOOL,
     cursor.TOOL,
     windsurf.TOOL,
     antigravity.TOOL,

@@ -121,6 +121,8 @@ class Source:
     # What `sources` says it reads: True (real per-request counts), "partial" (only some of
     # what the tool spends is on this computer: say which in the module), or False (nothing).
     reads_usage: ClassVar[bool | str] = True
+    # For a "partial" reader: what it reads and what it cannot (shown by `sources` as why_not).
+    partial_reason: ClassVar[str | None] = None
 
     def roots(self, env: Env) -> list[Path]:
         """Directories (or files) looked at, in the order the tool itself honours them."""

@@ -1,0 +1,28 @@
+"""Zed's built-in agent: `<Zed data dir>/threads/threads.db`. The data dir is
+`$FLATPAK_XDG_DATA_HOME/zed`, else `$XDG_DATA_HOME/zed` (~/.local/share/zed) on Linux,
+~/Library/Application Support/Zed on macOS, %LOCALAPPDATA%\\Zed on Windows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tokenlens.config import Env
+from tokenlens.tools.base import Tool
+
+
+def homes(env: Env) -> list[Path]:
+    dirs = []
+    flatpak = env.get("FLATPAK_XDG_DATA_HOME")
+    if flatpak:
+        dirs.append(Path(flatpak) / "zed")
+    dirs += [env.xdg("XDG_DATA_HOME", ".local/share") / "zed", env.home / "Library" / "Application Support" / "Zed"]
+    local = env.get("LOCALAPPDATA")
+    dirs.append(Path(local) / "Zed" if local else env.home / "AppData" / "Local" / "Zed")
+    unique: list[Path] = []
+    for d in dirs:
+        if d not in unique:
+            unique.append(d)
+    return unique
+
+
+TOOL = Tool(__name__, "zed", "Zed agent", homes, usage="Zed")
