@@ -80,7 +80,10 @@ class Codex(JsonlSource):
         return [h / sub for sub in ("sessions", "archived_sessions") for h in homes]
 
     def new_state(self) -> dict[str, Any]:
-        return {"prev": None, "model": None, "session": None, "cwd": "", "fork_second": None}
+        # root/depth: the session this file's calls descend from and how many forks away
+        # (following the copied session_meta lines); fork_second: a subagent's copied prefix.
+        return {"prev": None, "model": None, "session": None, "cwd": "", "fork_second": None,
+                "root": None, "depth": 0}
 
     def decode(self, line: bytes) -> Line:
         return decode_line(line)
@@ -124,11 +127,21 @@ class Codex(JsonlSource):
         session = state.get("session") or _session_from_name(ctx.path)
         fresh_input, cached, output, reasoning = delta
         cached = min(cached, fresh_input)
-        vector = total if total is not None else last
+        vector = ":".join(map(str, total if total is not None else last))
+        root = state.get("root") or session
+        # Keyed by lineage and cumulative totals: a fork's copy of its parent's row gets the
+        # parent's key, whatever time it was stamped with. Without totals, the time too.
+        key = f"{root}:{vector}" if total is not None else f"{root}:{ts_ms}:{vector}"
         return [
             UsageEvent(
                 tool=self.id,
-                event_key=f"{session}:{ts_ms}:{':'.join(map(str, vector))}",
+                event_key=key,
+                # The shallowest file holding a call is where it was made: it keeps the row.
+                rank=-int(state.get("depth") or 0),
+                # A file without session_meta (a Codex Desktop branch) copies rows with their
+                # time and totals: such a row gives way to the original with the same pair.
+                replay_key=f"{ts_ms}:{vector}",
+                is_replay=not state.get("session"),
                 ts_ms=ts_ms,
                 model=model,
                 provider="openai",
@@ -172,14 +185,22 @@ def _tool_action(tool: str, obj: Line, payload: Payload, state: dict[str, Any], 
 
 
 def _read_session_meta(obj: Line, payload: Payload, state: dict[str, Any]) -> None:
+    forked_from = text(payload.forked_from_id) or None
     if state.get("session"):
-        return  # a fork file repeats its parent's session_meta: keep the fork's own id
+        # A fork file repeats its parent's session_meta (and a fork of a fork, its
+        # grandparent's too): keep the fork's own id, follow the chain to the root.
+        if forked_from and text(payload.id) == state.get("root") and forked_from != state.get("root"):
+            state["root"] = forked_from
+            state["depth"] = int(state.get("depth") or 0) + 1
+        return
     state["session"] = text(payload.id) or None
+    state["root"] = forked_from or state["session"]
+    state["depth"] = 1 if forked_from else 0
     if isinstance(payload.cwd, str):
         state["cwd"] = payload.cwd
     source = payload.source
     spawned = isinstance(source, dict) and isinstance(source.get("subagent"), dict)
-    if payload.forked_from_id or spawned:
+    if spawned and not forked_from:
         try:
             state["fork_second"] = iso_to_ms(obj.timestamp) // 1000
         except BadLine:
