@@ -254,3 +254,37 @@ def test_two_sessions_with_equal_totals_are_not_merged(db, env, home):
            codex_tokens(ts(25), total=(1000, 0, 100, 0), last=(1000, 0, 100, 0)))
     scan(db, env, [Codex()])
     assert sessions(db) == {SID: 3300, other: 1100}
+
+
+def test_m006_rewrites_old_keys_and_rereads_without_counting_twice(db, env, home):
+    from tokenlens.store.schema import M006_SQL
+
+    parent_rollout(home)
+    fork = rollout(home, FORK)
+    append(fork, codex_meta(ts(30), FORK, forked_from_id=SID), codex_meta(ts(30), SID),
+           codex_tokens(ts(30), total=(1000, 0, 100, 0), last=(1000, 0, 100, 0)),
+           codex_tokens(ts(30), total=(3000, 0, 300, 0), last=(2000, 0, 200, 0)),
+           codex_tokens(ts(45), total=(3500, 0, 350, 0), last=(500, 0, 50, 0)))
+    scan(db, env, [Codex()])
+    # The ledger as the old reader left it: "<session>:<ts_ms>:<totals>", no replay keys.
+    rows = db.execute("SELECT id, event_key, session_id, ts_ms FROM events WHERE tool = 'codex'").fetchall()
+    with db.conn:
+        for rid, key, session, ts_ms in rows:
+            old = f"{session}:{ts_ms}:{key.split(':', 1)[1]}"
+            db.execute("UPDATE events SET event_key = ?, replay_key = NULL, is_replay = 0, rank = 0"
+                       " WHERE id = ?", [old, rid])
+    with db.conn:
+        for sql in M006_SQL:
+            db.execute(sql)
+    keys = {r[0] for r in db.execute("SELECT event_key FROM events WHERE tool = 'codex'")}
+    assert keys == {f"{SID}:1000:0:100:0", f"{SID}:3000:0:300:0", f"{FORK}:3500:0:350:0"}
+    assert totals(db)["total_tokens"] == 3300 + 550  # counted as before until re-read
+    scan(db, env, [Codex()])  # both files are read again from their start
+    assert sessions(db) == {SID: 3300, FORK: 550}
+    keys = {r[0] for r in db.execute("SELECT event_key FROM events WHERE tool = 'codex'")}
+    assert keys == {f"{SID}:1000:0:100:0", f"{SID}:3000:0:300:0", f"{SID}:3500:0:350:0"}
+    archived = rollout(home, FORK, tree="archived_sessions")
+    archived.parent.mkdir(parents=True)
+    fork.rename(archived)  # `codex archive`: read again under its new path
+    scan(db, env, [Codex()])
+    assert sessions(db) == {SID: 3300, FORK: 550}
