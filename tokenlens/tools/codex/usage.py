@@ -6,10 +6,36 @@ Traps handled here (log_formats.md §2):
   on every line;
 - `input_tokens` includes cached input and `output_tokens` includes reasoning;
 - the model is carried forward from the latest `turn_context`;
-- a forked or subagent rollout starts by replaying its parent's totals (timestamps rewritten
-  to the fork's creation second): that prefix only sets the baseline;
+- a fork's rollout starts by copying its parent's whole rollout (its session_meta lines
+  included), each line stamped when written, so a long copy spills past the fork's creation
+  second. Copies are recognised by content: every row is keyed by (root session, cumulative
+  totals), root being the end of the `forked_from_id` chain that the copied session_meta lines
+  spell out (a fork of a fork names its parent, whose copied meta names the grandparent...).
+  A copy gets its original's key and the upsert keeps one row; rank = -(forks away from the
+  root), so the shallowest file holding a call, where it was made, keeps its session and time.
+  A fork's own calls carry totals beyond the fork point, which the parent never reached.
+  Rows without totals keep the time in their key. A subagent spawned without
+  `forked_from_id` keeps the older rule: rows stamped in its creation second are baseline;
+- Codex Desktop branches (ccusage #988) copy rows into a file with no session_meta (its
+  session is the file name's uuid): such rows are replays of "<ts_ms>:<totals>", the replay
+  key every row carries, dropped while an original with the same time and totals is in the
+  ledger; the branch's own rows have new times and stay;
 - the archive moves a rollout, so the same events appear under two paths: keys are built
-  from the session id, timestamp and totals, never the path.
+  from the session, totals (and time), never the path.
+
+Residual risks: two calls of one lineage (two forks of one parent, one counter reset) whose
+four cumulative totals are all equal merge into one row; two sessions' calls logged in the
+same millisecond with equal totals make a branch-less copy of one drop the other, only when
+the file holding it has no session_meta; a fork of a fork whose file lacks its parent's
+copied session_meta keys the copied calls by the parent, not the root, and counts the root's
+calls again; a Desktop branch of a Desktop branch counts the first branch's own calls twice.
+Ledgers from before m006 (store/schema.py) had "<session>:<ts_ms>:<totals>" keys.
+
+Codex source read (openai/codex, codex-rs/core): src/rollout/recorder.rs (SessionMeta with
+`forked_from_id`; JsonlWriter::write_rollout_item stamps each line with the time of writing;
+a new rollout is materialised on persist, buffered items written then); src/thread_manager.rs
+(fork_thread: the parent's rollout history, cut by ForkSnapshot, becomes the new thread's
+InitialHistory). How Codex Desktop writes a branch was not found in the source read.
 """
 
 from __future__ import annotations
