@@ -227,6 +227,33 @@ M005_SQL = (
     "DELETE FROM rollup_dirty",
 )
 
+# Codex event keys were "<session>:<ts_ms>:<4 cumulative totals>"; they are now
+# "<root session>:<4 totals>" (tools/codex/usage.py). The old key of a session that is no fork
+# becomes its new key; every old row is marked a replay of "<ts_ms>:<totals>", the replay key
+# the reader now gives each row, and Codex files are read again from their start: a re-read
+# row replaces the old one (same key, or dropped as a replay of it: a fork's own rows, whose
+# new key names the root), and rows of logs Codex no longer has stay as they were counted.
+# OR IGNORE: two old rows that would share a new key (a counter reset) keep their old keys.
+M006_SQL = (
+    (
+        "UPDATE events SET replay_key = substr(event_key, length(session_id) + 2), is_replay = 1 "
+        "WHERE tool = 'codex' AND session_id != '' "
+        "AND substr(event_key, 1, length(session_id) + 1) = session_id || ':' "
+        "AND length(substr(event_key, length(session_id) + 2)) "
+        "- length(replace(substr(event_key, length(session_id) + 2), ':', '')) = 4"
+    ),
+    (
+        "UPDATE OR IGNORE events SET event_key = session_id || ':' || "
+        "substr(replay_key, instr(replay_key, ':') + 1) "
+        "WHERE tool = 'codex' AND is_replay = 1 AND event_key = session_id || ':' || replay_key"
+    ),
+    "DELETE FROM skips WHERE file_id IN (SELECT id FROM files WHERE source = 'codex')",
+    (
+        "UPDATE files SET offset = 0, head_len = 0, head_hash = NULL, state = NULL, size = NULL, "
+        "mtime_ns = NULL, lines_skipped = 0 WHERE source = 'codex'"
+    ),
+)
+
 # (migration name, its SQL) in order, for tests that build a ledger without sqlite-utils.
 FROZEN_SQL = (
     ("m001_usage_ledger", M001_SQL),
@@ -234,6 +261,7 @@ FROZEN_SQL = (
     ("m003_rollup", M003_SQL),
     ("m004_rollup_marks_changed_quarter_hours", M004_SQL),
     ("m005_rollup_counts_unpriced_events", M005_SQL),
+    ("m006_codex_keys_by_root_and_totals", M006_SQL),
 )
 
 
@@ -274,3 +302,11 @@ def m005_rollup_counts_unpriced_events(db: Database) -> None:
     if db.execute(M005_SKIP_IF).fetchone() is not None:
         return
     _run(db, M005_SQL)
+
+
+@migrations()
+def m006_codex_keys_by_root_and_totals(db: Database) -> None:
+    """Codex events are keyed by root session and cumulative totals (a fork's copies of its
+    parent's rows collide with them): old keys are rewritten, old rows marked replays of
+    their (time, totals), and Codex files read again (see M006_SQL)."""
+    _run(db, M006_SQL)

@@ -6,10 +6,36 @@ Traps handled here (log_formats.md §2):
   on every line;
 - `input_tokens` includes cached input and `output_tokens` includes reasoning;
 - the model is carried forward from the latest `turn_context`;
-- a forked or subagent rollout starts by replaying its parent's totals (timestamps rewritten
-  to the fork's creation second): that prefix only sets the baseline;
+- a fork's rollout starts by copying its parent's whole rollout (its session_meta lines
+  included), each line stamped when written, so a long copy spills past the fork's creation
+  second. Copies are recognised by content: every row is keyed by (root session, cumulative
+  totals), root being the end of the `forked_from_id` chain that the copied session_meta lines
+  spell out (a fork of a fork names its parent, whose copied meta names the grandparent...).
+  A copy gets its original's key and the upsert keeps one row; rank = -(forks away from the
+  root), so the shallowest file holding a call, where it was made, keeps its session and time.
+  A fork's own calls carry totals beyond the fork point, which the parent never reached.
+  Rows without totals keep the time in their key. A subagent spawned without
+  `forked_from_id` keeps the older rule: rows stamped in its creation second are baseline;
+- Codex Desktop branches (ccusage #988) copy rows into a file with no session_meta (its
+  session is the file name's uuid): such rows are replays of "<ts_ms>:<totals>", the replay
+  key every row carries, dropped while an original with the same time and totals is in the
+  ledger; the branch's own rows have new times and stay;
 - the archive moves a rollout, so the same events appear under two paths: keys are built
-  from the session id, timestamp and totals, never the path.
+  from the session, totals (and time), never the path.
+
+Residual risks: two calls of one lineage (two forks of one parent, one counter reset) whose
+four cumulative totals are all equal merge into one row; two sessions' calls logged in the
+same millisecond with equal totals make a branch-less copy of one drop the other, only when
+the file holding it has no session_meta; a fork of a fork whose file lacks its parent's
+copied session_meta keys the copied calls by the parent, not the root, and counts the root's
+calls again; a Desktop branch of a Desktop branch counts the first branch's own calls twice.
+Ledgers from before m006 (store/schema.py) had "<session>:<ts_ms>:<totals>" keys.
+
+Codex source read (openai/codex, codex-rs/core): src/rollout/recorder.rs (SessionMeta with
+`forked_from_id`; JsonlWriter::write_rollout_item stamps each line with the time of writing;
+a new rollout is materialised on persist, buffered items written then); src/thread_manager.rs
+(fork_thread: the parent's rollout history, cut by ForkSnapshot, becomes the new thread's
+InitialHistory). How Codex Desktop writes a branch was not found in the source read.
 """
 
 from __future__ import annotations
@@ -80,7 +106,10 @@ class Codex(JsonlSource):
         return [h / sub for sub in ("sessions", "archived_sessions") for h in homes]
 
     def new_state(self) -> dict[str, Any]:
-        return {"prev": None, "model": None, "session": None, "cwd": "", "fork_second": None}
+        # root/depth: the session this file's calls descend from and how many forks away
+        # (following the copied session_meta lines); fork_second: a subagent's copied prefix.
+        return {"prev": None, "model": None, "session": None, "cwd": "", "fork_second": None,
+                "root": None, "depth": 0}
 
     def decode(self, line: bytes) -> Line:
         return decode_line(line)
@@ -124,11 +153,21 @@ class Codex(JsonlSource):
         session = state.get("session") or _session_from_name(ctx.path)
         fresh_input, cached, output, reasoning = delta
         cached = min(cached, fresh_input)
-        vector = total if total is not None else last
+        vector = ":".join(map(str, total if total is not None else last))
+        root = state.get("root") or session
+        # Keyed by lineage and cumulative totals: a fork's copy of its parent's row gets the
+        # parent's key, whatever time it was stamped with. Without totals, the time too.
+        key = f"{root}:{vector}" if total is not None else f"{root}:{ts_ms}:{vector}"
         return [
             UsageEvent(
                 tool=self.id,
-                event_key=f"{session}:{ts_ms}:{':'.join(map(str, vector))}",
+                event_key=key,
+                # The shallowest file holding a call is where it was made: it keeps the row.
+                rank=-int(state.get("depth") or 0),
+                # A file without session_meta (a Codex Desktop branch) copies rows with their
+                # time and totals: such a row gives way to the original with the same pair.
+                replay_key=f"{ts_ms}:{vector}",
+                is_replay=not state.get("session"),
                 ts_ms=ts_ms,
                 model=model,
                 provider="openai",
@@ -172,14 +211,22 @@ def _tool_action(tool: str, obj: Line, payload: Payload, state: dict[str, Any], 
 
 
 def _read_session_meta(obj: Line, payload: Payload, state: dict[str, Any]) -> None:
+    forked_from = text(payload.forked_from_id) or None
     if state.get("session"):
-        return  # a fork file repeats its parent's session_meta: keep the fork's own id
+        # A fork file repeats its parent's session_meta (and a fork of a fork, its
+        # grandparent's too): keep the fork's own id, follow the chain to the root.
+        if forked_from and text(payload.id) == state.get("root") and forked_from != state.get("root"):
+            state["root"] = forked_from
+            state["depth"] = int(state.get("depth") or 0) + 1
+        return
     state["session"] = text(payload.id) or None
+    state["root"] = forked_from or state["session"]
+    state["depth"] = 1 if forked_from else 0
     if isinstance(payload.cwd, str):
         state["cwd"] = payload.cwd
     source = payload.source
     spawned = isinstance(source, dict) and isinstance(source.get("subagent"), dict)
-    if payload.forked_from_id or spawned:
+    if spawned and not forked_from:
         try:
             state["fork_second"] = iso_to_ms(obj.timestamp) // 1000
         except BadLine:
