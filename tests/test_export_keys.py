@@ -204,3 +204,32 @@ def test_real_secret_service_keyring(data_dir, use_backend):
         assert keys.doctor_check(None, data_dir, None)["location"] == "keyring"
     finally:
         backend.delete_password(SERVICE, USER)
+
+
+def test_overlapping_background_jobs_make_one_key(data_dir, use_backend):
+    """The app's Export tab builds previews in background jobs that can overlap. Two making
+    the first key at once used to share one temp file ("cannot write device key file ...
+    No such file or directory") or each keep a different key; now they get the same one."""
+    import threading
+
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    use_backend(FailKeyring())  # no keyring: the key goes to the file
+    start = threading.Barrier(4)
+    results, errors = [], []
+
+    def make():
+        start.wait()
+        try:
+            results.append(keys.load_device_key(data_dir).secret)
+        except keys.KeyFileError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=make) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert errors == [] and len(results) == 4 and len(set(results)) == 1
+    assert keys.load_device_key(data_dir).secret == results[0]
+    assert not [p for p in data_dir.iterdir() if p.name.endswith(".tmp")]

@@ -19,6 +19,7 @@ import hmac
 import os
 import secrets
 import stat
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,7 +189,7 @@ def _write_key_file(data_dir: Path, secret: bytes) -> Path:
     path = key_file_path(data_dir)
     try:
         ensure_data_dir(data_dir)
-        tmp = path.with_name(path.name + ".tmp")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         tmp.unlink(missing_ok=True)
         fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
@@ -209,7 +210,17 @@ def _file_detail(path: Path, why: str | None) -> str:
 # ---- what the rest of tokenlens calls -----------------------------------------------------
 
 
+# The app builds previews in background jobs that may overlap: two of them making the key at
+# once would each write a different one (and share a temp file name). One at a time.
+_KEY_LOCK = threading.Lock()
+
+
 def load_device_key(data_dir: Path, file_ok: bool = True) -> DeviceKey:
+    with _KEY_LOCK:
+        return _load_device_key(data_dir, file_ok)
+
+
+def _load_device_key(data_dir: Path, file_ok: bool) -> DeviceKey:
     """The device key, made on first use. Prefers the keyring; moves a file key into it when
     a keyring has become available, so the pseudonym stays the same.
 
@@ -233,6 +244,11 @@ def load_device_key(data_dir: Path, file_ok: bool = True) -> DeviceKey:
 
 def new_device_key(data_dir: Path, file_ok: bool = True) -> DeviceKey:
     """Replace the device key: later summaries get names unrelated to earlier ones."""
+    with _KEY_LOCK:
+        return _new_device_key(data_dir, file_ok)
+
+
+def _new_device_key(data_dir: Path, file_ok: bool) -> DeviceKey:
     _, why = _keyring_get()
     if _declined is not None and not file_ok:
         raise KeyringDeclined(f"{_declined}, so no device key could be kept there")
