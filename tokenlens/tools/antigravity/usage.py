@@ -6,8 +6,12 @@ Where: `<home>/conversations/**/*.db` for each of `tokenlens.tools.antigravity.h
 conversations and are skipped. Opened read-only (sqlite_ro); a `-wal` is part of the
 fingerprint.
 
-Format (no .proto ships; field numbers as ccusage 20.0.24 recovered them from the `agy`
-binary's descriptors, its antigravity adapter: parser and report): tables
+Format (no .proto ships; field numbers as ccusage recovered them from the `agy` binary's
+descriptors: its antigravity adapter's parser.rs and report.rs, read in the code index (the
+stored ryoppippi/ccusage snapshot, up to v20.0.9, still has the older transcript-estimating
+adapter), their SQL, error messages and model names checked against the strings of the
+installed 20.0.24 binary; running that binary showed it recurses under conversations/, merges
+failed retries away and leaves thinking out of outputTokens): tables
 `steps(idx, metadata BLOB)`, `gen_metadata(idx, data BLOB)`, `trajectory_metadata_blob(data)`.
 - ModelUsageStats: 1 model enum, 2 input (disjoint from cache reads), 3 output (thinking
   included), 4 cache write, 5 cache read, 7 message id, 9 thinking, 10 visible output,
@@ -36,7 +40,8 @@ field 2, cache_read = 5, cache_write_5m = 4, output = max(3, 10 + 9), reasoning 
 No cost is recorded (`model_cost`/`credit_cost` are unset on consumer accounts): priced from
 the table by model.
 
-Not confirmed: that failed attempts really carry their own counts (no fixture from a real
+Not read: `~/.gemini/antigravity-backup`, which ccusage also reads (a backup's copies would
+collide with the originals anyway). Not confirmed: that failed attempts really carry their own counts (no fixture from a real
 database was seen); which cache TTL the cache writes have (taken as 5-minute); rows with no
 id at all are keyed by their place, so such a call stored twice would count twice.
 """
