@@ -24,6 +24,7 @@ import pytest
 
 import tests.test_source_aider as aider_fx
 import tests.test_source_amp as amp_fx
+import tests.test_source_antigravity as ag_fx
 import tests.test_source_cline as cline_fx
 import tests.test_source_copilot_cli as copilot_fx
 import tests.test_source_gemini_cli as gemini_fx
@@ -45,7 +46,8 @@ from tests.logs import (
 )
 
 ALL_READ = ("claude-code", "codex", "gemini-cli", "qwen-code", "opencode", "amp", "openclaw",
-            "copilot-cli", "aider", "goose", "hermes", "kilo", "kimi-cli", "pi", "cline", "roo-code", "kilo-code")
+            "copilot-cli", "aider", "goose", "hermes", "kilo", "kimi-cli", "pi", "cline", "roo-code", "kilo-code",
+            "antigravity")
 DAY = "2026-11-18"
 DAY_START_S = int(datetime(2026, 11, 18, tzinfo=UTC).timestamp())
 TOKEN_KEYS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
@@ -224,6 +226,18 @@ def kilo(home: Path) -> tuple[dict, object]:
     return expect(1, inp=700, cr=12000, out=230 + 40, reasoning=40, cost=0.0071), live
 
 
+def antigravity(home: Path) -> dict:
+    a, t = ag_fx, DAY_START_S + 17 * 3600
+    ok = a.usage(inp=800, out=120, cr=3000, think=30, mid="agm1", rid="agr1")
+    failed = a.usage(inp=800, out=2, mid="agm1", rid="agr1-failed")  # a failed attempt: billed, counted
+    conv = a.AgDb(a.conversations(home) / "ag-1.db").trajectory(a.trajectory(a.stamp(t)))
+    # One call stored three times: its step, its generation and its succeeded retry.
+    conv.steps(a.step(ok, retries=[failed, ok], ts=a.stamp(t)))
+    conv.gens(a.gen(ok, retries=[failed, ok], ts=a.stamp(t), name="Gemini 2.5 Pro"))
+    conv.close()
+    return expect(2, inp=800 + 800, cr=3000, out=120 + 2, reasoning=30)
+
+
 def cline_family(home: Path, extension: str, editor: str, task: str, tokens: tuple[int, int, int, int],
                  cost: float, whole_prompt: bool = False) -> dict:
     """One task with a placeholder, one finished request and one cancelled with what it had.
@@ -259,6 +273,7 @@ def all_tools_home(tmp_path: Path):
         "cline": cline_family(home, cline_fx.CLINE, "Code", "1795510800000", (14, 420, 6100, 0), 0.031),
         "roo-code": cline_family(home, cline_fx.ROO, "Cursor", "1795510800001", (15, 430, 6200, 0), 0.032, True),
         "kilo-code": cline_family(home, cline_fx.KILO, "VSCodium", "1795510800002", (16, 440, 6300, 0), 0.033, True),
+        "antigravity": antigravity(home),
     }
     expected["opencode"], opencode_db = opencode(home)
     expected["goose"], goose_db = goose(home)

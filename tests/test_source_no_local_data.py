@@ -6,7 +6,7 @@ from tokenlens.ingest import scan
 from tokenlens.status import sources_status
 from tokenlens.tools import all_sources
 
-EXPECTED = {"cursor", "windsurf", "antigravity", "jetbrains-ai", "devin-cli", "grok-cli", "vscode-copilot-chat"}
+EXPECTED = {"cursor", "windsurf", "jetbrains-ai", "devin-cli", "grok-cli", "vscode-copilot-chat"}
 
 
 def test_sources_lists_them_with_their_reason(db, env, home):
@@ -45,7 +45,6 @@ def test_cli_sources_shows_the_reason(tmp_path, home):
 
     rows = {row["id"]: row for row in json.loads(out.stdout)["sources"]}
     assert "cursor.com" in rows["cursor"]["note"]
-    assert rows["antigravity"]["note"].startswith("Antigravity")
 
 
 def test_sources_json_says_which_tools_read_usage(tmp_path, home):

@@ -1,4 +1,7 @@
-"""Antigravity: no usable local token log; its folders say whether it is installed."""
+"""Antigravity (Google's agentic IDE, desktop app and `agy` CLI): one SQLite file per
+conversation under `<home>/conversations/`. Homes: `~/.gemini/antigravity-cli` (the CLI),
+`~/.gemini/antigravity`, `~/.gemini/antigravity-ide`, and the editor's user-data folder
+(`~/.config/Antigravity`, `~/Library/Application Support/Antigravity`, `%APPDATA%\\Antigravity`)."""
 
 from __future__ import annotations
 
@@ -9,9 +12,9 @@ from tokenlens.tools.base import Tool, editor_dirs
 
 
 def homes(env: Env) -> list[Path]:
-    return [env.home / ".gemini" / "antigravity", *editor_dirs(env, "Antigravity")]
+    gemini = env.home / ".gemini"
+    return [gemini / "antigravity-cli", gemini / "antigravity", gemini / "antigravity-ide",
+            *editor_dirs(env, "Antigravity")]
 
 
-WHY_NO_LOCAL_DATA = "Antigravity stores conversations as opaque .pb files with no readable token counts"
-
-TOOL = Tool(__name__, "antigravity", "Antigravity", homes, why_no_local_data=WHY_NO_LOCAL_DATA)
+TOOL = Tool(__name__, "antigravity", "Antigravity", homes, usage="Antigravity")
