@@ -1,7 +1,9 @@
-"""Daily token totals against ccusage's (`ccusage droid daily`) on tests/test_source_droid.py's
-history. The buckets are equal where ccusage counts right; the two differences are exact and
-explained: ccusage counts a compaction successor's inherited counters again, and it adds
-`thinkingTokens` (already inside outputTokens) to its totalTokens.
+"""Daily token totals against ccusage's (`ccusage droid daily`, `ccusage codebuff daily`) on the
+histories of tests/test_source_droid.py and tests/test_source_codebuff.py. The buckets are equal
+where ccusage counts right; each difference is exact and explained: for Droid ccusage counts a
+compaction successor's inherited counters again and adds `thinkingTokens` (already inside
+outputTokens) to its totalTokens; for Codebuff it counts OpenAI-style cached prompt tokens
+twice (in input and again as cache read).
 
 Needs ccusage in bench/node_modules (scripts/test.sh installs it), or its path in $CCUSAGE.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import tests.test_source_codebuff as codebuff
 import tests.test_source_droid as droid
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,15 +43,15 @@ def _env(home: Path) -> dict[str, str]:
     return {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "TZ": "UTC", "NO_COLOR": "1"}
 
 
-def theirs(home: Path) -> dict[str, tuple[int, ...]]:
-    out = subprocess.run([str(CCUSAGE), "droid", "daily", "--json", "--offline", "-z", "UTC"], env=_env(home),
+def theirs(home: Path, tool: str = "droid") -> dict[str, tuple[int, ...]]:
+    out = subprocess.run([str(CCUSAGE), tool, "daily", "--json", "--offline", "-z", "UTC"], env=_env(home),
                          cwd=home, capture_output=True, text=True, timeout=120, check=True)
     return {row["date"]: tuple(row[b] for _, b in BUCKETS) for row in json.loads(out.stdout)["daily"]}
 
 
-def ours(home: Path, data: Path) -> dict[str, tuple[int, ...]]:
+def ours(home: Path, data: Path, tool: str = "droid") -> dict[str, tuple[int, ...]]:
     out = subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(data), "report", "daily", "--json",
-                          "--tz", "UTC", "--tool", "droid"], env=_env(home), cwd=home, capture_output=True,
+                          "--tz", "UTC", "--tool", tool], env=_env(home), cwd=home, capture_output=True,
                          text=True, timeout=300, check=True)
     return {row["period"]: tuple(row[a] for a, _ in BUCKETS) for row in json.loads(out.stdout)["rows"]}
 
@@ -70,3 +73,17 @@ def test_droid_daily_totals_against_ccusage(tmp_path: Path):
     for day in cc:
         buckets = tuple(m + i for m, i in zip(mine[day][:4], inherited[day], strict=True))
         assert cc[day] == (*buckets, mine[day][4] + sum(inherited[day]) + thinking[day]), day
+
+
+def test_codebuff_daily_totals_ccusage_counts_cached_prompt_twice(tmp_path: Path):
+    home = tmp_path / "home"
+    codebuff.history(home)
+    mine, cc = ours(home, tmp_path / "data", "codebuff"), theirs(home, "codebuff")
+    assert mine.keys() == cc.keys() == {codebuff.DAY}
+    # Ours by hand: a1 (120, 400, 2000, 0); a2 prompt 5000 with 4000 cached -> (1000, 300, 0, 4000);
+    # a3 prompt 6000 with 5000 cached -> (1000, 200, 0, 5000).
+    assert mine[codebuff.DAY] == (2120, 900, 2000, 9000, 14020)
+    # ccusage takes the whole prompt as input and the cached part again as cache read: its input
+    # (and total) is ours plus the 4000 + 5000 cached tokens; every other bucket is equal.
+    cached = 4000 + 5000
+    assert cc[codebuff.DAY] == (2120 + cached, 900, 2000, 9000, 14020 + cached)
