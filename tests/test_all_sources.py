@@ -27,6 +27,7 @@ import tests.test_source_amp as amp_fx
 import tests.test_source_antigravity as ag_fx
 import tests.test_source_cline as cline_fx
 import tests.test_source_copilot_cli as copilot_fx
+import tests.test_source_droid as droid_fx
 import tests.test_source_gemini_cli as gemini_fx
 import tests.test_source_goose as goose_fx
 import tests.test_source_hermes as hermes_fx
@@ -47,7 +48,7 @@ from tests.logs import (
 
 ALL_READ = ("claude-code", "codex", "gemini-cli", "qwen-code", "opencode", "amp", "openclaw",
             "copilot-cli", "aider", "goose", "hermes", "kilo", "kimi-cli", "pi", "cline", "roo-code", "kilo-code",
-            "antigravity")
+            "antigravity", "droid")
 DAY = "2026-11-18"
 DAY_START_S = int(datetime(2026, 11, 18, tzinfo=UTC).timestamp())
 TOKEN_KEYS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
@@ -140,6 +141,18 @@ def amp(home: Path) -> dict:
     ledger = [a.ledger_event("ev-1", ts1, 1520, 300, to=1), a.ledger_event("ev-2", ts2, 1509, 110, to=3)]
     a.write_thread(home, messages, ledger=ledger)
     return expect(2, inp=20 + 9, cr=1500, cw=1500, out=300 + 110)
+
+
+def droid(home: Path) -> dict:
+    d, sessions = droid_fx, home / ".factory" / "sessions"
+    d.write_transcript(sessions, d.S2)
+    d.write_settings(sessions, d.S2, d.usage(900, 350, cw=4000, cr=16000, thinking=120), ts=iso(10))
+    # Compacted: the successor's counters start from S2's; only its own part counts.
+    d.write_transcript(sessions, d.S3, parent=d.S2, compacted=True)
+    d.write_settings(sessions, d.S3, d.usage(900 + 25, 350 + 45, cw=4000 + 700, cr=16000 + 5000, thinking=120 + 20),
+                     ts=iso(10, 30))
+    # thinking is inside output: reasoning, never added
+    return expect(2, inp=900 + 25, cr=16000 + 5000, cw=4000 + 700, out=350 + 45, reasoning=120 + 20)
 
 
 def openclaw(home: Path) -> dict:
@@ -265,6 +278,7 @@ def all_tools_home(tmp_path: Path):
         "gemini-cli": gemini_cli(home),
         "qwen-code": qwen_code(home),
         "amp": amp(home),
+        "droid": droid(home),
         "openclaw": openclaw(home),
         "copilot-cli": copilot_cli(home),
         "aider": aider(home),
