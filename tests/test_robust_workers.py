@@ -141,3 +141,19 @@ def test_a_scan_that_meets_a_held_ledger_says_who_holds_it(history, tmp_path):
     assert scan.returncode == 2
     assert f"pid {os.getpid()} (" in stderr and "locked" in stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+def test_a_stop_outside_a_scan_says_only_that_it_stopped(tmp_path):
+    """The scan's reassurance ("what was read so far is kept") is not said of other commands."""
+    code = ("import os, signal, sys\n"
+            "from tokenlens import cli\n"
+            "orig = cli.Context.open_db\n"
+            "def open_db(self):\n"
+            "    os.kill(os.getpid(), signal.SIGTERM)\n"
+            "    return orig(self)\n"
+            "cli.Context.open_db = open_db\n"
+            "cli.main()")
+    proc = subprocess.run([sys.executable, "-c", code, "--data-dir", str(tmp_path / "d"), "doctor"],
+                          capture_output=True, text=True, timeout=60, env=cli_env(tmp_path))
+    assert proc.returncode == 143
+    assert proc.stderr.strip().splitlines() == ["tokenlens: stopped by SIGTERM"]

@@ -29,6 +29,7 @@ def _dump_json(value) -> None:
 
 
 _LEDGER_DIR = None  # the data dir of this run, to name who holds a busy ledger
+_SCANNING = False  # a scan was under way: the stop message says nothing read is lost
 
 
 class Context:
@@ -77,8 +78,12 @@ class Context:
         from tokenlens.ingest import scan
         from tokenlens.tools import all_sources
 
+        global _SCANNING
         off = disabled_sources(self.data_dir)
-        return scan(self.db, self.env, [s for s in all_sources() if s.id not in off])
+        _SCANNING = True  # left set if the scan is stopped: main() reads it for its message
+        result = scan(self.db, self.env, [s for s in all_sources() if s.id not in off])
+        _SCANNING = False
+        return result
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -340,8 +345,8 @@ def main() -> None:
         import signal
 
         name = "Ctrl-C" if stop.signum == signal.SIGINT else signal.Signals(stop.signum).name
-        click.echo(f"tokenlens: stopped by {name}; what was read so far is kept, the next scan goes on from there",
-                   err=True)
+        during = "; what was read so far is kept, the next scan goes on from there" if _SCANNING else ""
+        click.echo(f"tokenlens: stopped by {name}{during}", err=True)
         sys.exit(128 + stop.signum)
     except Exception as exc:
         # Damage deep inside the ledger, a full disk, a read-only file: these show only when a
