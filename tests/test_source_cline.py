@@ -260,3 +260,33 @@ def test_subagent_usage_is_counted_beside_the_parent_requests(db, env, home):
                                say(T0 + 1000, "subagent_usage", json.dumps(usage))])
     assert scan_tool(db, env, Cline()).events_added == 2
     assert_totals(db, "cline", expect(210, 100, 0, 900))
+
+
+def test_mcp_servers_and_their_auto_approved_tools_are_grants(home):
+    """Cline's `settings/cline_mcp_settings.json` (Roo Code and Kilo Code: `mcp_settings.json`):
+    each server is rated, and each tool on its auto-approve list is an allow without asking."""
+    from tokenlens.config import Env
+    from tokenlens.permissions.scan import scan_all
+    from tokenlens.permissions.secrets import Fingerprinter
+
+    cline_settings = storage(home, CLINE, "Code") / "settings"
+    cline_settings.mkdir(parents=True, exist_ok=True)
+    (cline_settings / "cline_mcp_settings.json").write_text(json.dumps({"mcpServers": {
+        "slack": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-slack@1.2.0"],
+                  "autoApprove": ["slack_post_message"]},
+        "github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github@1.0.0"],
+                   "alwaysAllow": ["get_issue"]},
+        "old": {"command": "npx", "args": ["-y", "stripe-mcp@1.0.0"], "disabled": True, "autoApprove": ["create_refund"]},
+    }}))
+    roo_settings = storage(home, ROO, "Cursor") / "settings"
+    roo_settings.mkdir(parents=True, exist_ok=True)
+    (roo_settings / "mcp_settings.json").write_text(json.dumps({"mcpServers": {
+        "aws": {"command": "uvx", "args": ["awslabs.aws-api-mcp-server==1.0.0"], "alwaysAllow": ["call_aws"]}}}))
+    grants = scan_all(Env(environ={"HOME": str(home)}), Fingerprinter(b"k" * 32)).grants
+    allowed = {(g.tool, g.subject): (g.risk, g.rule) for g in grants if g.kind == "allowed_tool"}
+    assert allowed[("cline", "mcp slack: slack_post_message")] == ("high", "MCP-7")  # posts as you
+    assert allowed[("cline", "mcp github: get_issue")][0] == "low"  # a read
+    assert ("cline", "mcp old: create_refund") not in allowed  # a disabled server grants nothing
+    assert allowed[("roo-code", "mcp aws: call_aws")][0] == "high"  # a cloud console
+    servers = {(g.tool, g.subject) for g in grants if g.kind == "mcp_server"}
+    assert {("cline", "slack"), ("cline", "github"), ("cline", "old"), ("roo-code", "aws")} <= servers

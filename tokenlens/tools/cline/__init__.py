@@ -32,4 +32,4 @@ def homes(env: Env) -> list[Path]:
     return [*storage_dirs(env, EXTENSION_ID), *cli_data_dirs(env)]
 
 
-TOOL = Tool(__name__, "cline", "Cline", homes, usage="Cline")
+TOOL = Tool(__name__, "cline", "Cline", homes, usage="Cline", permissions=True)

@@ -17,4 +17,4 @@ def homes(env: Env) -> list[Path]:
     return storage_dirs(env, EXTENSION_ID)
 
 
-TOOL = Tool(__name__, "kilo-code", "Kilo Code", homes, usage="KiloCode")
+TOOL = Tool(__name__, "kilo-code", "Kilo Code", homes, usage="KiloCode", permissions=True)

@@ -16,4 +16,4 @@ def homes(env: Env) -> list[Path]:
     return storage_dirs(env, EXTENSION_ID)
 
 
-TOOL = Tool(__name__, "roo-code", "Roo Code", homes, usage="RooCode")
+TOOL = Tool(__name__, "roo-code", "Roo Code", homes, usage="RooCode", permissions=True)
