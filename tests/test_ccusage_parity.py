@@ -12,16 +12,14 @@ Needs ccusage in bench/node_modules (scripts/test.sh installs it: `npm install` 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CCUSAGE = ROOT / "bench" / "node_modules" / ".bin" / "ccusage"
+from tests.ccusage_support import ROOT, ccusage, require_ccusage, tokenlens_report
+
 sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import generate  # noqa: E402
@@ -33,29 +31,7 @@ TS = f"{DAY}T10:00:00.000Z"
 
 @pytest.fixture(scope="module", autouse=True)
 def _ccusage_installed():
-    if CCUSAGE.exists() and shutil.which("node"):
-        return
-    why = "ccusage is not installed in bench/node_modules (scripts/test.sh installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(why)
-    pytest.skip(why)
-
-
-def _env(home: Path) -> dict[str, str]:
-    return {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "TZ": "UTC", "NO_COLOR": "1"}
-
-
-def ccusage(home: Path, *args: str) -> dict:
-    out = subprocess.run([str(CCUSAGE), *args, "--json", "--offline", "-z", "UTC"], env=_env(home),
-                         cwd=home, capture_output=True, text=True, timeout=120, check=True)
-    return json.loads(out.stdout)
-
-
-def tokenlens(home: Path, data: Path, tool: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(data), "report", "daily", "--json",
-                          "--tz", "UTC", "--tool", tool], env=_env(home), cwd=home, capture_output=True, text=True,
-                         timeout=300, check=True)
-    return json.loads(out.stdout)
+    require_ccusage()
 
 
 def by_day(rows: list[dict], key: str) -> dict[str, dict]:
@@ -107,7 +83,7 @@ def corpus(tmp_path_factory) -> Path:
 
 
 def test_claude_daily_totals_equal_ccusage(corpus: Path, tmp_path: Path):
-    ours = by_day(tokenlens(corpus, tmp_path / "data", "claude-code")["rows"], "period")
+    ours = by_day(tokenlens_report(corpus, tmp_path / "data", "claude-code")["rows"], "period")
     theirs = by_day(ccusage(corpus, "claude", "daily")["daily"], "date")
     assert len(theirs) > 8
     assert ours.keys() == theirs.keys()
@@ -120,7 +96,7 @@ def test_claude_daily_totals_equal_ccusage(corpus: Path, tmp_path: Path):
 
 
 def test_codex_daily_totals_equal_ccusage(corpus: Path, tmp_path: Path):
-    ours = by_day(tokenlens(corpus, tmp_path / "data", "codex")["rows"], "period")
+    ours = by_day(tokenlens_report(corpus, tmp_path / "data", "codex")["rows"], "period")
     theirs = by_day(ccusage(corpus, "codex", "daily")["daily"], "date")
     assert len(theirs) > 5
     assert ours.keys() == theirs.keys()
@@ -137,7 +113,7 @@ def test_codex_daily_totals_equal_ccusage(corpus: Path, tmp_path: Path):
 
 
 def _both_claude(home: Path, data: Path) -> tuple[dict, dict]:
-    ours = tokenlens(home, data, "claude-code")["totals"]
+    ours = tokenlens_report(home, data, "claude-code")["totals"]
     theirs = ccusage(home, "claude", "daily")["totals"]
     return ours, theirs
 
@@ -217,7 +193,7 @@ def test_codex_reemitted_totals_counted_once_by_both(tmp_path: Path):
                 tokens("2026-03-11T10:00:09.000Z", (2500, 500, 300, 200), (2500, 500, 300, 200)),
                 tokens("2026-03-11T10:00:10.000Z", (2500, 500, 300, 200), (2500, 500, 300, 200)),
                 tokens("2026-03-11T10:00:19.000Z", (3500, 750, 425, 275), (1000, 250, 125, 75)))
-    ours = tokenlens(home, tmp_path / "data", "codex")["totals"]
+    ours = tokenlens_report(home, tmp_path / "data", "codex")["totals"]
     theirs = ccusage(home, "codex", "daily")["totals"]
     assert (ours["input_tokens"], ours["cache_read_tokens"], ours["output_tokens"]) == (2750, 750, 425)
     assert (theirs["inputTokens"], theirs["cacheReadTokens"], theirs["outputTokens"]) == (2750, 750, 425)

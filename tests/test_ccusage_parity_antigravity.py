@@ -9,20 +9,16 @@ exactly ccusage's known miscount:
   it was a billed call, keyed by its own response id);
 - ccusage's outputTokens leave thinking out (its totalTokens put it back); tokenlens's
   output includes it, as design.md defines output.
-Skipped when ccusage is not installed (bench/node_modules).
+Needs ccusage (tests/ccusage_support.py: skipped without it, failed without it in CI).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.ccusage_support import ccusage, require_ccusage, tokenlens_report
 from tests.test_source_antigravity import (
     T0,
     AgDb,
@@ -34,33 +30,20 @@ from tests.test_source_antigravity import (
     usage,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-CCUSAGE = next((p for p in (ROOT / "bench" / "node_modules" / ".bin" / "ccusage",
-                            ROOT.parent / "main" / "bench" / "node_modules" / ".bin" / "ccusage") if p.exists()), None)
 DAY1, DAY2 = "2026-05-20", "2026-05-21"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _ccusage_installed():
-    if CCUSAGE is None or not shutil.which("node"):
-        pytest.skip("ccusage is not installed in bench/node_modules")
-
-
-def _env(home: Path) -> dict[str, str]:
-    return {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "TZ": "UTC", "NO_COLOR": "1"}
+    require_ccusage()
 
 
 def ccusage_daily(home: Path) -> dict[str, dict]:
-    out = subprocess.run([str(CCUSAGE), "antigravity", "daily", "--json", "--offline", "-z", "UTC"], env=_env(home),
-                         cwd=home, capture_output=True, text=True, timeout=120, check=True)
-    return {row["date"]: row for row in json.loads(out.stdout)["daily"]}
+    return {row["date"]: row for row in ccusage(home, "antigravity", "daily")["daily"]}
 
 
 def tokenlens_daily(home: Path, data: Path) -> dict[str, dict]:
-    out = subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(data), "report", "daily", "--json",
-                          "--tz", "UTC", "--tool", "antigravity"], env=_env(home), cwd=home, capture_output=True,
-                         text=True, timeout=300, check=True)
-    return {row["period"]: row for row in json.loads(out.stdout)["rows"]}
+    return {row["period"]: row for row in tokenlens_report(home, data, "antigravity")["rows"]}
 
 
 def test_antigravity_daily_totals_differ_only_by_failed_retries_and_thinking(tmp_path):

@@ -7,16 +7,11 @@ Where they differ, the difference is asserted to be exactly ccusage's known misc
   output, which already includes them (its outputTokens does not).
 - Kilo: ccusage keys messages on their id alone, so a forked session's copies count twice;
   and its outputTokens leaves `tokens.reasoning` out (tokenlens adds it: it is billed as output).
-Skipped when ccusage is not installed (bench/node_modules).
+Needs ccusage (tests/ccusage_support.py: skipped without it, failed without it in CI).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,10 +19,8 @@ import pytest
 
 import tests.test_source_hermes as hermes_fx
 import tests.test_source_opencode as opencode_fx
+from tests.ccusage_support import ccusage, require_ccusage, tokenlens_report
 
-ROOT = Path(__file__).resolve().parent.parent
-CCUSAGE = next((p for p in (ROOT / "bench" / "node_modules" / ".bin" / "ccusage",
-                            ROOT.parent / "main" / "bench" / "node_modules" / ".bin" / "ccusage") if p.exists()), None)
 START = datetime(2026, 3, 11, 10, tzinfo=UTC).timestamp()
 FIELDS = {"inputTokens": "input_tokens", "cacheReadTokens": "cache_read_tokens",
           "cacheCreationTokens": "cache_write_tokens", "outputTokens": "output_tokens"}
@@ -35,25 +28,15 @@ FIELDS = {"inputTokens": "input_tokens", "cacheReadTokens": "cache_read_tokens",
 
 @pytest.fixture(scope="module", autouse=True)
 def _ccusage_installed():
-    if CCUSAGE is None or not shutil.which("node"):
-        pytest.skip("ccusage is not installed in bench/node_modules")
-
-
-def _env(home: Path) -> dict[str, str]:
-    return {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "TZ": "UTC", "NO_COLOR": "1"}
+    require_ccusage()
 
 
 def ccusage_daily(home: Path, tool: str) -> dict[str, dict]:
-    out = subprocess.run([str(CCUSAGE), tool, "daily", "--json", "--offline", "-z", "UTC"], env=_env(home),
-                         cwd=home, capture_output=True, text=True, timeout=120, check=True)
-    return {row["date"]: row for row in json.loads(out.stdout)["daily"]}
+    return {row["date"]: row for row in ccusage(home, tool, "daily")["daily"]}
 
 
 def tokenlens_daily(home: Path, data: Path, tool: str) -> dict[str, dict]:
-    out = subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(data), "report", "daily", "--json",
-                          "--tz", "UTC", "--tool", tool], env=_env(home), cwd=home, capture_output=True, text=True,
-                         timeout=300, check=True)
-    return {row["period"]: row for row in json.loads(out.stdout)["rows"]}
+    return {row["period"]: row for row in tokenlens_report(home, data, tool)["rows"]}
 
 
 A = (1200, 800, 40000, 2000, 300)  # (input, output incl. reasoning, cache read, cache write, reasoning)

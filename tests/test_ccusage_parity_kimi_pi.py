@@ -7,49 +7,29 @@ Needs ccusage in bench/node_modules (scripts/test.sh installs it), or its path i
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import tests.test_source_kimi as kimi
 import tests.test_source_pi as pi
+from tests.ccusage_support import ccusage, require_ccusage, tokenlens_report
 
-ROOT = Path(__file__).resolve().parent.parent
-CCUSAGE = Path(os.environ.get("CCUSAGE") or ROOT / "bench" / "node_modules" / ".bin" / "ccusage")
 BUCKETS = (("input_tokens", "inputTokens"), ("output_tokens", "outputTokens"),
            ("cache_read_tokens", "cacheReadTokens"), ("cache_write_tokens", "cacheCreationTokens"))
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _ccusage_installed():
-    if CCUSAGE.exists() and shutil.which("node"):
-        return
-    why = "ccusage is not installed in bench/node_modules (scripts/test.sh installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(why)
-    pytest.skip(why)
-
-
-def _env(home: Path) -> dict[str, str]:
-    return {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "TZ": "UTC", "NO_COLOR": "1"}
+    require_ccusage()
 
 
 def theirs(home: Path, tool: str) -> dict[str, tuple[int, ...]]:
-    out = subprocess.run([str(CCUSAGE), tool, "daily", "--json", "--offline", "-z", "UTC"], env=_env(home),
-                         cwd=home, capture_output=True, text=True, timeout=120, check=True)
-    return {row["date"]: tuple(row[b] for _, b in BUCKETS) for row in json.loads(out.stdout)["daily"]}
+    return {row["date"]: tuple(row[b] for _, b in BUCKETS) for row in ccusage(home, tool, "daily")["daily"]}
 
 
 def ours(home: Path, data: Path, tool: str) -> dict[str, tuple[int, ...]]:
-    out = subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(data), "report", "daily", "--json",
-                          "--tz", "UTC", "--tool", tool], env=_env(home), cwd=home, capture_output=True, text=True,
-                         timeout=300, check=True)
-    return {row["period"]: tuple(row[a] for a, _ in BUCKETS) for row in json.loads(out.stdout)["rows"]}
+    return {row["period"]: tuple(row[a] for a, _ in BUCKETS) for row in tokenlens_report(home, data, tool)["rows"]}
 
 
 def test_kimi_daily_totals_ccusage_counts_fork_copies_twice(tmp_path: Path):
