@@ -42,6 +42,11 @@ class BadLine(ValueError):
     """Raised by a parser for a line that holds usage but cannot be trusted (wrong types...)."""
 
 
+# What parsing a malformed record of a whole-file (snapshot) source can raise: the record is
+# skipped and counted, never fatal. Sources whose records cannot raise some of these list fewer.
+RECORD_ERRORS = (BadLine, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
+
+
 @dataclass(frozen=True)
 class FileContext:
     path: Path

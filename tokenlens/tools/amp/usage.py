@@ -33,11 +33,17 @@ import orjson
 from tokenlens.config import Env
 from tokenlens.model import UsageEvent
 from tokenlens.tools import amp as where
-from tokenlens.tools.source import BadLine, FileContext, SnapshotSource, count, iso_to_ms, text
+from tokenlens.tools.source import (
+    RECORD_ERRORS,
+    BadLine,
+    FileContext,
+    SnapshotSource,
+    count,
+    iso_to_ms,
+    text,
+)
 
 UNKNOWN_MODEL = "unknown"
-# What a malformed record can raise while parsed: skipped and counted, never fatal.
-RECORD_ERRORS = (BadLine, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
 class Amp(SnapshotSource):

@@ -51,6 +51,7 @@ from tokenlens.config import Env
 from tokenlens.model import UsageEvent
 from tokenlens.tools import cline as where
 from tokenlens.tools.source import (
+    RECORD_ERRORS,
     BadLine,
     FileContext,
     SnapshotSource,
@@ -61,7 +62,6 @@ from tokenlens.tools.source import (
 )
 
 UNKNOWN_MODEL = "unknown"
-RECORD_ERRORS = (BadLine, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 USAGE_SAYS = ("api_req_started", "subagent_usage")
 USAGE_FIELDS = ("tokensIn", "tokensOut", "cacheWrites", "cacheReads", "cost")
 # Cline providers whose tokensIn is the whole prompt, cache included (see the docstring).

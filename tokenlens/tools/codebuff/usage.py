@@ -45,11 +45,18 @@ import orjson
 from tokenlens.config import Env
 from tokenlens.model import UsageEvent
 from tokenlens.tools import codebuff as where
-from tokenlens.tools.source import BadLine, FileContext, SnapshotSource, count, iso_to_ms, text
+from tokenlens.tools.source import (
+    RECORD_ERRORS,
+    BadLine,
+    FileContext,
+    SnapshotSource,
+    count,
+    iso_to_ms,
+    text,
+)
 
 UNKNOWN_MODEL = "unknown"
 ASSISTANT = ("ai", "agent", "assistant")
-RECORD_ERRORS = (BadLine, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
 class Codebuff(SnapshotSource):

@@ -41,6 +41,7 @@ from tokenlens.config import Env
 from tokenlens.model import UsageEvent
 from tokenlens.tools import gemini_cli as where
 from tokenlens.tools.source import (
+    RECORD_ERRORS,
     BadLine,
     Discovered,
     FileContext,
@@ -55,8 +56,6 @@ from tokenlens.tools.source import (
 )
 
 UNKNOWN_MODEL = "unknown"
-# What a malformed record can raise while parsed: skipped and counted, never fatal.
-RECORD_ERRORS = (BadLine, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
 DEFAULT_RETENTION_DAYS = 30

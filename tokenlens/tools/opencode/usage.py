@@ -44,6 +44,7 @@ from tokenlens.config import Env
 from tokenlens.model import UsageEvent
 from tokenlens.tools import opencode as where
 from tokenlens.tools.source import (
+    RECORD_ERRORS,
     BadLine,
     Discovered,
     FileContext,
@@ -57,8 +58,6 @@ from tokenlens.tools.sqlite_ro import open_readonly
 
 DB_PATTERNS = ("opencode.db", "opencode-*.db")
 RANK_LEGACY, RANK_DB = 0, 1
-# What a malformed record can raise while parsed: skipped and counted, never fatal.
-RECORD_ERRORS = (BadLine, TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 # providerID -> genai-prices provider id. Others (github-copilot, opencode, bedrock...) are
 # priced by model family, API-equivalent.
 PROVIDERS = {
