@@ -82,14 +82,14 @@ def _recover_with_shell(shell: str, old: Path, target: Path) -> str | None:
     """`sqlite3 OLD .recover | sqlite3 TARGET`; None on success, else why not."""
     try:
         dump = subprocess.Popen([shell, str(old), ".recover"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        load = subprocess.run([shell, str(target)], stdin=dump.stdout, capture_output=True, timeout=RECOVER_TIMEOUT_S)
+        # Errors of the load are rows .recover could not rebuild; what it could is in target.
+        subprocess.run([shell, str(target)], stdin=dump.stdout, capture_output=True, timeout=RECOVER_TIMEOUT_S)
         dump.stdout.close()
         dump.wait(RECOVER_TIMEOUT_S)
     except (OSError, subprocess.SubprocessError) as exc:
         return str(exc)
     if dump.returncode != 0 or not target.exists():
         return f"exit status {dump.returncode}"
-    del load  # its errors are rows .recover could not rebuild; what it could is in target
     return None
 
 

@@ -91,13 +91,6 @@ def get_source(source_id: str):
     raise KeyError(source_id)
 
 
-def get_tool(tool_id: str) -> Tool:
-    for tool in TOOLS:
-        if tool.id == tool_id:
-            return tool
-    raise KeyError(tool_id)
-
-
 def scanner_for(grant_tool: str):
     """The permissions module whose grants carry this tool id (None for an unknown one)."""
     for tool in TOOLS:
