@@ -199,6 +199,70 @@ def sessions(db: Ledger, lo_ms: int, hi_ms: int, limit: int | None = None) -> li
     return out
 
 
+@dataclass
+class SessionDetail:
+    """One session in full: what the Sessions tab opens on a double-click."""
+
+    tool: str
+    session_id: str
+    project: str
+    start_ms: int
+    end_ms: int
+    requests: int
+    models: list[dict]  # per model: name, requests, total_tokens, cost_usd
+    tokens: dict[str, int]  # by kind: input, cache_read, cache_write_5m, cache_write_1h, output, reasoning
+    total_tokens: int
+    cost_usd: float
+    cost_complete: bool
+    actions: list[dict]  # per category: category, count, risky, risky_unattended
+
+    @property
+    def length_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+TOKEN_KINDS = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning")
+
+
+def session_detail(db: Ledger, tool: str, session_id: str) -> SessionDetail | None:
+    """None when the ledger holds no event of that session (e.g. it was rebuilt meanwhile)."""
+    rows = queries.session_models(db, tool, session_id)
+    if not rows:
+        return None
+    kinds = dict.fromkeys(TOKEN_KINDS, 0)
+    models = []
+    for (model, n, _first, _last, _project, *counts, total, cost, unpriced) in rows:
+        for kind, value in zip(TOKEN_KINDS, counts, strict=True):
+            kinds[kind] += value or 0
+        models.append({"model": model or "unknown", "requests": n, "total_tokens": total,
+                       "cost_usd": cost, "cost_complete": not unpriced})
+    actions = [{"category": c, "count": n, "risky": risky or 0, "risky_unattended": alone or 0}
+               for c, n, risky, alone in queries.session_actions(db, tool, session_id)]
+    return SessionDetail(
+        tool=tool, session_id=session_id,
+        project=next((r[4] for r in rows if r[4]), "") or "",
+        start_ms=min(r[2] for r in rows), end_ms=max(r[3] for r in rows),
+        requests=sum(r[1] for r in rows), models=models, tokens=kinds,
+        total_tokens=sum(m["total_tokens"] for m in models),
+        cost_usd=sum(m["cost_usd"] for m in models),
+        cost_complete=all(m["cost_complete"] for m in models), actions=actions,
+    )
+
+
+def format_duration(ms: int) -> str:
+    """A session's length: "under a minute", "42 min", "3 h 05 min", "2 d 4 h"."""
+    minutes = ms // 60_000
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
 def cache_hit_ratio_of(input_tokens: int, cache_read: int, cache_write: int) -> float | None:
     """Share of prompt tokens served from cache; None when there was no prompt at all."""
     prompt = input_tokens + cache_read + cache_write

@@ -7,12 +7,14 @@ writes); the GUI thread only paints the result.
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,9 +39,12 @@ from tokenlens.app.pages import ViewOrMessage, show_scrolling
 from tokenlens.app.tasks import Latest, open_read_ledger
 from tokenlens.config import Env
 from tokenlens.insights import format_cost, format_tokens
+from tokenlens.tools import tool_name
 
 log = logging.getLogger(__name__)
 
+# Fits a 1366x768 laptop screen with a panel and a title bar (768 - 88 px), and every tab fits it.
+DEFAULT_SIZE = QSize(1100, 680)
 RANGES = (("Last 7 days", 7), ("Last 14 days", 14), ("Last 30 days", 30), ("Last 90 days", 90), ("Last year", 365))
 SESSION_RANGES = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("Last year", 365), ("All time", 0))
 
@@ -101,22 +106,28 @@ class OverviewTab(QWidget):
         self.signals.setTextFormat(Qt.TextFormat.RichText)
         self.signals.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
-        lower = QGridLayout()
-        lower.addWidget(_heading("When you use them (tokens by weekday and hour)"), 0, 0)
-        lower.addWidget(self.heatmap, 1, 0)
-        lower.addWidget(_heading("Your patterns"), 0, 1)
-        lower.addWidget(self.signals, 1, 1, 3, 1)
-        lower.addWidget(_heading("Top projects"), 2, 0)
-        lower.addWidget(self.projects, 3, 0)
-        lower.setColumnStretch(0, 3)
-        lower.setColumnStretch(1, 2)
+        # Chart and patterns side by side, heatmap and projects under them: all of it fits the
+        # window's default size (DEFAULT_SIZE) without scrolling; smaller windows scroll.
+        self.projects.setMinimumHeight(self.heatmap.sizeHint().height())
+        patterns = QVBoxLayout()
+        patterns.addWidget(_heading("Your patterns"))
+        patterns.addWidget(self.signals, 1)
+        grid = QGridLayout()
+        grid.addWidget(self.bars, 0, 0)
+        grid.addLayout(patterns, 0, 1)
+        grid.addWidget(_heading("When you use them (tokens by weekday and hour)"), 1, 0)
+        grid.addWidget(_heading("Top projects"), 1, 1)
+        grid.addWidget(self.heatmap, 2, 0)
+        grid.addWidget(self.projects, 2, 1)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        grid.setRowStretch(0, 1)
 
         inner = QWidget()
         layout = QVBoxLayout(inner)
         layout.addLayout(controls)
         layout.addWidget(self.summary)
-        layout.addWidget(self.bars, 1)
-        layout.addLayout(lower)
+        layout.addLayout(grid, 1)
         show_scrolling(self, inner)
 
     def days(self) -> int:
@@ -135,7 +146,8 @@ class OverviewTab(QWidget):
     def _paint(self, data: dict, first, metric: str) -> None:
         series = data["series"]
         fmt = format_cost if metric == "cost" else format_tokens
-        self.bars.set_data(series.days, series.groups, lambda d, g: series.value(d, g, metric), fmt)
+        names = {g: tool_name(g) for g in series.groups} if self.split_by.currentData() == "tool" else {}
+        self.bars.set_data(series.days, series.groups, lambda d, g: series.value(d, g, metric), fmt, names)
         total_tokens = sum(series.day_total(d) for d in series.days)
         total_cost = sum(series.day_total(d, "cost") for d in series.days)
         self.summary.setText(
@@ -183,6 +195,14 @@ def sessions_data(data_dir: Path, lo: int, hi: int) -> list[dict]:
         db.conn.close()
 
 
+def session_detail_data(data_dir: Path, tool: str, session_id: str):
+    db = open_read_ledger(data_dir)
+    try:
+        return insights.session_detail(db, tool, session_id)
+    finally:
+        db.conn.close()
+
+
 def signals_html(sig: insights.Signals) -> str:
     cache = "–" if sig.cache_hit_ratio is None else f"{100 * sig.cache_hit_ratio:.0f}%"
     per_session = format_cost(sig.cost_per_session)
@@ -195,7 +215,8 @@ def signals_html(sig: insights.Signals) -> str:
     ]
     if sig.biggest_sessions:
         items = "".join(
-            f"<li>{project_label(s['project'])} ({s['tool']}): {format_tokens(s['total_tokens'])} · "
+            f"<li>{html.escape(project_label(s['project']))} ({html.escape(tool_name(s['tool']))}):"
+            f" {format_tokens(s['total_tokens'])} · "
             f"{format_cost(s['cost_usd'])}</li>"
             for s in sig.biggest_sessions[:3]
         )
@@ -223,6 +244,10 @@ class SessionsTab(QWidget):
         _compact_rows(self.table)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Double-click a session for its details")
+        self.table.doubleClicked.connect(self.open_detail)
+        self._detail_jobs = Latest(self)
+        self.detail = None  # the open SessionDetailDialog, if any
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by project, model, tool or session id")
@@ -265,6 +290,27 @@ class SessionsTab(QWidget):
             lo, hi = 0, now + 86_400_000
         self._jobs.run(lambda: sessions_data(view.data_dir, lo, hi), self._paint)
 
+    @Slot(QModelIndex)
+    def open_detail(self, index: QModelIndex) -> None:
+        """The session's detail view, its numbers read in the background."""
+        row = self.model.row_at(self.proxy.mapToSource(index).row())
+        tool, sid, data_dir = row["tool"], row["session_id"], self._view.data_dir
+        self._detail_jobs.run(lambda: session_detail_data(data_dir, tool, sid), self._show_detail,
+                              lambda message: self.count.setText(f"Could not read the session: {message}"))
+
+    def _show_detail(self, detail) -> None:
+        from tokenlens.app.session_detail import SessionDetailDialog
+
+        if detail is None:
+            self.count.setText("That session is no longer in the ledger.")
+            return
+        if self.detail is not None:
+            self.detail.close()
+        self.detail = SessionDetailDialog(detail, self._view.zone, self)
+        self.detail.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.detail.destroyed.connect(lambda *_: setattr(self, "detail", None))
+        self.detail.show()
+
     def _paint(self, rows: list[dict]) -> None:
         self.model.set_rows(rows, self._view.zone)
         self._sync_tools(sorted({r["tool"] for r in rows}))
@@ -280,7 +326,7 @@ class SessionsTab(QWidget):
         while self.tool.count() > 1:
             self.tool.removeItem(1)
         for tool in tools:
-            self.tool.addItem(tool, tool)
+            self.tool.addItem(tool_name(tool), tool)
         self.tool.setCurrentIndex(max(0, self.tool.findData(current)))
         self.tool.blockSignals(False)
 
@@ -305,7 +351,7 @@ class MainWindow(QMainWindow):
                  env: Env | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("tokenlens")
-        self.resize(980, 720)
+        self.resize(default_size())
         self._view = view
         self.banner = QLabel("")
         self.banner.setObjectName("banner")
@@ -371,6 +417,15 @@ class MainWindow(QMainWindow):
         event.ignore()
         self.hide()
         self.closed.emit()
+
+
+def default_size() -> QSize:
+    """DEFAULT_SIZE, or less on a screen smaller than that (room left for the frame)."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return DEFAULT_SIZE
+    room = screen.availableGeometry().size() - QSize(16, 48)
+    return DEFAULT_SIZE.boundedTo(room).expandedTo(QSize(640, 480))
 
 
 def _compact_rows(table) -> None:

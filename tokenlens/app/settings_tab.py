@@ -95,7 +95,10 @@ class SettingsTab(QWidget):
         self.threshold.setSpecialValueText("off")
         self.threshold.setSuffix(" k tokens")
         self.threshold.setValue((settings.daily_threshold() or 0) // THRESHOLD_STEP)
-        self.threshold.valueChanged.connect(self._save_threshold)
+        # Saved when editing ends (Enter, focus out, an arrow step), not on each keystroke:
+        # typing 150 passes through 1 and 15, and the nudge would fire at a value never meant.
+        self.threshold.setKeyboardTracking(False)
+        self.threshold.editingFinished.connect(self._save_threshold)
         self.threshold.setMaximumWidth(200)
 
         form = QFormLayout()
@@ -117,6 +120,10 @@ class SettingsTab(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.refresh_retention()
         super().showEvent(event)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._save_threshold()  # a value stepped with the arrows, the window closed before focus moved
+        super().hideEvent(event)
 
     def refresh_retention(self) -> None:
         from tokenlens.status import log_retention, retention_text
@@ -157,9 +164,12 @@ class SettingsTab(QWidget):
         self._settings.update(**{AUTOSTART: on})
         self.changed.emit()
 
-    @Slot(int)
-    def _save_threshold(self, value: int) -> None:
-        self._settings.update(**{DAILY_THRESHOLD: value * THRESHOLD_STEP or None})
+    @Slot()
+    def _save_threshold(self) -> None:
+        value = self.threshold.value() * THRESHOLD_STEP or None
+        if value == self._settings.daily_threshold():
+            return  # focus left without a change: nothing to save, no rescan
+        self._settings.update(**{DAILY_THRESHOLD: value})
         self.changed.emit()
 
 

@@ -7,7 +7,25 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QToolButton, QVBoxLayout, QWidget
+
+NOTHING_FOUND = "No AI tool's logs found yet."
+WHERE_IT_LOOKS = "Where tokenlens looks"
+
+
+def looked_in(sources: list[dict]) -> list[tuple[str, list[str]]]:
+    """(tool name, folders) for each tool with usage to read, in the registry's order."""
+    return [(s["name"], list(s["paths"])) for s in sources
+            if s.get("reads_usage") is not False and s.get("paths")]
+
+
+def looked_in_html(sources: list[dict]) -> str:
+    rows = "".join(
+        f"<tr><td style='padding-right:10px'>{html.escape(name)}</td>"
+        f"<td>{'<br>'.join(html.escape(p) for p in paths)}</td></tr>"
+        for name, paths in looked_in(sources)
+    )
+    return f"<table>{rows}</table>"
 
 
 def welcome_html(sources: list[dict], ledger: Path, retention: list[dict] = ()) -> str:
@@ -19,11 +37,11 @@ def welcome_html(sources: list[dict], ledger: Path, retention: list[dict] = ()) 
         )
         found_html = f"<p>tokenlens found these AI coding tools on this computer:</p><ul>{items}</ul>"
     else:
-        looked = ", ".join(html.escape(p) for s in sources for p in s.get("paths", [])[:1])
+        # The folders themselves are behind the dialog's "Where tokenlens looks" disclosure:
+        # a paragraph of seventeen paths buries the one sentence that matters.
         found_html = (
-            "<p>No AI coding tool logs were found yet"
-            + (f" (looked in {looked})" if looked else "")
-            + ". tokenlens keeps watching and picks them up as soon as a tool writes some.</p>"
+            f"<p><b>{NOTHING_FOUND}</b> tokenlens keeps watching and picks them up as soon as a"
+            " tool writes some.</p>"
         )
     return (
         "<h3>Welcome to tokenlens</h3>"
@@ -65,10 +83,31 @@ class WelcomeDialog(QDialog):
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.where = QToolButton()
+        self.where.setText(WHERE_IT_LOOKS)
+        self.where.setCheckable(True)
+        self.where.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.where.setArrowType(Qt.ArrowType.RightArrow)
+        self.where.setAutoRaise(True)
+        self.where.toggled.connect(self._disclose)
+        self.paths = QLabel(looked_in_html(sources))
+        self.paths.setObjectName("welcomePaths")
+        self.paths.setTextFormat(Qt.TextFormat.RichText)
+        self.paths.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.paths.hide()
+        nothing_found = not any(s.get("found") for s in sources)
+        self.where.setVisible(nothing_found and bool(looked_in(sources)))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Got it")
         buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
+        layout.addWidget(self.where)
+        layout.addWidget(self.paths)
         layout.addWidget(buttons)
         self.setMinimumWidth(480)
+
+    def _disclose(self, shown: bool) -> None:
+        self.where.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.paths.setVisible(shown)
+        self.adjustSize()

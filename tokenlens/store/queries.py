@@ -259,6 +259,30 @@ def session_totals(db, lo_ms: int, hi_ms: int, limit: int | None = None) -> list
     return db.execute(sql, params).fetchall()
 
 
+def session_models(db, tool: str, session_id: str) -> list[tuple]:
+    """One session's usage per model, largest first: (model, requests, first ms, last ms,
+    project, input, cache read, cache write 5m, cache write 1h, output, reasoning, total, cost,
+    unpriced events)."""
+    return db.execute(
+        f"""SELECT e.model, COUNT(*), MIN(e.ts_ms), MAX(e.ts_ms), MAX(e.project),
+                   SUM(e.input_tokens), SUM(e.cache_read_tokens), SUM(e.cache_write_5m_tokens),
+                   SUM(e.cache_write_1h_tokens), SUM(e.output_tokens), SUM(e.reasoning_tokens),
+                   SUM(e.total_tokens), {COST_SQL}, SUM(e.cost_usd IS NULL AND e.total_tokens > 0)
+            FROM events e WHERE e.session_id = ? AND e.tool = ?
+            GROUP BY e.model ORDER BY SUM(e.total_tokens) DESC, e.model""",
+        [session_id, tool],
+    ).fetchall()
+
+
+def session_actions(db, tool: str, session_id: str) -> list[tuple[str, int, int, int]]:
+    """What the agent did in one session: (category, calls, risky, risky and unattended)."""
+    return db.execute(
+        "SELECT category, COUNT(*), SUM(risky), SUM(risky AND unattended) FROM actions"
+        " WHERE tool = ? AND session_id = ? GROUP BY category ORDER BY COUNT(*) DESC, category",
+        [tool, session_id],
+    ).fetchall()
+
+
 def prompt_totals(db, lo_ms: int, hi_ms: int) -> tuple[int, int, int, float, int]:
     """(input, cache read, cache write, cost, sessions) over [lo, hi); a session is a
     (tool, session id) pair."""

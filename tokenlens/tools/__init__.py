@@ -97,3 +97,12 @@ def scanner_for(grant_tool: str):
         if tool.permissions and grant_tool in (tool.id, tool.grant_id):
             return tool.scanner()
     return None
+
+
+def tool_name(tool_id: str) -> str:
+    """How a person reads a tool id ("claude-code" -> "Claude Code"); an id no tool in the
+    registry claims (a tool removed since its events were stored) is shown as it is."""
+    for tool in TOOLS:
+        if tool_id in (tool.id, tool.grant_id):
+            return tool.name
+    return tool_id
