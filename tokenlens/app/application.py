@@ -34,6 +34,7 @@ from tokenlens.reports import ReportError, get_zone
 from tokenlens.status import unreadable_text
 from tokenlens.store import open_ledger
 from tokenlens.store.ledger import ledger_path
+from tokenlens.tools import tool_name
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ def high_risk_text(grants: list[dict]) -> str:
     values come from the snapshot, where secrets are already fingerprints)."""
     if len(grants) == 1:
         g = grants[0]
-        return f"New high-risk agent permission: {g['tool']} {g['subject']} = {g['value']}. See Permissions."
-    named = ", ".join(f"{g['tool']} {g['subject']}" for g in grants[:3])
+        return f"New high-risk agent permission: {tool_name(g['tool'])} {g['subject']} = {g['value']}. See Permissions."
+    named = ", ".join(f"{tool_name(g['tool'])} {g['subject']}" for g in grants[:3])
     more = f" and {len(grants) - 3} more" if len(grants) > 3 else ""
     return f"{len(grants)} new high-risk agent permissions: {named}{more}. See Permissions."
 
@@ -331,7 +332,7 @@ class TokenlensApp(QObject):
             self.tray.setToolTip(self._tooltip())
 
     def show_welcome(self, sources: list[dict], retention: list[dict] = ()) -> None:
-        self.welcome = WelcomeDialog(sources, ledger_path(self.data_dir), list(retention))
+        self.welcome = WelcomeDialog(sources, ledger_path(self.data_dir), list(retention), home=self.env.home)
         self.welcome.setWindowIcon(app_icon())
         self.welcome.finished.connect(self._welcomed)
         self.welcome.show()

@@ -389,12 +389,14 @@ class StackedBars(QWidget):
             self._paint_empty(painter, fm, dim)
             return
         self.message = ""
-        top = nice_ceiling(max(totals))
+        # Bars first (their width decides days, weeks or months), then the axis their sums need.
+        rough_axis = fm.horizontalAdvance(self._fmt(nice_ceiling(sum(totals)))) + 8
+        self._buckets = buckets_for(self._days, self.width() - rough_axis - 6)
+        top = nice_ceiling(max(sum(self.bucket_value(b, g) for g in self._groups) for b in self._buckets))
         axis_w = max(fm.horizontalAdvance(self._fmt(top)), fm.horizontalAdvance("0")) + 8
         plot = QRectF(axis_w, legend_y + fm.height() + 8, self.width() - axis_w - 6, 0)
         plot.setBottom(self.height() - fm.height() - 6)
         self._plot = plot
-        self._buckets = buckets_for(self._days, plot.width())
 
         grid = QColor(dim)
         grid.setAlphaF(0.18)
@@ -431,7 +433,8 @@ class StackedBars(QWidget):
             if (n - 1 - i) % every:
                 continue
             cx = plot.left() + (i + 0.5) * slot
-            painter.drawText(QRectF(cx - label_w / 2, plot.bottom() + 3, label_w, fm.height()), Qt.AlignmentFlag.AlignHCenter, bucket.label())
+            left = min(cx - label_w / 2, self.width() - label_w)  # the last label whole, not "30 No"
+            painter.drawText(QRectF(left, plot.bottom() + 3, label_w, fm.height()), Qt.AlignmentFlag.AlignHCenter, bucket.label())
 
     def _paint_empty(self, painter: QPainter, fm: QFontMetrics, dim: QColor) -> None:
         self.axis_labels, self._buckets, self._plot = [], [], QRectF()

@@ -419,13 +419,15 @@ class MainWindow(QMainWindow):
         self.closed.emit()
 
 
-def default_size() -> QSize:
-    """DEFAULT_SIZE, or less on a screen smaller than that (room left for the frame)."""
-    screen = QGuiApplication.primaryScreen()
-    if screen is None:
-        return DEFAULT_SIZE
-    room = screen.availableGeometry().size() - QSize(16, 48)
-    return DEFAULT_SIZE.boundedTo(room).expandedTo(QSize(640, 480))
+def default_size(available: QSize | None = None) -> QSize:
+    """DEFAULT_SIZE, or less on a screen smaller than that (room left for the frame).
+    `available`: the screen's free area (default: the primary screen's)."""
+    if available is None:
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        available = screen.availableGeometry().size()
+    return DEFAULT_SIZE.boundedTo(available - QSize(16, 48)).expandedTo(QSize(640, 480))
 
 
 def _compact_rows(table) -> None:

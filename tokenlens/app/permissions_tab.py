@@ -301,10 +301,11 @@ class PermissionsTab(QWidget):
     def _size_grant_columns(self) -> None:
         """Fit each column to what it holds (tool names and risk badges in the first one)."""
         gap = self.grants.fontMetrics().horizontalAdvance("  ")  # air between neighbouring columns
-        self._natural_widths = []
-        for column, _name in enumerate(GRANT_COLUMNS):
-            self.grants.resizeColumnToContents(column)
-            self._natural_widths.append(self.grants.columnWidth(column) + gap)
+        header = self.grants.header()
+        # Size hints, not resizeColumnToContents: the stretched last column would report the
+        # width it was stretched to and starve the others.
+        self._natural_widths = [max(self.grants.sizeHintForColumn(c), header.sectionSizeHint(c)) + gap
+                                for c in range(len(GRANT_COLUMNS))]
         self._fit_grant_columns()
 
     def _fit_grant_columns(self) -> None:

@@ -7,10 +7,22 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 NOTHING_FOUND = "No AI tool's logs found yet."
 WHERE_IT_LOOKS = "Where tokenlens looks"
+
+
+SHOWN_PER_TOOL = 3  # paths named per tool; `tokenlens sources --verbose` lists every one
 
 
 def looked_in(sources: list[dict]) -> list[tuple[str, list[str]]]:
@@ -19,13 +31,24 @@ def looked_in(sources: list[dict]) -> list[tuple[str, list[str]]]:
             if s.get("reads_usage") is not False and s.get("paths")]
 
 
-def looked_in_html(sources: list[dict]) -> str:
-    rows = "".join(
-        f"<tr><td style='padding-right:10px'>{html.escape(name)}</td>"
-        f"<td>{'<br>'.join(html.escape(p) for p in paths)}</td></tr>"
-        for name, paths in looked_in(sources)
-    )
-    return f"<table>{rows}</table>"
+def _tilde(path: str, home: Path | None) -> str:
+    if home is not None:
+        try:
+            return "~/" + Path(path).relative_to(home).as_posix()
+        except ValueError:
+            pass
+    return path
+
+
+def looked_in_html(sources: list[dict], home: Path | None = None) -> str:
+    rows = []
+    for name, paths in looked_in(sources):
+        shown = [html.escape(_tilde(p, home)) for p in paths[:SHOWN_PER_TOOL]]
+        if len(paths) > SHOWN_PER_TOOL:
+            shown.append(f"<i>and {len(paths) - SHOWN_PER_TOOL} more</i>")
+        rows.append(f"<tr><td style='padding-right:10px'>{html.escape(name)}</td><td>{'<br>'.join(shown)}</td></tr>")
+    return (f"<table>{''.join(rows)}</table>"
+            "<p><code>tokenlens sources --verbose</code> lists every path, and which exist.</p>")
 
 
 def welcome_html(sources: list[dict], ledger: Path, retention: list[dict] = ()) -> str:
@@ -74,7 +97,7 @@ def _history_html(retention: list[dict]) -> str:
 
 class WelcomeDialog(QDialog):
     def __init__(self, sources: list[dict], ledger: Path, retention: list[dict] = (),
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, home: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to tokenlens")
         self.setModal(False)
@@ -90,11 +113,17 @@ class WelcomeDialog(QDialog):
         self.where.setArrowType(Qt.ArrowType.RightArrow)
         self.where.setAutoRaise(True)
         self.where.toggled.connect(self._disclose)
-        self.paths = QLabel(looked_in_html(sources))
+        self.paths = QLabel(looked_in_html(sources, home))
         self.paths.setObjectName("welcomePaths")
         self.paths.setTextFormat(Qt.TextFormat.RichText)
         self.paths.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.paths.hide()
+        self.paths_box = QScrollArea()  # twenty-odd tools: the list scrolls, the dialog stays on screen
+        self.paths_box.setWidget(self.paths)
+        self.paths_box.setWidgetResizable(True)
+        self.paths_box.setFrameShape(QFrame.Shape.NoFrame)
+        self.paths_box.setMinimumHeight(min(260, self.paths.sizeHint().height()))
+        self.paths_box.setMaximumHeight(260)
+        self.paths_box.hide()
         nothing_found = not any(s.get("found") for s in sources)
         self.where.setVisible(nothing_found and bool(looked_in(sources)))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
@@ -103,11 +132,11 @@ class WelcomeDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addWidget(self.where)
-        layout.addWidget(self.paths)
+        layout.addWidget(self.paths_box)
         layout.addWidget(buttons)
         self.setMinimumWidth(480)
 
     def _disclose(self, shown: bool) -> None:
         self.where.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
-        self.paths.setVisible(shown)
+        self.paths_box.setVisible(shown)
         self.adjustSize()
