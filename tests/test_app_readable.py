@@ -51,7 +51,7 @@ def bars_with(qtbot, days, groups, value, width=900, height=260):
 # ---- Overview at the default size ----------------------------------------------------------
 
 
-def test_the_default_size_fits_a_1366x768_laptop_and_the_overview_needs_no_scrolling(qtbot, make_app, home):
+def test_the_default_size_fits_a_1366x768_laptop_and_the_overview_needs_no_scrolling(qtbot, make_app, home):  # noqa: F811
     from tokenlens.app.main_window import DEFAULT_SIZE, default_size
 
     # A panel (~32 px), the title bar (~30) and the frame leave about 680 of 768 px.
@@ -138,7 +138,7 @@ def test_a_tool_or_model_keeps_its_colour_whatever_else_is_in_range(qtbot):
     assert here == there
 
 
-def test_charts_and_popup_show_tool_names_not_ids(qtbot, make_app, home):
+def test_charts_and_popup_show_tool_names_not_ids(qtbot, make_app, home):  # noqa: F811
     from tokenlens.app.popup import GlancePopup
 
     popup = GlancePopup()
@@ -276,7 +276,7 @@ def test_welcome_with_nothing_found_says_so_and_keeps_the_paths_behind_a_disclos
     assert not found.where.isVisible() and NOTHING_FOUND not in found.text.text()
 
 
-def test_the_nudge_threshold_is_saved_when_typing_ends_not_at_each_keystroke(qtbot, make_app, data_dir):
+def test_the_nudge_threshold_is_saved_when_typing_ends_not_at_each_keystroke(qtbot, make_app, data_dir):  # noqa: F811
     app = make_app()
     tab = app.settings_tab
     app.window.show_tab("Settings")
@@ -303,7 +303,7 @@ def tool_use_line(ts: str, session: str, msg: str, blocks, **usage) -> dict:
     return line
 
 
-def test_double_clicking_a_session_opens_its_detail_read_off_the_gui_thread(qtbot, make_app, home, monkeypatch):
+def test_double_clicking_a_session_opens_its_detail_read_off_the_gui_thread(qtbot, make_app, home, monkeypatch):  # noqa: F811
     from tokenlens.app import main_window
     from tokenlens.app.models import COLUMNS
 
