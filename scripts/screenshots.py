@@ -34,6 +34,9 @@ from tests.logs import append, claude_assistant, codex_meta, codex_tokens, codex
 PROJECTS = ["/home/me/src/billing-api", "/home/me/src/web-frontend", "/home/me/src/infra", "/home/me/notes", "/home/me/src/mobile-app"]
 CLAUDE_MODELS = ["claude-sonnet-4-5-20250929"] * 4 + ["claude-opus-4-1-20250805", "claude-haiku-4-5-20251001"]
 CODEX_MODELS = ["gpt-5-codex", "gpt-5"]
+TOOL_CALLS = [("Read", {"file_path": "src/app.py"}), ("Edit", {"file_path": "src/app.py", "old_string": "a", "new_string": "b"}),
+              ("Bash", {"command": "npm test"}), ("Grep", {"pattern": "TODO"}), ("Bash", {"command": "git status"}),
+              ("WebFetch", {"url": "https://docs.example.com", "prompt": "summary"}), ("Bash", {"command": "rm -rf dist"})]
 
 
 def stamp(dt: datetime) -> str:
@@ -87,8 +90,14 @@ def claude_session(home: Path, rng: random.Random, start: datetime, project: str
         if t > now:
             break
         new = rng.randint(200, 3_000)
-        append(path, claude_assistant(stamp(t), session, f"msg_{tag}_{i}", f"req_{tag}_{i}", model=model,
-                                      inp=rng.randint(3, 40), cr=context, cw=new, out=rng.randint(80, 1_800), cwd=project))
+        line = claude_assistant(stamp(t), session, f"msg_{tag}_{i}", f"req_{tag}_{i}", model=model,
+                                inp=rng.randint(3, 40), cr=context, cw=new, out=rng.randint(80, 1_800), cwd=project)
+        if rng.random() < 0.6:  # the agent's tool calls, for "What agents did" and a session's detail
+            line["message"]["content"] = [
+                {"type": "tool_use", "id": f"toolu_{tag}_{i}_{k}", "name": name, "input": tool_input}
+                for k, (name, tool_input) in enumerate(rng.sample(TOOL_CALLS, rng.randint(1, 3)))
+            ]
+        append(path, line)
         context += new
 
 

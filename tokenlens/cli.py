@@ -221,12 +221,12 @@ def report(ctx: Context, kind, as_json, since, until, tz, tool, by, no_scan) -> 
     if as_json:
         _dump_json(result.to_json())
         return
-    from tokenlens.render import print_report
+    from tokenlens.render import console, print_report
 
     print_report(result)
-    if default_from is not None:
-        click.echo(f"Showing usage from {default_from} to your latest; `--since 2000-01-01` shows all of it"
-                   " (--json always does).")
+    if default_from is not None:  # through rich, so it wraps at the terminal's width like the table
+        console.print(f"Showing usage from {default_from} to your latest; `--since 2000-01-01` shows all of it"
+                      " (--json always does).", markup=False, highlight=False)
 
 
 @cli.command()

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # A badge colour per level, in RISK_LEVELS' order (most risky first).
 BADGE = dict(zip(RISKS, ("#c62828", "#ef6c00", "#1565c0", "#757575"), strict=True))
+# The same levels as text on a dark background (the badges' deep colours are unreadable there).
+TEXT_ON_DARK = dict(zip(RISKS, ("#ef5350", "#ffa726", "#64b5f6", "#bdbdbd"), strict=True))
 RISK_FILTERS = (
     ("All risks", RISKS),
     ("High only", at_least("high")),
@@ -202,7 +204,7 @@ class PermissionsTab(QWidget):
         self._data = data
         self._finish()
         counts = data["summary"]
-        parts = [f'<b style="color:{BADGE[r]}">{counts[r]} {r}</b>' for r in RISKS]
+        parts = [f'<b style="color:{self.risk_text_color(r)}">{counts[r]} {r}</b>' for r in RISKS]
         when = local_time(data["scanned_at"]) or "never"
         unseen = data.get("unseen") or 0
         news = f" · {unseen} change{'s' if unseen != 1 else ''} since you last looked" if unseen else ""
@@ -231,6 +233,11 @@ class PermissionsTab(QWidget):
             self.refresh()
 
     # ---- filling widgets ----------------------------------------------------------------------
+
+    def risk_text_color(self, risk: str) -> str:
+        """A risk level's colour for text: the badge's, or a lighter one on a dark theme."""
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        return (TEXT_ON_DARK if dark else BADGE)[risk]
 
     def _fill_tool_filter(self, tools: list[str]) -> None:
         current = self.tool_filter.currentData()
@@ -349,7 +356,7 @@ class PermissionsTab(QWidget):
             for column, text in enumerate(cells):
                 self.history.setItem(row, column, QTableWidgetItem(str(text)))
             if risk in BADGE:
-                self.history.item(row, 7).setForeground(QBrush(QColor(BADGE[risk])))
+                self.history.item(row, 7).setForeground(QBrush(QColor(self.risk_text_color(risk))))
         self.history.resizeColumnsToContents()  # whole timestamps and patterns, not "2026-11-26T…"
 
     def _fill_actions(self, totals: dict[str, dict[str, int]]) -> None:
@@ -370,7 +377,7 @@ class PermissionsTab(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.actions.setItem(row, column, item)
             if values["risky_unattended"]:
-                self.actions.item(row, 3).setForeground(QBrush(QColor(BADGE["high"])))
+                self.actions.item(row, 3).setForeground(QBrush(QColor(self.risk_text_color("high"))))
 
 
 def local_time(iso_utc: str | None) -> str:

@@ -105,7 +105,8 @@ class SettingsTab(QWidget):
         form.addRow("Count days in", self.zone)
         form.addRow("", self.autostart)
         form.addRow("Nudge me past", self.threshold)
-        form.addRow("", _note("A private note from the tray when today's usage passes this. Only you see it."))
+        form.addRow("", _note("A private note from the tray when today's usage passes this (saved when you press"
+                              " Enter or leave the box). Only you see it."))
 
         inner = QWidget()
         layout = QVBoxLayout(inner)

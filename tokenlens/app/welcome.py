@@ -123,6 +123,9 @@ class WelcomeDialog(QDialog):
         self.paths_box.setFrameShape(QFrame.Shape.NoFrame)
         self.paths_box.setMinimumHeight(min(260, self.paths.sizeHint().height()))
         self.paths_box.setMaximumHeight(260)
+        self.paths_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollAlwaysOff)
+        # Wide enough for the longest path beside the vertical scroll bar (no sideways scrolling).
+        self.paths_box.setMinimumWidth(min(760, self.paths.sizeHint().width() + 24))
         self.paths_box.hide()
         nothing_found = not any(s.get("found") for s in sources)
         self.where.setVisible(nothing_found and bool(looked_in(sources)))
