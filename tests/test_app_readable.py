@@ -153,6 +153,7 @@ def test_charts_and_popup_show_tool_names_not_ids(qtbot, make_app, home):  # noq
     with qtbot.waitSignal(window.overview.loaded, timeout=15_000):
         window.overview.refresh()
     bars = window.overview.bars
+    bars.grab()  # painted now, not at the next event-loop turn
     assert [label for label, _ in bars._legend()] == ["Claude Code"]
     assert "Claude Code: 200" in bars.bar_text(len(bars.buckets()) - 1)
     with qtbot.waitSignal(window.sessions.loaded, timeout=15_000):

@@ -123,7 +123,7 @@ class WelcomeDialog(QDialog):
         self.paths_box.setFrameShape(QFrame.Shape.NoFrame)
         self.paths_box.setMinimumHeight(min(260, self.paths.sizeHint().height()))
         self.paths_box.setMaximumHeight(260)
-        self.paths_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollAlwaysOff)
+        self.paths_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # Wide enough for the longest path beside the vertical scroll bar (no sideways scrolling).
         self.paths_box.setMinimumWidth(min(760, self.paths.sizeHint().width() + 24))
         self.paths_box.hide()
