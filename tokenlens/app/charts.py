@@ -373,9 +373,13 @@ class StackedBars(QWidget):
         text, dim = _text_color(self), _text_color(self, dim=True)
 
         x, legend_y = 4.0, 2.0
-        for label, color in self._legend():
+        legend = self._legend()
+        for n, (label, color) in enumerate(legend):
             advance = 13 + fm.horizontalAdvance(label) + 14
-            if x + advance > self.width():
+            reserve = 0 if n == len(legend) - 1 else fm.horizontalAdvance(" +99 more")
+            if x + advance > self.width() - reserve:
+                painter.setPen(dim)  # the rest are named in each bar's tooltip
+                painter.drawText(QPointF(x, legend_y + fm.ascent()), f"+{len(legend) - n} more")
                 break
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(color)
