@@ -306,10 +306,15 @@ class SessionsTab(QWidget):
             return
         if self.detail is not None:
             self.detail.close()
-        self.detail = SessionDetailDialog(detail, self._view.zone, self)
-        self.detail.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.detail.destroyed.connect(lambda *_: setattr(self, "detail", None))
-        self.detail.show()
+        dialog = SessionDetailDialog(detail, self._view.zone, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda *_: self._forget_detail(dialog))
+        self.detail = dialog
+        dialog.show()
+
+    def _forget_detail(self, dialog) -> None:
+        if self.detail is dialog:  # not a newer one, opened before this one was deleted
+            self.detail = None
 
     def _paint(self, rows: list[dict]) -> None:
         self.model.set_rows(rows, self._view.zone)
