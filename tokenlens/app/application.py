@@ -205,9 +205,7 @@ class TokenlensApp(QObject):
         return "\n".join(([f"⚠ {warning}"] if warning else []) + (["; ".join(others[:2])] if others else []))
 
     def _tooltip(self) -> str:
-        text = tooltip_text(self.glance, self.live.paused)
-        warning = self.unreadable_warning()
-        return f"{text}\n⚠ {warning}" if warning else text
+        return tooltip_text(self.glance, self.live.paused, self.unreadable_warning())
 
     @Slot(str)
     def on_failed(self, message: str) -> None:

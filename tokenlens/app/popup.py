@@ -51,17 +51,21 @@ def gauge_text(glance: Glance | None) -> str:
             f"the arc is today: {share} of it{' (amber past 100%)' if glance.ratio_to_average > 1 else ''}.")
 
 
-def tooltip_text(glance: Glance | None, paused: bool = False) -> str:
+def tooltip_text(glance: Glance | None, paused: bool = False, warning: str | None = None) -> str:
+    """The tray tooltip: the numbers, then what is wrong (paused, unreadable folders), then
+    what the icon means: last, as some hosts cut a long tooltip (Windows at 127 characters)."""
     if glance is None:
-        return "tokenlens — reading your logs…"
+        return "tokenlens — reading your logs…" + (f"\n⚠ {warning}" if warning else "")
     lines = [
         "tokenlens",
         f"Today: {format_tokens(glance.today_tokens)} tokens · {format_cost(glance.today_cost)}",
         f"7-day average: {format_tokens(glance.avg7_tokens)} tokens · {format_cost(glance.avg7_cost)}",
-        GAUGE_MEANING,
     ]
     if paused:
         lines.append("Watching paused")
+    if warning:
+        lines.append(f"⚠ {warning}")
+    lines.append(GAUGE_MEANING)
     return "\n".join(lines)
 
 
