@@ -104,9 +104,16 @@ class SettingsTab(QWidget):
         form = QFormLayout()
         form.addRow("Count days in", self.zone)
         form.addRow("", self.autostart)
-        form.addRow("Nudge me past", self.threshold)
-        form.addRow("", _note("A private note from the tray when today's usage passes this (saved when you press"
-                              " Enter or leave the box). Only you see it."))
+        # The box and its note as one field: a note on a form row of its own is given a
+        # two-line height and floats a line below the box.
+        nudge = QWidget()
+        nudge_layout = QVBoxLayout(nudge)
+        nudge_layout.setContentsMargins(0, 0, 0, 0)
+        nudge_layout.setSpacing(2)
+        nudge_layout.addWidget(self.threshold)
+        nudge_layout.addWidget(_note("A private note from the tray when today's usage passes this (saved when you"
+                                     " press Enter or leave the box). Only you see it."))
+        form.addRow("Nudge me past", nudge)
 
         inner = QWidget()
         layout = QVBoxLayout(inner)
@@ -114,6 +121,7 @@ class SettingsTab(QWidget):
         layout.addWidget(self.retention_box)
         layout.addSpacing(8)
         layout.addLayout(form)
+        layout.addSpacing(8)
         layout.addWidget(_note(f"Settings and the ledger live in {settings.data_dir}. Nothing leaves this device."))
         layout.addStretch(1)
         show_scrolling(self, inner)
