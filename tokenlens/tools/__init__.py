@@ -24,7 +24,7 @@ from tokenlens.tools import (
     droid,
     gemini_cli,
     goose,
-    grok_cli,
+    grok,
     hermes,
     jetbrains_ai,
     kilo,
@@ -36,7 +36,9 @@ from tokenlens.tools import (
     qwen_code,
     roo_code,
     vscode,
+    warp,
     windsurf,
+    zcode,
     zed,
 )
 from tokenlens.tools.base import Tool
@@ -65,11 +67,13 @@ TOOLS: list[Tool] = [
     antigravity.TOOL,
     droid.TOOL,
     codebuff.TOOL,
+    grok.TOOL,
+    zcode.TOOL,
     cursor.TOOL,
+    warp.TOOL,
     windsurf.TOOL,
     jetbrains_ai.TOOL,
     devin_cli.TOOL,
-    grok_cli.TOOL,
     vscode.TOOL,
     claude_desktop.TOOL,
 ]
