@@ -1,0 +1,80 @@
+"""Permission scanners of issue 16's tools, on config files in each tool's real format (as its
+source reads them), rated by the one rule table (tokenlens/permissions/rules.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tokenlens.config import Env
+from tokenlens.permissions.scan import scan_all
+from tokenlens.permissions.secrets import Fingerprinter
+
+
+def write(path: Path, content: str | dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+def grants_of(env: Env, tool: str) -> dict[str, tuple[str, str, str]]:
+    """{subject: (kind, risk, rule)} of one tool's grants."""
+    result = scan_all(env, Fingerprinter(b"k" * 32))
+    assert not [p for p in result.problems if tool in p], result.problems
+    return {g.subject: (g.kind, g.risk, g.rule) for g in result.grants if g.tool == tool}
+
+
+def test_crush_allowed_tools_and_mcp_servers(home):
+    write(home / ".config" / "crush" / "crush.json", {
+        "$schema": "https://charm.land/crush.json",
+        "permissions": {"allowed_tools": ["view", "ls", "bash", "edit:write", "fetch", "mcp_github_delete_repo"]},
+        "mcp": {"github": {"type": "stdio", "command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"],
+                           "env": {"GITHUB_TOKEN": "ghp_" + "a" * 36}}}})
+    project = home / "work" / "app"
+    write(home / ".local" / "share" / "crush" / "projects.json",
+          {"projects": [{"path": str(project), "data_dir": ".crush", "last_accessed": "2026-08-01T10:00:00Z"}]})
+    write(project / ".crush.json", {"permissions": {"allowed_tools": ["bash:execute"]}})
+    grants = grants_of(Env(environ={"HOME": str(home)}), "crush")
+    assert grants["bash"] == ("allowed_tool", "high", "SHELL-1")
+    assert grants["bash:execute"][2] == "SHELL-1"  # the project's own file, found through projects.json
+    assert grants["edit:write"][2] == "MODE-5"
+    assert grants["fetch"][2] == "NET-1"
+    assert grants["view"] == ("allowed_tool", "low", "GRANT-0")
+    assert grants["mcp_github_delete_repo"][1] == "high"
+    assert any(k == "mcp_server" for k, _, _ in grants.values())
+    assert any(rule == "MCP-1" for _, _, rule in grants.values())  # the literal token in env
+
+
+def test_zed_tool_permissions_agent_modes_and_context_servers(home):
+    write(home / ".config" / "zed" / "settings.json", """// Zed settings
+{
+  "agent": {
+    "always_allow_tool_actions": true,
+    "tool_permissions": {
+      "default": "confirm",
+      "tools": {
+        "terminal": {"always_allow": [{"pattern": "^git\\\\s+status"}, {"pattern": "^rm\\\\b"}],
+                     "always_deny": [{"pattern": "sudo"}]},
+        "edit_file": {"default": "allow"},
+        "mcp:slack:send_message": {"default": "allow"},
+        "fetch": {"default": "deny"},
+      },
+    },
+  },
+  "agent_servers": {"claude": {"default_mode": "bypassPermissions"}},
+  "context_servers": {
+    "postgres": {"command": {"path": "npx", "args": ["-y", "@modelcontextprotocol/server-postgres"], "env": {}}},
+  },
+}
+""")
+    grants = grants_of(Env(environ={"HOME": str(home)}), "zed")
+    assert grants["agent.always_allow_tool_actions"] == ("approval_mode", "high", "MODE-1")
+    assert grants["agent.tool_permissions.default"] == ("approval_mode", "info", "MODE-0")
+    assert grants["terminal(/^git\\s+status/)"][1] == "low"
+    assert grants["terminal(/^rm\\b/)"] == ("allowed_tool", "high", "SHELL-4")
+    assert grants["terminal(/sudo/)"] == ("denied_tool", "info", "DENY-0")
+    assert grants["edit_file"] == ("allowed_tool", "low", "MODE-5")
+    assert grants["mcp:slack:send_message"][1] == "high"  # acts as you in chat, unasked
+    assert grants["fetch"][2] == "DENY-0"
+    assert grants["agent_servers.claude.default_mode"][2] == "MODE-1"
+    assert grants["postgres"][0] == "mcp_server" and grants["postgres"][2] == "MCP-2"  # unpinned npx package
