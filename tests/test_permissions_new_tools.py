@@ -78,3 +78,18 @@ def test_zed_tool_permissions_agent_modes_and_context_servers(home):
     assert grants["fetch"][2] == "DENY-0"
     assert grants["agent_servers.claude.default_mode"][2] == "MODE-1"
     assert grants["postgres"][0] == "mcp_server" and grants["postgres"][2] == "MCP-2"  # unpinned npx package
+
+
+def test_droid_autonomy_level_allowlist_and_mcp(home):
+    write(home / ".factory" / "settings.json", {
+        "model": "opus", "sessionDefaultSettings": {"autonomyLevel": "high", "interactionMode": "auto"},
+        "commandAllowlist": ["ls", "git status", "git push"], "commandDenylist": ["rm -rf /"]})
+    write(home / ".factory" / "settings.local.json", {"autonomyLevel": "auto-low"})  # an older build's key
+    write(home / ".factory" / "mcp.json", {"mcpServers": {"stripe": {"command": "npx", "args": ["-y", "@stripe/mcp"]}}})
+    grants = grants_of(Env(environ={"HOME": str(home)}), "droid")
+    assert grants["sessionDefaultSettings.autonomyLevel"] == ("approval_mode", "high", "MODE-1")
+    assert grants["autonomyLevel"] == ("approval_mode", "low", "MODE-5")
+    assert grants["git push"] == ("command_pattern", "high", "SHELL-4")  # a prefix: git push --force too
+    assert grants["ls"][1] == "low"
+    assert grants["rm -rf /"] == ("denied_tool", "info", "DENY-0")
+    assert grants["stripe"][0] == "mcp_server"
