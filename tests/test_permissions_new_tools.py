@@ -93,3 +93,27 @@ def test_droid_autonomy_level_allowlist_and_mcp(home):
     assert grants["ls"][1] == "low"
     assert grants["rm -rf /"] == ("denied_tool", "info", "DENY-0")
     assert grants["stripe"][0] == "mcp_server"
+
+
+def test_hermes_approvals_allowlist_profiles_and_mcp(home):
+    write(home / ".hermes" / "config.yaml", """model:
+  default: anthropic/claude-sonnet-4.5
+approvals:
+  mode: off
+  timeout: 300
+  cron_mode: approve
+command_allowlist:
+  - rm -rf
+mcp_servers:
+  gmail:
+    command: npx
+    args: ["-y", "@gongrzhe/server-gmail-autoauth-mcp"]
+""")
+    write(home / ".hermes" / "profiles" / "work" / "config.yaml", "approvals:\n  mode: smart\n")
+    grants = scan_all(Env(environ={"HOME": str(home)}), Fingerprinter(b"k" * 32)).grants
+    got = {(g.scope, g.subject): (g.value, g.rule) for g in grants if g.tool == "hermes"}
+    assert got[("global", "approvals.mode")] == ("off", "MODE-1")  # YAML's bare off is false: still off
+    assert got[("global", "approvals.cron_mode")] == ("approve", "MODE-1")
+    assert got[("profile work", "approvals.mode")] == ("smart", "MODE-4")
+    assert got[("global", "rm -rf")][1] == "SHELL-4"
+    assert ("global", "gmail") in got
