@@ -117,3 +117,49 @@ mcp_servers:
     assert got[("profile work", "approvals.mode")] == ("smart", "MODE-4")
     assert got[("global", "rm -rf")][1] == "SHELL-4"
     assert ("global", "gmail") in got
+
+
+def amazon_q_agent(name: str) -> dict:
+    """An agent config as `q agent create` writes it (crates/chat-cli/src/cli/agent/mod.rs)."""
+    return {"$schema": "https://raw.githubusercontent.com/aws/amazon-q-developer-cli/refs/heads/main/schemas/agent-v1.json",
+            "name": name, "description": "", "prompt": None,
+            "mcpServers": {"aws-docs": {"command": "uvx", "args": ["awslabs.aws-documentation-mcp-server@latest"]}},
+            "tools": ["*"], "toolAliases": {},
+            "allowedTools": ["fs_read", "fs_write", "use_aws", "@aws-docs"],
+            "toolsSettings": {"execute_bash": {"allowedCommands": ["git status", "terraform apply.*"],
+                                               "deniedCommands": ["rm .*"], "autoAllowReadonly": True},
+                              "fs_write": {"allowedPaths": ["~/.ssh/**", "src/**"]},
+                              "use_aws": {"allowedServices": ["s3"]}},
+            "resources": ["file://README.md"], "hooks": {}, "useLegacyMcpJson": True, "model": None}
+
+
+def test_amazon_q_agents_and_mcp(home):
+    write(home / ".aws" / "amazonq" / "cli-agents" / "ops.json", amazon_q_agent("ops"))
+    write(home / ".aws" / "amazonq" / "mcp.json", {"mcpServers": {"slack": {"command": "npx", "args": ["slack-mcp"]}}})
+    grants = grants_of(Env(environ={"HOME": str(home)}), "amazon-q")
+    assert grants["agent ops: fs_write"][2] == "MODE-5"
+    assert grants["agent ops: use_aws"] == ("allowed_tool", "high", "MCP-8")
+    assert grants["agent ops: fs_read"] == ("allowed_tool", "low", "GRANT-0")
+    assert grants["agent ops: @aws-docs"][1] in ("high", "medium")  # a whole MCP server, unasked
+    assert grants["agent ops: execute_bash /terraform apply.*/"] == ("command_pattern", "high", "SHELL-2")  # terraform: an escape hatch
+    assert grants["agent ops: execute_bash /rm .*/"] == ("denied_tool", "info", "DENY-0")
+    assert grants["agent ops: fs_write ~/.ssh/**"] == ("allowed_path", "high", "FILE-1")
+    assert grants["agent ops: use_aws s3"][2] == "MCP-8"
+    assert grants["agent ops: aws-docs"][0] == "mcp_server" and grants["slack"][0] == "mcp_server"
+
+
+def test_kiro_agents_mcp_auto_approve_and_no_usage(home, db):
+    write(home / ".kiro" / "agents" / "dev.json", {**amazon_q_agent("dev"), "allowedTools": ["*"]})
+    write(home / ".kiro" / "settings" / "mcp.json", {"mcpServers": {
+        "github": {"command": "docker", "args": ["run", "-i", "ghcr.io/github/github-mcp-server:1.2.0"],
+                   "autoApprove": ["get_issue", "merge_pull_request"]},
+        "old": {"command": "old-mcp", "disabled": True, "autoApprove": ["*"]}}})
+    grants = grants_of(Env(environ={"HOME": str(home)}), "kiro")
+    assert grants["agent dev: *"] == ("allowed_tool", "high", "MODE-1")
+    assert grants["mcp github: get_issue"][1] == "low"
+    assert grants["mcp github: merge_pull_request"][1] == "high"  # publishes, unasked
+    assert "mcp old: *" not in grants  # a disabled server runs nothing
+    from tokenlens.status import sources_status
+
+    row = {r["id"]: r for r in sources_status(db, Env(environ={"HOME": str(home)}))}["kiro"]
+    assert row["reads_usage"] is False and "credits" in row["why_not"] and row["found"] is True

@@ -6,7 +6,7 @@ from tokenlens.ingest import scan
 from tokenlens.status import sources_status
 from tokenlens.tools import all_sources
 
-EXPECTED = {"windsurf", "jetbrains-ai", "devin-cli", "vscode-copilot-chat"}
+EXPECTED = {"windsurf", "jetbrains-ai", "devin-cli", "vscode-copilot-chat", "kiro", "amazon-q"}
 
 
 def test_sources_lists_them_with_their_reason(db, env, home):

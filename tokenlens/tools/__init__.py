@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from tokenlens.tools import (
     aider,
+    amazon_q,
     amp,
     antigravity,
     claude_code,
@@ -30,6 +31,7 @@ from tokenlens.tools import (
     kilo,
     kilo_code,
     kimi,
+    kiro,
     openclaw,
     opencode,
     pi,
@@ -74,6 +76,8 @@ TOOLS: list[Tool] = [
     windsurf.TOOL,
     jetbrains_ai.TOOL,
     devin_cli.TOOL,
+    kiro.TOOL,
+    amazon_q.TOOL,
     vscode.TOOL,
     claude_desktop.TOOL,
 ]
