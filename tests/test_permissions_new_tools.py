@@ -163,3 +163,17 @@ def test_kiro_agents_mcp_auto_approve_and_no_usage(home, db):
 
     row = {r["id"]: r for r in sources_status(db, Env(environ={"HOME": str(home)}))}["kiro"]
     assert row["reads_usage"] is False and "credits" in row["why_not"] and row["found"] is True
+
+
+def test_antigravity_mcp_config_and_cli_permissions(home, tmp_path, db):
+    write(home / ".gemini" / "antigravity" / "mcp_config.json", {"mcpServers": {
+        "remote": {"serverUrl": "http://mcp.example.com/mcp"}}})
+    write(home / ".gemini" / "antigravity-cli" / "settings.json", {
+        "model": "Gemini 3.5 Flash (High)", "enableTerminalSandbox": False, "toolPermission": "always-proceed",
+        "trustedWorkspaces": [str(home), str(home / "work" / "app")]})
+    grants = grants_of(Env(environ={"HOME": str(home)}), "antigravity")
+    assert grants["toolPermission"] == ("approval_mode", "high", "MODE-1")
+    assert grants["enableTerminalSandbox"][2] == "SBX-2"
+    assert grants[str(home)] == ("trusted_folder", "high", "TRUST-1")
+    assert grants[str(home / "work" / "app")][2] == "TRUST-0"
+    assert grants["remote"][2] == "MCP-3"  # plain http
