@@ -177,3 +177,33 @@ def test_antigravity_mcp_config_and_cli_permissions(home, tmp_path, db):
     assert grants[str(home)] == ("trusted_folder", "high", "TRUST-1")
     assert grants[str(home / "work" / "app")][2] == "TRUST-0"
     assert grants["remote"][2] == "MCP-3"  # plain http
+
+
+def test_grok_permission_mode_rules_and_mcp_servers(home):
+    write(home / ".grok" / "config.toml", """[models]
+default = "grok-build"
+
+[ui]
+permission_mode = "always-approve"
+
+[permission]
+allow = ["Bash(git *)", "Bash(npm run build)", "Read", "MCPTool(slack__post_message)"]
+deny = ["Bash(rm -rf *)"]
+rules = [
+  { action = "allow", tool = "edit", pattern = "~/.zshrc" },
+  { action = "ask", tool = "webfetch" },
+]
+
+[mcp_servers.linear]
+command = "npx"
+args = ["-y", "mcp-remote", "https://mcp.linear.app/sse"]
+""")
+    grants = grants_of(Env(environ={"HOME": str(home)}), "grok")
+    assert grants["ui.permission_mode"] == ("approval_mode", "high", "MODE-1")
+    assert grants["Bash(git *)"][1] == "high"  # covers git push --force
+    assert grants["Bash(npm run build)"][1] == "low"
+    assert grants["MCPTool(slack__post_message)"][1] == "high"  # posts as you, unasked
+    assert grants["Bash(rm -rf *)"] == ("denied_tool", "info", "DENY-0")
+    assert grants["Edit(~/.zshrc)"] == ("allowed_tool", "high", "FILE-2")
+    assert grants["WebFetch"][2] == "DENY-0"
+    assert grants["linear"][0] == "mcp_server"

@@ -21,5 +21,6 @@ def homes(env: Env) -> list[Path]:
     return [Path(configured.strip()) if configured and configured.strip() else env.home / ".grok"]
 
 
-TOOL = Tool(__name__, "grok", "Grok Build", homes, usage="Grok",
+TOOL = Tool(__name__, "grok", "Grok Build", homes, usage="Grok", permissions=True,
+            launch_flags=("grok --always-approve", "grok --yolo", "--permission-mode bypassPermissions"),
             credential_paths=(r"/\.grok/(.*/)?auth\.json", r"/\.grok/(.*/)?credentials"))

@@ -1,25 +1,29 @@
 """Grok Build: one `turn_completed` update per finished turn in each session's
 `<home>/sessions/<url-encoded cwd>/<session id>/updates.jsonl`, with `summary.json` beside it.
 
-Grok Build is closed source and ships no package on a registry reachable here, so its
-format could not be read in its own code. It is taken from ccusage's adapter, which its
-authors checked against 58 turns of real Grok CLI 1.0.0 data
+Confirmed against Grok Build's own source, github:xai-org/grok-build @ 19d42e35 (2026-08-19):
+crates/codegen/xai-grok-shell/src/extensions/notification.rs `PromptUsage` / `PromptUsageModel`
+("wire usage for ACP `_meta.usage` and `TurnCompleted.usage`", camelCase: `inputTokens`,
+`outputTokens`, `totalTokens`, `cachedReadTokens`, `cacheCreationTokens`, `reasoningTokens`,
+`modelCalls`, `costUsdTicks`, `costIsPartial`, and `modelUsage {<model id>: the same}`,
+`usageIsIncomplete`); crates/codegen/xai-chat-state/src/usage.rs (`inputTokens` is the
+request's `prompt_tokens`, `cachedReadTokens` its `cached_prompt_tokens`; total = input +
+output); crates/codegen/xai-chat-state/src/actor/mutations.rs (each session's
+`updates.jsonl`, never rewritten by compaction). The session layout and the `eventId` /
+`agentTimestampMs` envelope are as ccusage's adapter reads them from real Grok CLI 1.0.0 logs
 (github:ccusage/ccusage rust/adapters/grok/src/parser.rs @ 02319b32, paths.rs and README.md
-@ 1a448b44), and shared/specs/new_tools.md §8:
+@ 1a448b44):
 - home `$GROK_HOME` (a non-empty value), else `~/.grok`; every `sessions/**/updates.jsonl`;
 - a line is an ACP session update `{"timestamp": <epoch s>, "method": "_x.ai/session/update",
   "params": {"sessionId", "update": {"sessionUpdate", "usage"?}, "_meta": {"eventId",
-  "agentTimestampMs"?}}}`; only `sessionUpdate: "turn_completed"` carries `usage {inputTokens,
-  outputTokens, cachedReadTokens, cacheCreationTokens?, reasoningTokens, totalTokens,
-  costUsdTicks, modelUsage {<model id>: the same fields}}`; a turn still running has no
-  record yet;
-- `inputTokens` INCLUDES the cache: `cachedReadTokens` is a part of it (session totals match
-  `logs/unified.jsonl`, where cached prompt tokens are part of prompt tokens), and
-  `cacheCreationTokens`, seen only as 0 so far, is taken as a part too; `totalTokens =
-  inputTokens + outputTokens`, so reasoning is a part of output;
-- `costUsdTicks` is fixed-point USD, one tick = 1e-10 USD, and reproduced xAI's list price on
-  every turn ccusage checked: it is the reported cost (a turn sums several requests, so
-  pricing the sum again could put a long-context tier in the wrong place);
+  "agentTimestampMs"?}}}`; only `sessionUpdate: "turn_completed"` carries the turn's usage;
+  a turn still running has no record yet;
+- on that wire `inputTokens` is the FULL prompt, cache reads included, and
+  `cacheCreationTokens` is "a subset of input_tokens on the wire"; `reasoningTokens` is a
+  subset of output (notification.rs);
+- `costUsdTicks` is fixed-point USD, 1e10 ticks = $1; Grok drops it when the bill is partial
+  or incomplete ("absence of cost means untrustworthy or unknown, not free"), so a turn
+  without ticks is priced from the table, or left unpriced;
 - a resumed session writes the turns it carries over again, with the same `eventId`, into
   another session folder: the event key is (eventId, model) alone, no path or session in it,
   so such a copy is the one event it repeats.
@@ -34,10 +38,9 @@ the cache parts (each clamped to what is left), cache_read = cachedReadTokens, c
 = cacheCreationTokens, output = outputTokens, reasoning = reasoningTokens (informational, at
 most the output). A turn without an eventId is keyed on its session, time, model and counts.
 
-Not confirmed: the format in Grok Build's own code; that `cacheCreationTokens` is part of
-`inputTokens` rather than beside it (ccusage's assumption, never observed non-zero); whether
-older builds' `updates.jsonl` without `turn_completed` usage (only a running context size,
-per codeburn's docs/providers/grok.md) still exist in the wild: they yield nothing here.
+Not confirmed: the `eventId` repeat across resumed sessions was read in ccusage's loader, not
+in Grok Build's resume code; older builds' `updates.jsonl` without `turn_completed` usage
+(only a running context size, per codeburn's docs/providers/grok.md) yield nothing here.
 """
 
 from __future__ import annotations
