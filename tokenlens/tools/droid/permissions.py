@@ -29,8 +29,15 @@ from tokenlens.permissions.rules import shell_rule
 from tokenlens.tools import droid as where
 
 TOOL = "droid"
-LEVEL_RULES = {"high": "MODE-1", "auto-high": "MODE-1", "medium": "MODE-4", "auto-medium": "MODE-4",
-               "low": "MODE-5", "auto-low": "MODE-5"}
+# Droid's own level names (they happen to share words with tokenlens's risk levels).
+LEVEL_RULES = {
+    "high": "MODE-1",
+    "auto-high": "MODE-1",
+    "medium": "MODE-4",
+    "auto-medium": "MODE-4",
+    "low": "MODE-5",
+    "auto-low": "MODE-5",
+}
 MANAGED = (Path("/etc/factory"), Path("/Library/Application Support/Factory"))
 
 
