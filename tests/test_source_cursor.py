@@ -57,7 +57,23 @@ def bubble(kind: int, created: str | None, inp: int = 0, out: int = 0, model: st
     return value
 
 
+def workspace(home: Path, name: str, folder_uri: str, composers: list[str], key: str) -> None:
+    """A `User/workspaceStorage/<hash>/` folder: its folder URI and the composers opened there."""
+    ws = state_db(home).parent.parent / "workspaceStorage" / name
+    ws.mkdir(parents=True)
+    (ws / "workspace.json").write_text(json.dumps({"folder": folder_uri}))
+    conn = sqlite3.connect(ws / "state.vscdb")
+    conn.execute("CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)")
+    conn.execute("INSERT INTO ItemTable VALUES (?, ?)",
+                 [key, json.dumps({"allComposers": [{"composerId": c, "name": CANARY} for c in composers]})])
+    conn.commit()
+    conn.close()
+
+
 def history(home: Path) -> StateDb:
+    workspace(home, "6f1d0c9e8b7a", "file:///home/me/cursor%20proj", [C1], "composer.composerHeaders")
+    workspace(home, "00broken", "file:///home/me/other", [C2], "composer.composerData")
+    (state_db(home).parent.parent / "workspaceStorage" / "00broken" / "state.vscdb").write_bytes(b"not a database")
     db = StateDb(state_db(home))
     db.put(f"composerData:{C1}", {"composerId": C1, "createdAt": 1751326000000, "contextTokensUsed": 99000})
     db.put(f"bubbleId:{C1}:u1", bubble(1, "2025-06-30T23:29:00.000Z"))
@@ -84,6 +100,8 @@ def test_counted_bubbles_read_zero_ones_not_estimated(db, env, home):
                                                                    tool="cursor").rows}
         assert la == {DAY1: 4580 + 1590}
         assert t["models"] == ["claude-4-sonnet"]
+        projects = {r["group"] for r in build_report(db, "daily", tz="UTC", tool="cursor", by="project").rows}
+        assert projects == {"/home/me/cursor proj"}  # C1's workspace, from workspaceStorage
         # A reply whose stream ends later: its counts are filled in place, the event follows.
         live.put(f"bubbleId:{C2}:a2", bubble(2, "2025-07-01T10:00:00.000Z", 0, 12, model="gpt-5"))
         assert scan_tool(db, env, Cursor()).events_added == 1

@@ -29,23 +29,37 @@ What is not there, hence "partial": no cache split (Cursor re-sends cached conte
 request; whether inputTokens includes it is unknown), no cost, no per-request counts at all in
 current builds (zeros: nothing is estimated from text, unlike codeburn), and composerData's
 context meter (`contextTokensUsed`) is a gauge, not a count. The billed figures per request
-are only on cursor.com (dashboard, CSV export). The project (workspaceStorage's per-workspace
-composer lists) is not looked up. Only the `bubbleId:` key range is selected: the same
-database holds auth tokens, which are never read.
+are only on cursor.com (dashboard, CSV export). Only the `bubbleId:` key range is selected:
+the same database holds auth tokens, which are never read.
+
+Project: a bubble names no folder. As codeburn does, each `User/workspaceStorage/<hash>/`
+beside the global storage gives its folder (`workspace.json` `folder`, a file:// URI) and the
+composers opened in it (its own `state.vscdb`, ItemTable `composer.composerData` or, in newer
+builds, `composer.composerHeaders`: `{"allComposers": [{"composerId"}]}`). A workspace
+database that cannot be read leaves its composers without a project, nothing else.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import orjson
 
 from tokenlens.config import Env
 from tokenlens.model import UsageEvent
 from tokenlens.tools import cursor as where
-from tokenlens.tools.source import BadLine, FileContext, SnapshotSource, count, iso_to_ms, text
-from tokenlens.tools.sqlite_ro import read_snapshot_db, table_columns, wal_path
+from tokenlens.tools.source import (
+    BadLine,
+    FileContext,
+    SnapshotSource,
+    count,
+    iso_to_ms,
+    read_json_settings,
+    text,
+)
+from tokenlens.tools.sqlite_ro import open_readonly, read_snapshot_db, table_columns, wal_path
 
 STATE_DB = ("User", "globalStorage", "state.vscdb")
 RECORD_ERRORS = (BadLine, TypeError, ValueError, OverflowError, orjson.JSONDecodeError)
@@ -67,9 +81,10 @@ class Cursor(SnapshotSource):
         return (wal_path(path),)
 
     def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
-        return read_snapshot_db(path, self._read)
+        projects = composer_projects(path.parent.parent / "workspaceStorage")
+        return read_snapshot_db(path, lambda conn: self._read(conn, projects))
 
-    def _read(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
+    def _read(self, conn: sqlite3.Connection, projects: dict[str, str]) -> tuple[list[UsageEvent], int]:
         if not {"key", "value"} <= table_columns(conn, "cursorDiskKV"):
             return [], 0
         bubbles: list[tuple[str, str, dict]] = []
@@ -95,7 +110,7 @@ class Cursor(SnapshotSource):
         events: list[UsageEvent] = []
         for key, composer, bubble in bubbles:
             try:
-                event = self._event(key, composer, bubble, models)
+                event = self._event(key, composer, bubble, models, projects)
             except RECORD_ERRORS:
                 bad += 1
                 continue
@@ -103,7 +118,8 @@ class Cursor(SnapshotSource):
                 events.append(event)
         return events, bad
 
-    def _event(self, key: str, composer: str, bubble: dict, models: dict[str, str]) -> UsageEvent | None:
+    def _event(self, key: str, composer: str, bubble: dict, models: dict[str, str],
+               projects: dict[str, str]) -> UsageEvent | None:
         tokens = bubble.get("tokenCount")
         if tokens is None:
             return None
@@ -119,6 +135,7 @@ class Cursor(SnapshotSource):
             ts_ms=iso_to_ms(bubble.get("createdAt")),
             model=_model_of(bubble) or models.get(composer, "unknown"),
             session_id=composer,
+            project=projects.get(composer, ""),
             input_tokens=inp,
             output_tokens=out,
         )
@@ -147,3 +164,55 @@ def _composer_models(bubbles: list[tuple[str, str, dict]]) -> dict[str, str]:
         if composer not in models and _model_of(bubble):
             models[composer] = _model_of(bubble)
     return models
+
+
+COMPOSER_LISTS = ("composer.composerData", "composer.composerHeaders")
+
+
+def composer_projects(workspace_storage: Path) -> dict[str, str]:
+    """{composer id: project folder} from every workspace folder Cursor keeps."""
+    found: dict[str, str] = {}
+    try:
+        workspaces = sorted(p for p in workspace_storage.iterdir() if p.is_dir())
+    except OSError:
+        return found
+    for workspace in workspaces:
+        folder = _workspace_folder(workspace / "workspace.json")
+        db = workspace / "state.vscdb"
+        if not folder or not db.is_file():
+            continue
+        for composer in _composers_in(db):
+            found.setdefault(composer, folder)
+    return found
+
+
+def _workspace_folder(path: Path) -> str:
+    data = read_json_settings(path) or {}
+    uri = text(data.get("folder"))
+    if not uri:
+        return ""
+    parts = urlsplit(uri)
+    return unquote(parts.path) if parts.scheme == "file" else uri
+
+
+def _composers_in(db: Path) -> list[str]:
+    placeholders = ", ".join("?" for _ in COMPOSER_LISTS)
+    try:
+        with open_readonly(db) as conn:
+            if "key" not in table_columns(conn, "ItemTable"):
+                return []
+            rows = conn.execute(f"SELECT value FROM ItemTable WHERE key IN ({placeholders})",
+                                COMPOSER_LISTS).fetchall()
+    except (OSError, sqlite3.DatabaseError):
+        return []
+    composers = []
+    for (value,) in rows:
+        try:
+            listing = orjson.loads(value)
+        except (orjson.JSONDecodeError, TypeError):
+            continue
+        entries = listing.get("allComposers") if isinstance(listing, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("composerId"), str):
+                composers.append(entry["composerId"])
+    return composers
