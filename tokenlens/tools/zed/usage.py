@@ -109,7 +109,7 @@ class Zed(SnapshotSource):
     name = "Zed agent"
 
     def roots(self, env: Env) -> list[Path]:
-        return [home.joinpath(*DB_PATH) for home in where.homes(env)]
+        return [home.joinpath(*DB_PATH) for home in where.data_dirs(env)]
 
     def discover(self, env: Env) -> Iterator[Discovered]:
         for root in self.roots(env):
