@@ -53,19 +53,18 @@ from tokenlens.tools import cursor as where
 from tokenlens.tools.source import (
     BadLine,
     FileContext,
-    SnapshotSource,
     count,
     iso_to_ms,
     read_json_settings,
     text,
 )
-from tokenlens.tools.sqlite_ro import open_readonly, read_snapshot_db, table_columns, wal_path
+from tokenlens.tools.sqlite_ro import DatabaseSource, open_readonly, read_snapshot_db, table_columns
 
 STATE_DB = ("User", "globalStorage", "state.vscdb")
 RECORD_ERRORS = (BadLine, TypeError, ValueError, OverflowError, orjson.JSONDecodeError)
 
 
-class Cursor(SnapshotSource):
+class Cursor(DatabaseSource):
     id = "cursor"
     name = "Cursor"
     reads_usage = "partial"
@@ -76,9 +75,6 @@ class Cursor(SnapshotSource):
 
     def roots(self, env: Env) -> list[Path]:
         return [home.joinpath(*STATE_DB) for home in where.homes(env)[1:]]
-
-    def companion_files(self, path: Path) -> tuple[Path, ...]:
-        return (wal_path(path),)
 
     def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
         projects = composer_projects(path.parent.parent / "workspaceStorage")

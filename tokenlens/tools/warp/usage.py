@@ -55,14 +55,12 @@ from tokenlens.tools import warp as where
 from tokenlens.tools.source import (
     BadLine,
     Discovered,
-    FileContext,
-    SnapshotSource,
     _walk_files,
     count,
     iso_to_ms,
     text,
 )
-from tokenlens.tools.sqlite_ro import read_snapshot_db, table_columns, wal_path
+from tokenlens.tools.sqlite_ro import DatabaseSource, table_columns
 
 DB_NAME = "warp.sqlite"
 TOKENS = ("input_tokens", "output_tokens", "input_cache_read_tokens", "input_cache_write_tokens")
@@ -71,7 +69,7 @@ CHARGED_CENTS = ("input_cost_in_cents", "output_cost_in_cents", "input_cache_rea
 RECORD_ERRORS = (BadLine, TypeError, ValueError, OverflowError, orjson.JSONDecodeError)
 
 
-class Warp(SnapshotSource):
+class Warp(DatabaseSource):
     id = "warp"
     name = "Warp"
     reads_usage = "partial"
@@ -88,13 +86,7 @@ class Warp(SnapshotSource):
                 for path in _walk_files(candidate, (DB_NAME,)):
                     yield Discovered(path, root)
 
-    def companion_files(self, path: Path) -> tuple[Path, ...]:
-        return (wal_path(path),)
-
-    def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
-        return read_snapshot_db(path, self._read)
-
-    def _read(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
+    def read_database(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
         if not {"conversation_id", "conversation_data", "last_modified_at"} <= table_columns(
                 conn, "agent_conversations"):
             return [], 0

@@ -44,14 +44,12 @@ from tokenlens.tools import zcode as where
 from tokenlens.tools.source import (
     BadLine,
     Discovered,
-    FileContext,
-    SnapshotSource,
     _walk_files,
     count,
     iso_to_ms,
     text,
 )
-from tokenlens.tools.sqlite_ro import read_snapshot_db, table_columns, wal_path
+from tokenlens.tools.sqlite_ro import DatabaseSource, table_columns
 
 DB_PATH = ("cli", "db", "db.sqlite")
 COLUMNS = ("id", "session_id", "started_at", "model_id", "provider_id", "input_tokens", "output_tokens",
@@ -59,7 +57,7 @@ COLUMNS = ("id", "session_id", "started_at", "model_id", "provider_id", "input_t
 RECORD_ERRORS = (BadLine, TypeError, ValueError, OverflowError)
 
 
-class ZCode(SnapshotSource):
+class ZCode(DatabaseSource):
     id = "zcode"
     name = "ZCode"
 
@@ -72,13 +70,7 @@ class ZCode(SnapshotSource):
             for path in _walk_files(root.joinpath(*DB_PATH), (DB_PATH[-1],)):
                 yield Discovered(path, root)
 
-    def companion_files(self, path: Path) -> tuple[Path, ...]:
-        return (wal_path(path),)
-
-    def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
-        return read_snapshot_db(path, self._read)
-
-    def _read(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
+    def read_database(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
         present = table_columns(conn, "model_usage")
         if "id" not in present:
             return [], 0
