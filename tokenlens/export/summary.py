@@ -161,10 +161,14 @@ def model_family(model: str) -> str:
 def usage_figures(db: Ledger, period: Period, tz: str | None) -> dict:
     """Exact sums for the period (bucketed in `tz` by tokenlens.reports), before coarsening."""
     from tokenlens.reports import build_report
+    from tokenlens.store.queries import has_imported_events
 
     kind = "weekly" if period.kind == "week" else "monthly"
     since, until = period.first.isoformat(), period.last.isoformat()
-    by_tool = build_report(db, kind, tz=tz, since=since, until=until, by="tool")
+    # A summary is this device's: events other devices brought through a synced folder
+    # (tokenlens/sync/) are theirs to export.
+    own = ("",) if has_imported_events(db) else ()
+    by_tool = build_report(db, kind, tz=tz, since=since, until=until, by="tool", devices=own)
     tools: dict[str, dict] = {}
     families: dict[str, dict] = {}
     for row in by_tool.rows:
@@ -177,7 +181,7 @@ def usage_figures(db: Ledger, period: Period, tz: str | None) -> dict:
             family["cost_usd"] += part["cost_usd_known"]
     totals = by_tool.totals
     all_input = totals["input_tokens"] + totals["cache_read_tokens"] + totals["cache_write_tokens"]
-    daily = build_report(db, "daily", tz=tz, since=since, until=until)
+    daily = build_report(db, "daily", tz=tz, since=since, until=until, devices=own)
     return {
         "total_tokens": totals["total_tokens"],
         "cost_usd": totals["cost_usd_known"],
