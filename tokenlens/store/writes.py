@@ -139,7 +139,7 @@ def note_device(db, device: str, name: str | None, now_ms: int, segment_ms: int 
     """A device seen (its name as it calls itself, when known) and its newest segment's time."""
     db.execute(
         "INSERT INTO devices (id, name, first_seen_ms, last_segment_ms) VALUES (?, COALESCE(?, ''), ?, ?)"
-        " ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, devices.name),"
+        " ON CONFLICT (id) DO UPDATE SET name = COALESCE(NULLIF(excluded.name, ''), devices.name),"
         " last_segment_ms = MAX(COALESCE(devices.last_segment_ms, 0), COALESCE(excluded.last_segment_ms, 0))",
         [device, name, now_ms, segment_ms])
 
@@ -178,3 +178,8 @@ def reset_sent(db) -> None:
     """The ledger now syncs through a folder with another key: nothing is in it yet."""
     db.execute("DELETE FROM sync_sent")
     db.execute("DELETE FROM sync_segments")
+
+
+def forget_sent(db) -> None:
+    """This device's segments went missing from the folder: send all its events again."""
+    db.execute("DELETE FROM sync_sent")

@@ -59,6 +59,7 @@ class SyncResult:
     segments_read: int = 0
     events_added: int = 0
     restored_segments: int = 0
+    resent_because_missing: int = 0  # own segments gone from the folder: all sent again
     paused: str | None = None  # why this device's new events were not sent this time
     unread: list[Unread] = field(default_factory=list)
     forgotten_skipped: list[str] = field(default_factory=list)
@@ -72,7 +73,8 @@ class SyncResult:
             "created_folder": self.created_folder, "joined": self.joined, "key": self.key_detail,
             "segments_written": self.segments_written, "events_sent": self.events_sent,
             "segments_read": self.segments_read, "events_added": self.events_added,
-            "restored_segments": self.restored_segments, "paused": self.paused,
+            "restored_segments": self.restored_segments, "resent_because_missing": self.resent_because_missing,
+            "paused": self.paused,
             "unread": [{"path": str(u.path), "status": u.status, "reason": u.reason} for u in self.unread],
             "unread_counts": counts, "forgotten_not_read": self.forgotten_skipped,
         }
@@ -137,6 +139,7 @@ def sync(db, data_dir: Path, *, folder: str | os.PathLike | None = None, ask: Ca
     own_dir = root / device_id
     _refuse_a_second_claim(own_dir, tag, device_id)
     _read_back_own(db, key.secret, own_dir, device_id, tag, now_ms, result)
+    _resend_if_own_segments_went(db, own_dir, device_id, result)
     try:
         _send(db, key.secret, own_dir, device_id, tag, now_ms, result)
     except FileExistsError:
@@ -205,6 +208,18 @@ def _read_back_own(db, secret: bytes, own_dir: Path, device_id: str, tag: str, n
             writes.record_segment(db, device_id, seq, segment.sha256, len(rows), segment.created_ms)
             rollup.resum(db)
         result.restored_segments += 1
+
+
+def _resend_if_own_segments_went(db, own_dir: Path, device_id: str, result: SyncResult) -> None:
+    """Segments this device wrote that are gone from the folder (deleted there, or by a peer
+    the deletion synced from): everything it has is sent again, under new numbers, so a device
+    that joins later still gets all of it; the others count each event once anyway."""
+    found, _ = segments.list_folder(own_dir)
+    gone = queries.known_segments(db, device_id) - set(found)
+    if gone:
+        with write_transaction(db):
+            writes.forget_sent(db)
+        result.resent_because_missing = len(gone)
 
 
 def _send(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: int, result: SyncResult) -> None:

@@ -142,7 +142,10 @@ def decode(key: bytes, data: bytes, device: str, seq: int) -> Segment:
 def write_new(folder: Path, seq: int, data: bytes) -> Path:
     """Put `data` in `folder` as segment `seq`: temp name, fsync, then a link into place that
     fails rather than replace a file already there (FileExistsError)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise NotADirectoryError(f"{folder} is not a folder") from None  # not a second claim: a stray file
     final = folder / segment_name(seq)
     tmp = folder / f"{TEMP_PREFIX}{segment_name(seq)}.{os.getpid()}"
     try:
@@ -189,7 +192,7 @@ def list_folder(folder: Path) -> tuple[dict[int, Path], list[Unread]]:
     others: list[Unread] = []
     try:
         entries = list(os.scandir(folder))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return found, others
     for entry in entries:
         name = entry.name
