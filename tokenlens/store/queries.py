@@ -496,8 +496,8 @@ def devices_overview(db) -> list[dict]:
             "id": dev, "name": local or name, "this_device": dev == self_id, "first_seen_ms": first,
             "last_segment_ms": last_seg, "forgotten_ms": forgotten, "segments": segs, "events": n,
             "days_covered": days, "first_event_ms": lo, "last_event_ms": hi,
-            "permissions": None if scanned is None and high is None else
-            {"scanned_ms": scanned, "high": high, "medium": medium, "low": low, "info": info},
+            # (scanned_ms, grants per risk level in permissions.rules.RISK_LEVELS' order)
+            "permissions": None if scanned is None and high is None else [scanned, high, medium, low, info],
         })
     return out
 

@@ -105,7 +105,12 @@ def devices(click_ctx: click.Context, ctx: Context, as_json) -> None:
         return
     from tokenlens.store.queries import devices_overview
 
+    from tokenlens.permissions.rules import RISK_LEVELS
+
     rows = devices_overview(ctx.db)
+    for row in rows:
+        if row["permissions"] is not None:
+            row["permissions"] = dict(zip(("scanned_ms", *RISK_LEVELS), row["permissions"], strict=True))
     if as_json:
         _dump_json({"devices": rows})
         return

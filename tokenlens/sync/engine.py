@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tokenlens.permissions.rules import RISK_LEVELS
 from tokenlens.store import queries, rollup, writes
 from tokenlens.store.writer import write_transaction
 from tokenlens.sync import keys, segments
@@ -246,8 +247,7 @@ def _send(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: in
                 "device": {"name": local_name or name},
                 "columns": list(queries.SYNC_EVENT_COLUMNS),
                 "events": [list(r[1:]) for r in chunk],
-                "permissions": None if perms is None else dict(zip(("scanned_ms", "high", "medium", "low", "info"),
-                                                                   perms, strict=True)),
+                "permissions": None if perms is None else dict(zip(("scanned_ms", *RISK_LEVELS), perms, strict=True)),
                 # Limit readings (issue 17) go here once the ledger keeps them; readers ignore
                 # keys they do not know, so adding them needs no new format version.
                 "limits": [],
@@ -311,9 +311,8 @@ def _read_device(db, secret: bytes, folder: Path, device: str, now_ms: int, resu
             writes.note_device(db, device, name if isinstance(name, str) else None, now_ms, segment.created_ms)
             result.events_added += writes.import_events(db, device, rows)
             perms = segment.payload.get("permissions")
-            if isinstance(perms, dict) and all(isinstance(perms.get(k), int) for k in ("high", "medium", "low", "info")):
-                writes.set_device_permissions(db, device, perms.get("scanned_ms"),
-                                              tuple(perms[k] for k in ("high", "medium", "low", "info")))
+            if isinstance(perms, dict) and all(isinstance(perms.get(k), int) for k in RISK_LEVELS):
+                writes.set_device_permissions(db, device, perms.get("scanned_ms"), tuple(perms[k] for k in RISK_LEVELS))
             writes.record_segment(db, device, seq, segment.sha256, len(rows), segment.created_ms)
             rollup.resum(db)
         result.segments_read += 1
