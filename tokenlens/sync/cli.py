@@ -103,9 +103,8 @@ def devices(click_ctx: click.Context, ctx: Context, as_json) -> None:
     """
     if click_ctx.invoked_subcommand is not None:
         return
-    from tokenlens.store.queries import devices_overview
-
     from tokenlens.permissions.rules import RISK_LEVELS
+    from tokenlens.store.queries import devices_overview
 
     rows = devices_overview(ctx.db)
     for row in rows:
