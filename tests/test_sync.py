@@ -387,3 +387,66 @@ def test_segments_hold_counts_not_content(tmp_path, folder):
     assert CANARY not in json.dumps(plain.payload)
     assert plain.payload["events"][0][0] == "claude-code"
     a.close()
+
+
+def test_permission_counts_and_names_travel_and_rename_applies(tmp_path, folder, monkeypatch):
+    from tokenlens.store import writes
+    from tokenlens.store.queries import sync_config
+    from tokenlens.store.writer import write_transaction
+
+    a, b = Device(tmp_path / "a", "a"), Device(tmp_path / "b", "b")
+    with write_transaction(a.db):
+        writes.insert_perm_scan(a.db, 1_795_000_000_000, 9, (2, 3, 1, 3), "[]")
+    a.sync(folder, name="work laptop")
+    b.sync(folder)
+    a_id = sync_config(a.db)[1]
+    runner = CliRunner()
+
+    def listed(device):
+        out = runner.invoke(cli, ["--data-dir", str(device.data_dir), "devices", "--json"])
+        assert out.exit_code == 0, out.output
+        return {r["id"]: r for r in json.loads(out.stdout)["devices"]}
+
+    row = listed(b)[a_id]
+    assert row["name"] == "work laptop" and row["this_device"] is False
+    assert row["permissions"] == {"scanned_ms": 1_795_000_000_000, "high": 2, "medium": 3, "low": 1, "info": 3}
+    assert listed(b)[sync_config(b.db)[1]]["name"].startswith("device ")  # not the hostname
+    # Renaming this device reaches the others at its next sync; renaming another stays local.
+    assert runner.invoke(cli, ["--data-dir", str(a.data_dir), "devices", "rename", a_id, "old laptop"]).exit_code == 0
+    a.sync(folder)
+    b.sync(folder)
+    assert listed(b)[a_id]["name"] == "old laptop"
+    b_id = sync_config(b.db)[1]
+    assert runner.invoke(cli, ["--data-dir", str(a.data_dir), "devices", "rename", b_id, "the box"]).exit_code == 0
+    assert listed(a)[b_id]["name"] == "the box"
+    bad = runner.invoke(cli, ["--data-dir", str(a.data_dir), "devices", "forget", "nosuchdevice"])
+    assert bad.exit_code == 2 and "unknown device id" in bad.output
+    own = runner.invoke(cli, ["--data-dir", str(a.data_dir), "devices", "forget", a_id])
+    assert own.exit_code == 2 and "this device" in own.output
+    a.close()
+    b.close()
+
+
+def test_sync_cli_first_needs_a_folder_and_a_passphrase(tmp_path, folder, monkeypatch):
+    d = Device(tmp_path / "d", "d")
+    d.close()
+    monkeypatch.setenv("HOME", str(d.home))
+    monkeypatch.delenv("TOKENLENS_SYNC_PASSPHRASE", raising=False)
+    runner = CliRunner()
+    base = ["--data-dir", str(d.data_dir), "sync"]
+    result = runner.invoke(cli, base)
+    assert result.exit_code == 2 and "no sync folder yet" in result.output
+    result = runner.invoke(cli, [*base, "--folder", str(folder)])
+    assert result.exit_code == 2 and "needs a passphrase" in result.output
+    assert not (folder / "tokenlens" / "sync.json").exists()
+    monkeypatch.setenv("TOKENLENS_SYNC_PASSPHRASE", PASSPHRASE)
+    result = runner.invoke(cli, [*base, "--folder", str(folder), "--name", "home desktop"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"created {folder} as 'home desktop'")
+    monkeypatch.delenv("TOKENLENS_SYNC_PASSPHRASE")
+    result = runner.invoke(cli, base)  # the folder and the key are remembered
+    assert result.exit_code == 0, result.output
+    assert (d.data_dir / "ledger.db").exists()
+    key_files = list(d.data_dir.glob("sync-key-*"))
+    assert len(key_files) == 1 and (key_files[0].stat().st_mode & 0o077) == 0
+    assert PASSPHRASE not in key_files[0].read_text()
