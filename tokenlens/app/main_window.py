@@ -71,6 +71,7 @@ class OverviewTab(QWidget):
         self.split_by = QComboBox()
         self.split_by.addItem("by tool", "tool")
         self.split_by.addItem("by model", "model")
+        self.split_by.addItem("by device", "device")  # your devices through a synced folder
         self.metric = QComboBox()
         self.metric.addItem("Tokens", "tokens")
         self.metric.addItem("Cost (USD)", "cost")
