@@ -450,3 +450,24 @@ def test_sync_cli_first_needs_a_folder_and_a_passphrase(tmp_path, folder, monkey
     key_files = list(d.data_dir.glob("sync-key-*"))
     assert len(key_files) == 1 and (key_files[0].stat().st_mode & 0o077) == 0
     assert PASSPHRASE not in key_files[0].read_text()
+
+
+def test_an_event_imported_first_becomes_this_devices_own_when_its_logs_hold_it(tmp_path, folder):
+    from tokenlens.store import rollup, writes
+    from tokenlens.store.queries import sync_config
+    from tokenlens.store.writer import write_transaction
+
+    a, b = Device(tmp_path / "a", "a"), Device(tmp_path / "b", "b")
+    a.claude("2026-11-20", inp=100, out=1)
+    a.sync(folder)
+    b.sync(folder)
+    assert b.total() == 101 and b.total(devices=("",)) == 0
+    shutil.copytree(a.home / ".claude", b.home / ".claude")  # later, ~/.claude is copied over
+    b.sync(folder)
+    assert b.total() == 101 and b.total(devices=("",)) == 101  # once, and now b's own
+    with write_transaction(b.db):
+        writes.forget_device(b.db, sync_config(a.db)[1], 0)
+        rollup.resum(b.db)
+    assert b.total() == 101
+    a.close()
+    b.close()
