@@ -132,6 +132,16 @@ def test_export_counts_only_this_devices_usage(three, folder):
 
     month = Period("month", "2026-11", date(2026, 11, 1), date(2026, 11, 30))
     assert usage_figures(three[0].db, month, "UTC")["total_tokens"] == three[0].expected_own
+    everyone = sum(d.expected_own for d in three)
+    assert usage_figures(three[0].db, month, "UTC", all_devices=True)["total_tokens"] == everyone
+    runner = CliRunner()
+    base = ["--data-dir", str(three[0].data_dir), "export", "--period", "2026-11", "--tz", "UTC", "--no-scan",
+            "--preview"]
+    own, everything = runner.invoke(cli, base), runner.invoke(cli, [*base, "--all-devices"])
+    assert own.exit_code == 0 and everything.exit_code == 0, own.output + everything.output
+    assert "covers this device only" in own.stderr and "covers all your devices" in everything.stderr
+    assert "all of this person's devices" in json.loads(everything.stdout)["methodology"]
+    assert "all of this person's devices" not in json.loads(own.stdout)["methodology"]
 
 
 def test_same_events_on_two_devices_count_once(tmp_path, folder):
