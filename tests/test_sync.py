@@ -276,6 +276,11 @@ def test_a_copied_data_dir_claiming_the_same_id_is_refused(tmp_path, folder):
     a.open()
     a.claude("2026-11-22", inp=1, out=1)
     assert a.sync(folder).segments_written == 1
+    # The clone takes an id of its own; the original's usage still counts once everywhere.
+    result = clone.sync(folder, new_device=True)
+    assert result.device_id != own_dir(folder, a).name and result.events_sent == 2
+    a.sync(folder)
+    assert a.total() == clone.total() == 113
     a.close()
     clone.close()
 

@@ -35,9 +35,11 @@ def _asker(ctx: Context, passphrase_file: str | None):
 @click.option("--passphrase-file", metavar="FILE", type=click.Path(dir_okay=False),
               help="Read the folder's passphrase from FILE's first line (else $TOKENLENS_SYNC_PASSPHRASE, else asked).")
 @click.option("--name", metavar="NAME", help="What to call this device on the others (e.g. 'work laptop').")
+@click.option("--as-new-device", is_flag=True,
+              help="Take a new device id (after moving or copying the data dir, when the old id is refused).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_ctx
-def sync(ctx: Context, folder, passphrase_file, name, as_json) -> None:
+def sync(ctx: Context, folder, passphrase_file, name, as_new_device, as_json) -> None:
     """Send this device's new usage to a synced folder and read your other devices' usage.
 
     Each device writes only its own encrypted, append-only files under DIR/tokenlens/; the
@@ -54,7 +56,8 @@ def sync(ctx: Context, folder, passphrase_file, name, as_json) -> None:
 
     ctx.scan()
     try:
-        result = run_sync(ctx.db, ctx.data_dir, folder=folder, ask=_asker(ctx, passphrase_file), name=name)
+        result = run_sync(ctx.db, ctx.data_dir, folder=folder, ask=_asker(ctx, passphrase_file), name=name,
+                          new_device=as_new_device)
     except SyncError as exc:
         raise UserError(str(exc)) from None
     for line in _problem_lines(result):

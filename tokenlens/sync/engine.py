@@ -106,10 +106,12 @@ def new_device_id() -> str:
 
 
 def sync(db, data_dir: Path, *, folder: str | os.PathLike | None = None, ask: Callable[[bool], str | None],
-         name: str | None = None, now_ms: int | None = None) -> SyncResult:
+         name: str | None = None, now_ms: int | None = None, new_device: bool = False) -> SyncResult:
     """Sync once. `folder`: set (or change) the synced folder; default the one set before.
     `ask(creating)`: the passphrase when no key is kept for the folder (None: there is none).
-    `name`: what to call this device (first sync; later a rename)."""
+    `name`: what to call this device (first sync; later a rename). `new_device`: take a new
+    device id (this ledger was moved or copied and its old id is refused): its events go out
+    again under the new one, which the other devices count once."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     config = queries.sync_config(db)
     if folder is None:
@@ -124,7 +126,10 @@ def sync(db, data_dir: Path, *, folder: str | os.PathLike | None = None, ask: Ca
         raise SyncError(str(exc)) from None
     except PermissionError as exc:
         raise SyncPaused(f"sync paused: cannot write to {root} ({exc.strerror}); nothing is lost") from None
-    device_id = _own_device_id(db, config, key, root)
+    device_id = _own_device_id(db, None if new_device else config, key, root)
+    if new_device and config is not None:
+        with write_transaction(db):
+            writes.reset_sent(db)
     with write_transaction(db):
         writes.set_sync_config(db, str(base.resolve()), device_id, key.check, now_ms)
         writes.note_device(db, device_id, None, now_ms)
@@ -190,7 +195,8 @@ def _refuse_a_second_claim(own_dir: Path, tag: str, device_id: str) -> None:
             continue
         if header.get("host") != tag:
             raise SyncError(f"device id {device_id} is already used by another computer or data dir "
-                            f"({path.name} is not this ledger's; a copied data dir?): refused, nothing written")
+                            f"({path.name} is not this ledger's; a copied or moved data dir?): refused, nothing "
+                            "written; `tokenlens sync --as-new-device` gives this one a new id")
 
 
 def _read_back_own(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: int,
