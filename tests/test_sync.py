@@ -277,10 +277,14 @@ def test_a_copied_data_dir_claiming_the_same_id_is_refused(tmp_path, folder):
     a.claude("2026-11-22", inp=1, out=1)
     assert a.sync(folder).segments_written == 1
     # The clone takes an id of its own; the original's usage still counts once everywhere.
-    result = clone.sync(folder, new_device=True)
+    result = clone.sync(folder, new_device=True, name="the clone")
     assert result.device_id != own_dir(folder, a).name and result.events_sent == 2
     a.sync(folder)
     assert a.total() == clone.total() == 113
+    from tokenlens.store.queries import devices_overview
+
+    seen = {(r["name"], r["this_device"], r["forgotten_ms"] is not None) for r in devices_overview(clone.db)}
+    assert ("the clone", True, False) in seen and len([s for s in seen if not s[2]]) == 2
     a.close()
     clone.close()
 
@@ -483,6 +487,20 @@ def test_an_event_imported_first_becomes_this_devices_own_when_its_logs_hold_it(
     with write_transaction(b.db):
         writes.forget_device(b.db, sync_config(a.db)[1], 0)
         rollup.resum(b.db)
+    assert b.total() == 101
+    a.close()
+    b.close()
+
+
+def test_a_folder_started_over_with_a_new_key_gets_everything_again_under_a_new_id(tmp_path, folder):
+    a, b = Device(tmp_path / "a", "a"), Device(tmp_path / "b", "b")
+    a.claude("2026-11-20", inp=100, out=1)
+    first = a.sync(folder)
+    shutil.rmtree(folder / "tokenlens")  # the person starts the folder over, another passphrase
+    second = a.sync(folder, passphrase="a new one")
+    assert second.created_folder and second.device_id != first.device_id and second.events_sent == 1
+    assert second.device_name == first.device_name
+    b.sync(folder, passphrase="a new one")
     assert b.total() == 101
     a.close()
     b.close()

@@ -131,8 +131,17 @@ def mark_sent(db, rows: list[tuple[int, int, int, int, int]]) -> None:
 
 def set_sync_config(db, folder: str, device_id: str, key_check: str, now_ms: int) -> None:
     db.execute("INSERT INTO sync_config (id, folder, device_id, key_check, created_ms) VALUES (1, ?, ?, ?, ?)"
-               " ON CONFLICT (id) DO UPDATE SET folder = excluded.folder, key_check = excluded.key_check",
+               " ON CONFLICT (id) DO UPDATE SET folder = excluded.folder, device_id = excluded.device_id,"
+               " key_check = excluded.key_check",
                [folder, device_id, key_check, now_ms])
+
+
+def retire_own_id(db, old: str, new: str, now_ms: int) -> None:
+    """This device now syncs as `new`: it keeps its name, and its old id's segments (its own
+    events, which it has) are not read as another device's."""
+    db.execute("UPDATE devices SET local_name = (SELECT COALESCE(local_name, NULLIF(name, '')) FROM devices"
+               " WHERE id = ?) WHERE id = ? AND local_name IS NULL", [old, new])
+    db.execute("UPDATE devices SET forgotten_ms = ? WHERE id = ?", [now_ms, old])
 
 
 def note_device(db, device: str, name: str | None, now_ms: int, segment_ms: int | None = None) -> None:

@@ -111,7 +111,8 @@ def sync(db, data_dir: Path, *, folder: str | os.PathLike | None = None, ask: Ca
     `ask(creating)`: the passphrase when no key is kept for the folder (None: there is none).
     `name`: what to call this device (first sync; later a rename). `new_device`: take a new
     device id (this ledger was moved or copied and its old id is refused): its events go out
-    again under the new one, which the other devices count once."""
+    again under the new one, which the other devices count once; the old id stays a device
+    like any other (for a copied data dir, it is the original's)."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     config = queries.sync_config(db)
     if folder is None:
@@ -124,8 +125,8 @@ def sync(db, data_dir: Path, *, folder: str | os.PathLike | None = None, ask: Ca
         key, created = keys.folder_key(root, data_dir, ask)
     except keys.SyncKeyError as exc:
         raise SyncError(str(exc)) from None
-    except PermissionError as exc:
-        raise SyncPaused(f"sync paused: cannot write to {root} ({exc.strerror}); nothing is lost") from None
+    except OSError as exc:  # a read-only folder, a full disk: the first device cannot make sync.json
+        raise SyncPaused(f"sync paused: cannot write to {root} ({exc.strerror or exc}); nothing is lost") from None
     device_id = _own_device_id(db, None if new_device else config, key, root)
     if new_device and config is not None:
         with write_transaction(db):
@@ -133,6 +134,8 @@ def sync(db, data_dir: Path, *, folder: str | os.PathLike | None = None, ask: Ca
     with write_transaction(db):
         writes.set_sync_config(db, str(base.resolve()), device_id, key.check, now_ms)
         writes.note_device(db, device_id, None, now_ms)
+        if config is not None and config[1] != device_id and not new_device:
+            writes.retire_own_id(db, config[1], device_id, now_ms)
         row = queries.device_row(db, device_id)
         if name:
             writes.set_local_name(db, device_id, name)
@@ -171,14 +174,15 @@ def _sync_root(base: Path) -> Path:
 
 
 def _own_device_id(db, config, key: keys.FolderKey, root: Path) -> str:
+    """This ledger's device id in the folder keyed by `key`. A ledger that synced before with
+    another key (a new folder, one started over, or the loser of two first devices racing to
+    make sync.json) takes a new id, its segments under the old key being unreadable now, and
+    sends all its events again."""
     if config is not None and config[2] == key.check:
         return config[1]
     if config is not None:
-        # Same ledger, a folder with another key (a new folder, or one started over): its
-        # own events are all sent again there, under its id.
         with write_transaction(db):
             writes.reset_sent(db)
-        return config[1]
     while True:
         device_id = new_device_id()
         if not (root / device_id).exists():
