@@ -504,3 +504,19 @@ def test_a_folder_started_over_with_a_new_key_gets_everything_again_under_a_new_
     assert b.total() == 101
     a.close()
     b.close()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b'{"format": 2, "kdf": {}}', "newer tokenlens"),
+    (b'{"format": 1, "kd', "not valid JSON"),
+    (b'{"format": 1, "kdf": {"name": "scrypt", "n": 1073741824, "r": 8, "p": 1, "salt": "AA=="}, "check": "x"}',
+     "damaged"),
+])
+def test_an_unusable_sync_json_is_one_line_and_nothing_is_written(tmp_path, folder, content, message):
+    d = Device(tmp_path / "d", "d")
+    (folder / "tokenlens").mkdir()
+    (folder / "tokenlens" / "sync.json").write_bytes(content)
+    with pytest.raises(SyncError, match=message):
+        d.sync(folder)
+    assert [p.name for p in (folder / "tokenlens").iterdir()] == ["sync.json"]
+    d.close()

@@ -206,7 +206,8 @@ def _refuse_a_second_claim(own_dir: Path, tag: str, device_id: str) -> None:
 def _read_back_own(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: int,
                    result: SyncResult) -> None:
     """Own segments the ledger does not know (restored from an old backup): read them back."""
-    found, _ = segments.list_folder(own_dir)
+    found, strays = segments.list_folder(own_dir)
+    result.unread.extend(strays)  # conflict copies of this device's own segments, say
     known = queries.known_segments(db, device_id)
     for seq in sorted(set(found) - known):
         decoded = _decode_file(secret, found[seq], device_id, seq, result)
@@ -258,9 +259,7 @@ def _send(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: in
                 "columns": list(queries.SYNC_EVENT_COLUMNS),
                 "events": [list(r[1:]) for r in chunk],
                 "permissions": None if perms is None else dict(zip(("scanned_ms", *RISK_LEVELS), perms, strict=True)),
-                # Limit readings (issue 17) go here once the ledger keeps them; readers ignore
-                # keys they do not know, so adding them needs no new format version.
-                "limits": [],
+                "limits": _limit_readings(db),
             }
             data = segments.encode(secret, device_id, seq, tag, now_ms, payload)
             segments.write_new(own_dir, seq, data)
@@ -272,6 +271,14 @@ def _send(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: in
         writes.note_device(db, device_id, None, now_ms, now_ms)
         if perms is not None:
             writes.set_device_permissions(db, device_id, perms[0], perms[1:])
+
+
+def _limit_readings(db) -> list:
+    """HOOK for issue 17 (plan limits): the ledger keeps no limit readings yet. When it does,
+    return them here as plain counts (tool, window, used, limit, reset time), and store the
+    other devices' in `_read_device`; a segment's readers ignore keys they do not know, so
+    filling this list needs no new segment format version."""
+    return []
 
 
 def _own_permissions(db) -> tuple | None:
