@@ -26,7 +26,7 @@ def _file_keys():
 
 def test_devices_section_starts_syncing_lists_devices_and_the_app_syncs_after_scans(qtbot, tmp_path, monkeypatch):
     from tokenlens.app.application import TokenlensApp
-    from tokenlens.app.devices import SYNC_EVERY_MS
+    from tokenlens.app.devices import AFTER_SCAN_GAP_MS, SYNC_EVERY_MS
     from tokenlens.store.ledger import Ledger
 
     folder = tmp_path / "Sync"
@@ -79,6 +79,11 @@ def test_devices_section_starts_syncing_lists_devices_and_the_app_syncs_after_sc
         other.sync(folder)
         test_itself.on = False
         qtbot.waitUntil(lambda: not app.live.busy and not app.autosync._busy, timeout=20_000)
+        # Scans come seconds apart while a tool writes; syncs at most every gap after the last.
+        assert app.autosync.after_scan_gap_ms == AFTER_SCAN_GAP_MS
+        app.autosync.after_scan()
+        assert app.autosync._deferred.isActive() and not app.autosync._busy
+        app.autosync.after_scan_gap_ms = 0
         results: list[dict] = []
         app.autosync.synced.connect(results.append)
         app.live.scan_now()

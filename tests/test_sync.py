@@ -426,6 +426,9 @@ def test_permission_counts_and_names_travel_and_rename_applies(tmp_path, folder,
         assert out.exit_code == 0, out.output
         return {r["id"]: r for r in json.loads(out.stdout)["devices"]}
 
+    with write_transaction(a.db):  # a rescan finds the same posture: no new segment for it
+        writes.confirm_perm_scan(a.db, 1, 1_795_000_900_000, "[]")
+    assert a.sync(folder).segments_written == 0
     row = listed(b)[a_id]
     assert row["name"] == "work laptop" and row["this_device"] is False
     assert row["permissions"] == {"scanned_ms": 1_795_000_000_000, "high": 2, "medium": 3, "low": 1, "info": 3}

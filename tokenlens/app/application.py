@@ -94,7 +94,7 @@ class TokenlensApp(QObject):
         self.live.permissions_scanned.connect(self.on_permissions_scanned)
         # Several devices (tokenlens/sync/): a sync after each scan and every few minutes.
         self.autosync = AutoSync(data_dir, self)
-        self.live.updated.connect(self.autosync.sync_now)
+        self.live.updated.connect(self.autosync.after_scan)
         self.autosync.synced.connect(self.on_synced)
 
         self._build_actions()

@@ -9,6 +9,7 @@ by the first sync (keyring or key file) is used, and without one the section say
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +34,9 @@ from tokenlens.app.tasks import Latest, open_read_ledger
 log = logging.getLogger(__name__)
 
 SYNC_EVERY_MS = 5 * 60 * 1000
+# A scan runs seconds after every log write while a tool is busy; a sync after each would be a
+# segment file per scan. After a scan the sync waits until this long after the last one.
+AFTER_SCAN_GAP_MS = 2 * 60 * 1000
 
 
 def sync_job(data_dir: Path, folder: str | None = None, passphrase: str | None = None,
@@ -66,7 +70,8 @@ def devices_job(data_dir: Path) -> dict:
 
 
 class AutoSync(QObject):
-    """Syncs on a timer and after each scan, while a folder is set; one sync at a time."""
+    """Syncs on a timer and after scans (at most every AFTER_SCAN_GAP_MS), while a folder is
+    set; one sync at a time."""
 
     synced = Signal(object)  # sync_job's result, on the GUI thread
 
@@ -80,19 +85,36 @@ class AutoSync(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(SYNC_EVERY_MS)
         self._timer.timeout.connect(self.sync_now)
+        self.after_scan_gap_ms = AFTER_SCAN_GAP_MS
+        self._last_start: float | None = None
+        self._deferred = QTimer(self)
+        self._deferred.setSingleShot(True)
+        self._deferred.timeout.connect(self.sync_now)
 
     def start(self) -> None:
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
+        self._deferred.stop()
         self._stopped = True
 
     @Slot()
-    @Slot(object)
-    def sync_now(self, _outcome=None) -> None:
-        """Also the slot for LiveLedger.updated: a scan's new events go out at once."""
+    def sync_now(self) -> None:
         self.run(lambda: sync_job(self._data_dir))
+
+    @Slot(object)
+    def after_scan(self, _outcome=None) -> None:
+        """LiveLedger.updated: the scan's new events go out now, or once the gap since the last
+        sync has passed (one deferred sync, however many scans meanwhile)."""
+        if self._last_start is None:
+            self.sync_now()
+            return
+        wait_ms = int(self.after_scan_gap_ms - (time.monotonic() - self._last_start) * 1000)
+        if wait_ms <= 0:
+            self.sync_now()
+        elif not self._deferred.isActive():
+            self._deferred.start(wait_ms)
 
     def run(self, work) -> None:
         """Run `work` (a sync job) now, or right after the one under way: the newest request
@@ -103,6 +125,8 @@ class AutoSync(QObject):
             self._waiting = work
             return
         self._busy = True
+        self._last_start = time.monotonic()
+        self._deferred.stop()
         self._jobs.run(work, self._done, lambda message: self._done({"error": message}))
 
     def _done(self, result) -> None:

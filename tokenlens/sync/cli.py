@@ -101,8 +101,8 @@ def devices(click_ctx: click.Context, ctx: Context, as_json) -> None:
     \b
     Examples:
       tokenlens devices --json
-      tokenlens devices rename k3x... "home desktop"
-      tokenlens devices forget k3x...
+      tokenlens devices rename k3xq7m2a5bcdefgh "home desktop"
+      tokenlens devices forget k3xq7m2a5bcdefgh
     """
     if click_ctx.invoked_subcommand is not None:
         return
@@ -141,7 +141,12 @@ def _known_device(ctx: Context, device_id: str) -> tuple:
 @click.argument("device_id", metavar="ID")
 @pass_ctx
 def forget(ctx: Context, device_id) -> None:
-    """Remove exactly what device ID brought; its segments are not read again."""
+    """Remove exactly what device ID brought; its segments are not read again.
+
+    \b
+    Example:
+      tokenlens devices forget k3xq7m2a5bcdefgh
+    """
     from tokenlens.store import rollup, writes
     from tokenlens.store.queries import sync_config
     from tokenlens.store.writer import write_transaction
@@ -162,7 +167,12 @@ def forget(ctx: Context, device_id) -> None:
 @click.argument("name")
 @pass_ctx
 def rename(ctx: Context, device_id, name) -> None:
-    """Call device ID NAME (this device: on every device, from the next sync)."""
+    """Call device ID NAME (this device: on every device, from the next sync).
+
+    \b
+    Example:
+      tokenlens devices rename k3xq7m2a5bcdefgh "home desktop"
+    """
     from tokenlens.store import writes
     from tokenlens.store.writer import write_transaction
 

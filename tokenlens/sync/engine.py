@@ -247,7 +247,10 @@ def _send(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: in
         perms = _own_permissions(db)
         published_perms = queries.device_permissions(db, device_id)
         first = not known and not found
-        changed = bool(local_name) or (perms is not None and perms != published_perms)
+        # Counts, not the scan's time: the app re-confirms permissions often, and an unchanged
+        # posture must not make a segment each time.
+        changed = bool(local_name) or (perms is not None and (published_perms is None
+                                                               or perms[1:] != tuple(published_perms[1:])))
         if not unsent and not first and not changed:
             return
         seq = max(known | set(found) | {0})
@@ -324,11 +327,13 @@ def _read_device(db, secret: bytes, folder: Path, device: str, now_ms: int, resu
             continue
         segment, rows = decoded
         name = segment.payload.get("device", {}).get("name") if isinstance(segment.payload.get("device"), dict) else None
+        newest = seq > max(queries.known_segments(db, device) | {0})  # an older one arriving late keeps no say
         with write_transaction(db):
-            writes.note_device(db, device, name if isinstance(name, str) else None, now_ms, segment.created_ms)
+            writes.note_device(db, device, name if isinstance(name, str) and newest else None, now_ms,
+                               segment.created_ms)
             result.events_added += writes.import_events(db, device, rows)
             perms = segment.payload.get("permissions")
-            if isinstance(perms, dict) and all(isinstance(perms.get(k), int) for k in RISK_LEVELS):
+            if newest and isinstance(perms, dict) and all(isinstance(perms.get(k), int) for k in RISK_LEVELS):
                 writes.set_device_permissions(db, device, perms.get("scanned_ms"), tuple(perms[k] for k in RISK_LEVELS))
             writes.record_segment(db, device, seq, segment.sha256, len(rows), segment.created_ms)
             rollup.resum(db)
