@@ -88,6 +88,24 @@ def test_devices_section_starts_syncing_lists_devices_and_the_app_syncs_after_sc
         app.autosync.synced.connect(results.append)
         app.live.scan_now()
         qtbot.waitUntil(lambda: any(r.get("events_added") == 1 for r in results), timeout=20_000)
+        # The device filter: hidden until there are two devices, then every query of the tab
+        # sees only the chosen one's events.
+        overview, sessions = window.overview, window.sessions
+        qtbot.waitUntil(lambda: overview.device.count() == 3, timeout=10_000)
+        assert overview.device.isVisibleTo(window)
+        with qtbot.waitSignal(overview.loaded, timeout=20_000):
+            overview.device.setCurrentIndex(overview.device.findText("home desktop"))
+        assert overview.summary.text().startswith("340 tokens")
+        with qtbot.waitSignal(overview.loaded, timeout=20_000):
+            overview.device.setCurrentIndex(overview.device.findData(""))
+        assert overview.summary.text().startswith("44 tokens")
+        with qtbot.waitSignal(sessions.loaded, timeout=20_000):
+            sessions.refresh()
+        assert sessions.model.rowCount() == 2
+        qtbot.waitUntil(lambda: sessions.device.count() == 3, timeout=10_000)
+        with qtbot.waitSignal(sessions.loaded, timeout=20_000):
+            sessions.device.setCurrentIndex(sessions.device.findText("home desktop"))
+        assert sessions.model.rowCount() == 1
         from tokenlens import insights
         from tokenlens.app.tasks import open_read_ledger
 
@@ -107,7 +125,10 @@ def test_devices_section_starts_syncing_lists_devices_and_the_app_syncs_after_sc
 
 def test_without_a_folder_the_autosync_does_nothing(qtbot, tmp_path: Path):
     from tokenlens.app.devices import sync_job
+    from tokenlens.store.queries import restrict_to_devices
 
     me = Device(tmp_path / "me", "me")
-    me.close()
     assert sync_job(me.data_dir) is None
+    with pytest.raises(ValueError):
+        restrict_to_devices(me.db, ["x') OR 1=1 --"])  # only device ids are ever inlined
+    me.close()

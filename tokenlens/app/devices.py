@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -255,3 +256,49 @@ def result_text(result: dict) -> str:
 
 def _when(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC") if ms else "-"
+
+
+class DeviceFilter(QComboBox):
+    """"All devices" or one of them, for a tab's queries (tasks.open_read_ledger's `devices`).
+    Hidden until the ledger knows more than one device, so it costs nothing to whoever does
+    not sync."""
+
+    ALL = "All devices"
+
+    def __init__(self, data_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._data_dir = data_dir
+        self._jobs = Latest(self)
+        self.addItem(self.ALL, None)
+        self.setVisible(False)
+        self.reload()
+
+    def selected(self) -> tuple[str, ...]:
+        """() for every device, else the one events.device value chosen ('' is this device)."""
+        value = self.currentData()
+        return () if value is None else (value,)
+
+    @Slot()
+    def reload(self) -> None:
+        self._jobs.run(lambda: devices_job(self._data_dir), self._fill,
+                       lambda message: log.warning("device list failed: %s", message))
+
+    def _fill(self, data: dict) -> None:
+        rows = [r for r in data["devices"] if not r["forgotten_ms"]]
+        items = [("" if r["this_device"] else r["id"], f"{r['name']} (this device)" if r["this_device"] else r["name"])
+                 for r in rows]
+        present = [(self.itemData(i), self.itemText(i)) for i in range(1, self.count())]
+        self.setVisible(len(items) > 1)
+        if present == items:
+            return
+        current = self.currentData()
+        self.blockSignals(True)
+        while self.count() > 1:
+            self.removeItem(1)
+        for value, label in items:
+            self.addItem(label, value)
+        index = self.findData(current) if current is not None else 0
+        self.setCurrentIndex(max(0, index))
+        self.blockSignals(False)
+        if index < 0:  # the device chosen was forgotten: show all again
+            self.currentIndexChanged.emit(0)

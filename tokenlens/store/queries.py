@@ -12,6 +12,7 @@ A `spans` argument is a zone's UTC-offset spans, [(start_ms, end_ms, offset_seco
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from tokenlens.store.ledger import QUARTER_MS
@@ -514,3 +515,19 @@ def device_names(db) -> dict[str, str]:
 
 def has_imported_events(db) -> bool:
     return db.execute("SELECT EXISTS (SELECT 1 FROM events WHERE device != '')").fetchone()[0] == 1
+
+
+_DEVICE_VALUE = re.compile(r"^(|[a-z2-7]{16})$")
+
+
+def restrict_to_devices(db, devices: Sequence[str]) -> None:
+    """From now on, every query on this connection sees only these devices' events ('' is
+    this device): a TEMP view named `events` shadows the table, SQLite resolving an
+    unqualified name in the temp schema first. For the app's read-only jobs (a device filter
+    over every tab query at once); never on a connection that writes events.
+    The values are inlined (a view takes no parameters), so each must be a device id."""
+    if not all(_DEVICE_VALUE.match(d) for d in devices) or not devices:
+        raise ValueError(f"not device ids: {list(devices)!r}")
+    listed = ", ".join(f"'{d}'" for d in devices)
+    db.execute("DROP VIEW IF EXISTS temp.events")
+    db.execute(f"CREATE TEMP VIEW events AS SELECT * FROM main.events WHERE device IN ({listed})")
