@@ -109,9 +109,12 @@ def import_events(db, device: str, rows: list[tuple]) -> int:
 
     from tokenlens.store.writer import DROP_REPLAYS_SQL, executemany
 
-    before = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    keys = sorted({(row[0], row[1]) for row in rows})
+    known = db.execute(
+        "SELECT COUNT(*) FROM json_each(?) k JOIN events e ON e.tool = json_extract(k.value, '$[0]')"
+        " AND e.event_key = json_extract(k.value, '$[1]')", [orjson.dumps(keys).decode()]).fetchone()[0]
     executemany(db, IMPORT_EVENT_SQL, [(*row, device) for row in rows])
-    added = db.execute("SELECT COUNT(*) FROM events").fetchone()[0] - before
+    added = len(keys) - known
     replay_keys: dict[str, set[str]] = {}
     for row in rows:
         if row[17] is not None:

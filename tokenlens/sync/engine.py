@@ -37,6 +37,7 @@ from tokenlens.sync.segments import SegmentProblem, Unread
 
 SYNC_DIR = "tokenlens"
 SEGMENT_EVENTS = 50_000  # events per segment: a first sync of a long history is several files
+IMPORT_BATCH_SEGMENTS = 500  # segments read into the ledger per transaction
 
 
 class SyncError(Exception):
@@ -320,15 +321,30 @@ def _read_device(db, secret: bytes, folder: Path, device: str, now_ms: int, resu
         return
     found, others = segments.list_folder(folder)
     result.unread.extend(others)
-    known = queries.known_segments(db, device)
-    for seq in sorted(set(found) - known):
+    newest_known = max(queries.known_segments(db, device) | {0})
+    batch: list[tuple[int, segments.Segment, list[tuple]]] = []
+    for seq in sorted(set(found) - queries.known_segments(db, device)):
         decoded = _decode_file(secret, found[seq], device, seq, result)
         if decoded is None:
             continue
-        segment, rows = decoded
-        name = segment.payload.get("device", {}).get("name") if isinstance(segment.payload.get("device"), dict) else None
-        newest = seq > max(queries.known_segments(db, device) | {0})  # an older one arriving late keeps no say
-        with write_transaction(db):
+        batch.append((seq, *decoded))
+        if len(batch) >= IMPORT_BATCH_SEGMENTS or sum(len(r) for _, _, r in batch) >= SEGMENT_EVENTS:
+            _import_batch(db, device, batch, newest_known, now_ms, result)
+            newest_known = max(newest_known, batch[-1][0])
+            batch = []
+    if batch:
+        _import_batch(db, device, batch, newest_known, now_ms, result)
+
+
+def _import_batch(db, device: str, batch: list, newest_known: int, now_ms: int, result: SyncResult) -> None:
+    """Segments of one device in one transaction: a device that joins late reads hundreds of
+    small segments, and a transaction (and a rollup re-sum) each would cost more than the rows."""
+    with write_transaction(db):
+        for seq, segment, rows in batch:
+            newest = seq > newest_known  # an older segment arriving late has no say on the name
+            newest_known = max(newest_known, seq)
+            info = segment.payload.get("device")
+            name = info.get("name") if isinstance(info, dict) else None
             writes.note_device(db, device, name if isinstance(name, str) and newest else None, now_ms,
                                segment.created_ms)
             result.events_added += writes.import_events(db, device, rows)
@@ -336,8 +352,8 @@ def _read_device(db, secret: bytes, folder: Path, device: str, now_ms: int, resu
             if newest and isinstance(perms, dict) and all(isinstance(perms.get(k), int) for k in RISK_LEVELS):
                 writes.set_device_permissions(db, device, perms.get("scanned_ms"), tuple(perms[k] for k in RISK_LEVELS))
             writes.record_segment(db, device, seq, segment.sha256, len(rows), segment.created_ms)
-            rollup.resum(db)
-        result.segments_read += 1
+        rollup.resum(db)
+    result.segments_read += len(batch)
 
 
 def _decode_file(secret: bytes, path: Path, device: str, seq: int, result: SyncResult):
