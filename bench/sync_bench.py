@@ -85,6 +85,19 @@ def main() -> None:
     join_s, joined = timed(lambda: sync(b, out / "b", folder=folder, ask=ask, name="b"))
     b_events = b.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     again_s, _ = timed(lambda: sync(b, out / "b", ask=ask))
+    # A busy device syncing all day: 300 small segments of 100 new events each (the app syncs at
+    # most every 2 minutes after scans), then a device joining reads them all.
+    c = open_ledger(out / "c")
+    sync(c, out / "c", folder=folder, ask=ask, name="c")
+    for i in range(300):
+        c.execute("BEGIN IMMEDIATE")
+        c.execute("INSERT INTO events (tool, event_key, ts_ms, model, input_tokens, output_tokens, total_tokens)"
+                  " SELECT tool, event_key || ':c' || ?, ts_ms + 2, model, input_tokens, output_tokens,"
+                  " total_tokens FROM events WHERE device != '' ORDER BY id LIMIT 100 OFFSET ?", [i, i * 100])
+        c.execute("COMMIT")
+        sync(c, out / "c", ask=ask)
+    d = open_ledger(out / "d")
+    many_s, many = timed(lambda: sync(d, out / "d", folder=folder, ask=ask, name="d"))
     ledger_mb = lambda d: sum(p.stat().st_size for p in (out / d).glob("ledger.db*")) / 1e6  # noqa: E731
 
     rows = [
@@ -100,6 +113,8 @@ def main() -> None:
          f"{join_s:.2f} s, {joined.events_added:,} events added ({b_events:,} in B's ledger, "
          f"{ledger_mb('b'):.1f} MB)"),
         ("B's next sync, nothing new", f"{again_s:.3f} s"),
+        ("device D joins: A's year plus C's 300 small segments (incl. scrypt)",
+         f"{many_s:.2f} s, {many.segments_read} segments, {many.events_added:,} events added"),
     ]
     print(f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
