@@ -18,7 +18,7 @@ from tokenlens.reports import local_date_to_ms, zone_spans
 from tokenlens.store import queries
 from tokenlens.store.ledger import Ledger
 
-GROUPS = ("tool", "model")
+GROUPS = ("tool", "model", "device")
 
 
 @dataclass(frozen=True)
@@ -90,11 +90,14 @@ def day_range_ms(zone: ZoneInfo, first: date, last: date) -> tuple[int, int]:
 def daily_series(
     db: Ledger, zone: ZoneInfo, first: date, last: date, by: str = "tool", tool: str | None = None
 ) -> DailySeries:
-    """Per local day from `first` to `last` (inclusive), split by tool or model."""
+    """Per local day from `first` to `last` (inclusive), split by tool, model or device."""
     if by not in GROUPS:
         raise ValueError(f"by must be one of {GROUPS}")
     lo, hi = day_range_ms(zone, first, last)
     rows = queries.daily_tokens_and_cost(db, zone_spans(zone, lo, hi), lo, hi, by=by, tool=tool)
+    if by == "device":  # the names the person gave their devices (tokenlens/sync/)
+        names = queries.device_names(db)
+        rows = [(day, names.get(group, group), tokens, cost) for day, group, tokens, cost in rows]
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     values: dict[tuple[date, str], tuple[int, float]] = {}
     group_tokens: dict[str, int] = {}

@@ -21,6 +21,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from tokenlens.app import tasks
+from tokenlens.app.devices import AutoSync
 from tokenlens.app.icons import app_icon, gauge_fraction, glance_icon
 from tokenlens.app.live import LiveLedger, PermissionsOutcome, ScanOutcome, count_risky
 from tokenlens.app.main_window import LedgerView, MainWindow
@@ -92,6 +93,10 @@ class TokenlensApp(QObject):
         self.live.failed.connect(self.on_failed)
         self.live.busy_changed.connect(self.on_busy)
         self.live.permissions_scanned.connect(self.on_permissions_scanned)
+        # Several devices (tokenlens/sync/): a sync after each scan and every few minutes.
+        self.autosync = AutoSync(data_dir, self)
+        self.live.updated.connect(self.autosync.after_scan)
+        self.autosync.synced.connect(self.on_synced)
 
         self._build_actions()
         self.popup = GlancePopup()
@@ -99,7 +104,7 @@ class TokenlensApp(QObject):
         self.popup.open_window.connect(self.open_window)
         self.popup.scan_requested.connect(self.live.scan_now)
         self.settings_tab = SettingsTab(
-            self.settings, self.env, login_command(data_dir, default_data_dir())
+            self.settings, self.env, login_command(data_dir, default_data_dir()), autosync=self.autosync
         )
         self.settings_tab.changed.connect(self.on_settings_changed)
         self.window = MainWindow(self.view, data_dir, self.settings_tab, env=self.env)
@@ -152,6 +157,13 @@ class TokenlensApp(QObject):
             log.warning("%s", note)
             self.notify(note, warning=True)
         self.live.start()
+        self.autosync.start()
+
+    @Slot(object)
+    def on_synced(self, result: dict) -> None:
+        """Another device's events arrived: a scan repaints the ring and the tabs with them."""
+        if result.get("events_added"):
+            self.live.scan_now()
 
     @Slot()
     def shutdown(self) -> None:
@@ -161,6 +173,7 @@ class TokenlensApp(QObject):
         self._shut_down = True
         self._tray_check.stop()
         self.live.stop()
+        self.autosync.stop()
         self.tray.hide()
         self.popup.close()
         if self.welcome is not None:

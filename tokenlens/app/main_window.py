@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from tokenlens import insights
 from tokenlens.app.charts import Heatmap, StackedBars
+from tokenlens.app.devices import DeviceFilter
 from tokenlens.app.models import SessionsFilter, SessionsModel, project_label
 from tokenlens.app.pages import ViewOrMessage, show_scrolling
 from tokenlens.app.tasks import Latest, open_read_ledger
@@ -76,15 +77,18 @@ class OverviewTab(QWidget):
         self.split_by = QComboBox()
         self.split_by.addItem("by tool", "tool")
         self.split_by.addItem("by model", "model")
+        self.split_by.addItem("by device", "device")  # your devices through a synced folder
         self.metric = QComboBox()
         self.metric.addItem("Tokens", "tokens")
         self.metric.addItem("Cost (USD)", "cost")
-        for combo in (self.range, self.split_by, self.metric):
+        self.device = DeviceFilter(view.data_dir)  # several devices (tokenlens/sync/)
+        for combo in (self.range, self.split_by, self.metric, self.device):
             combo.currentIndexChanged.connect(self.refresh)
 
         controls = QHBoxLayout()
         controls.addWidget(self.metric)
         controls.addWidget(self.split_by)
+        controls.addWidget(self.device)
         controls.addStretch(1)
         controls.addWidget(self.range)
 
@@ -139,8 +143,9 @@ class OverviewTab(QWidget):
         zone = view.zone
         today = insights.local_day(zone, view.now_fn())
         first = today - timedelta(days=self.days() - 1)
-        by, metric = self.split_by.currentData(), self.metric.currentData()
-        self._jobs.run(lambda: overview_data(view.data_dir, zone, first, today, by),
+        by, metric, devices = self.split_by.currentData(), self.metric.currentData(), self.device.selected()
+        self.device.reload()
+        self._jobs.run(lambda: overview_data(view.data_dir, zone, first, today, by, devices),
                        lambda data: self._paint(data, first, metric))
 
     def _paint(self, data: dict, first, metric: str) -> None:
@@ -174,10 +179,10 @@ class OverviewTab(QWidget):
         self.projects.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
 
-def overview_data(data_dir: Path, zone: ZoneInfo, first, today, by: str) -> dict:
+def overview_data(data_dir: Path, zone: ZoneInfo, first, today, by: str, devices=()) -> dict:
     """Overview's four aggregates, in the background on a connection of this job's own."""
     lo, hi = insights.day_range_ms(zone, first, today)
-    db = open_read_ledger(data_dir)
+    db = open_read_ledger(data_dir, devices)
     try:
         return {"series": insights.daily_series(db, zone, first, today, by=by),
                 "hours": insights.hour_of_week(db, zone, lo, hi),
@@ -187,8 +192,8 @@ def overview_data(data_dir: Path, zone: ZoneInfo, first, today, by: str) -> dict
         db.conn.close()
 
 
-def sessions_data(data_dir: Path, lo: int, hi: int) -> list[dict]:
-    db = open_read_ledger(data_dir)
+def sessions_data(data_dir: Path, lo: int, hi: int, devices=()) -> list[dict]:
+    db = open_read_ledger(data_dir, devices)
     try:
         return insights.sessions(db, lo, hi)
     finally:
@@ -261,11 +266,14 @@ class SessionsTab(QWidget):
             self.range.addItem(label, days)
         self.range.setCurrentIndex(1)
         self.range.currentIndexChanged.connect(self.refresh)
+        self.device = DeviceFilter(view.data_dir)
+        self.device.currentIndexChanged.connect(self.refresh)
         self.count = QLabel("")
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.tool)
+        top.addWidget(self.device)
         top.addWidget(self.range)
         layout = QVBoxLayout(self)
         self.table_box = ViewOrMessage(self.table)
@@ -288,7 +296,9 @@ class SessionsTab(QWidget):
             lo, hi = insights.day_range_ms(zone, today - timedelta(days=days - 1), today)
         else:
             lo, hi = 0, now + 86_400_000
-        self._jobs.run(lambda: sessions_data(view.data_dir, lo, hi), self._paint)
+        devices = self.device.selected()
+        self.device.reload()
+        self._jobs.run(lambda: sessions_data(view.data_dir, lo, hi, devices), self._paint)
 
     @Slot(QModelIndex)
     def open_detail(self, index: QModelIndex) -> None:

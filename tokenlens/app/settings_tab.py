@@ -33,8 +33,10 @@ THRESHOLD_STEP = 1000  # the spin box counts thousands of tokens
 class SettingsTab(QWidget):
     changed = Signal()
 
-    def __init__(self, settings: AppSettings, env: Env, launch_command: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, settings: AppSettings, env: Env, launch_command: list[str], parent: QWidget | None = None,
+                 autosync=None) -> None:
         super().__init__(parent)
+        from tokenlens.app.devices import DevicesSection
         from tokenlens.tools import all_sources
 
         self._settings = settings
@@ -122,7 +124,11 @@ class SettingsTab(QWidget):
         layout.addSpacing(8)
         layout.addLayout(form)
         layout.addSpacing(8)
-        layout.addWidget(_note(f"Settings and the ledger live in {settings.data_dir}. Nothing leaves this device."))
+        self.devices = DevicesSection(settings.data_dir, autosync)
+        layout.addWidget(self.devices)
+        layout.addSpacing(8)
+        layout.addWidget(_note(f"Settings and the ledger live in {settings.data_dir}. Nothing leaves this device"
+                               " but what you sync to your own folder."))
         layout.addStretch(1)
         show_scrolling(self, inner)
 
