@@ -420,3 +420,57 @@ def epsilon_per_distinct_export(db, period: str) -> list[tuple[str, float]]:
         " GROUP BY sha256",
         [period],
     ).fetchall()
+
+
+# ---- plan-window readings (tokenlens.limits) ----------------------------------------------
+
+LIMIT_COLUMNS = ("tool, account, window, window_minutes, observed_at_ms, last_seen_ms, used_percent,"
+                 " resets_at_ms, plan, source")
+
+
+def latest_limit_readings(db) -> list[dict]:
+    """The newest reading of each (tool, account, window); of two first seen at the same
+    time, the higher percentage (the one that can only be too cautious)."""
+    sql = f"""
+        SELECT {LIMIT_COLUMNS} FROM (
+            SELECT *, ROW_NUMBER() OVER (PARTITION BY tool, account, window
+                                         ORDER BY observed_at_ms DESC, used_percent DESC) AS nth
+            FROM limit_readings)
+        WHERE nth = 1 ORDER BY tool, account, window_minutes, window"""
+    return _dicts(db.execute(sql))
+
+
+def limit_readings_of(db, tool: str, account: str, window: str, since_ms: int | None = None) -> list[dict]:
+    """One window's readings, oldest first (since `since_ms`, first seen, when given)."""
+    sql = (f"SELECT {LIMIT_COLUMNS} FROM limit_readings WHERE tool = ? AND account = ? AND window = ?"
+           " AND observed_at_ms >= ? ORDER BY observed_at_ms, used_percent")
+    return _dicts(db.execute(sql, [tool, account, window, since_ms if since_ms is not None else -(1 << 62)]))
+
+
+def limit_reading_count(db) -> int:
+    return db.execute("SELECT COUNT(*) FROM limit_readings").fetchone()[0]
+
+
+def tokens_per_model_between(db, tool: str, lo_ms: int, hi_ms: int) -> list[tuple[str, int, float, int]]:
+    """(model, total tokens, cost, unpriced events) of one tool's events in [lo_ms, hi_ms)."""
+    sql = ("SELECT model, SUM(total_tokens), COALESCE(SUM(cost_usd), 0.0),"
+           " SUM(cost_usd IS NULL AND total_tokens > 0) FROM events"
+           " WHERE tool = ? AND ts_ms >= ? AND ts_ms < ? GROUP BY model")
+    return [tuple(r) for r in db.execute(sql, [tool, lo_ms, hi_ms])]
+
+
+def tokens_and_cost_between(db, lo_ms: int, hi_ms: int) -> tuple[int, float, int]:
+    """(total tokens, cost, unpriced events) of every tool in [lo_ms, hi_ms): from the rollup
+    when it is exact and the bounds are on quarter-hours (the status line's "today"), else
+    from the events."""
+    exact = db.execute("SELECT NOT EXISTS (SELECT 1 FROM rollup_dirty)").fetchone()[0] == 1
+    if exact and lo_ms % QUARTER_MS == 0:
+        sql = ("SELECT COALESCE(SUM(total_tokens), 0), COALESCE(SUM(cost_usd), 0.0),"
+               " COALESCE(SUM(unpriced_events), 0) FROM rollup WHERE bucket >= ? AND bucket < ?")
+        # The quarter-hour holding hi_ms is counted whole: "today so far" has nothing after now.
+        row = db.execute(sql, [lo_ms // QUARTER_MS, -(-hi_ms // QUARTER_MS)]).fetchone()
+    else:
+        sql = ("SELECT COALESCE(SUM(total_tokens), 0), COALESCE(SUM(cost_usd), 0.0),"
+               " COALESCE(SUM(cost_usd IS NULL AND total_tokens > 0), 0) FROM events WHERE ts_ms >= ? AND ts_ms < ?")
+        row = db.execute(sql, [lo_ms, hi_ms]).fetchone()
+    return int(row[0]), float(row[1]), int(row[2])

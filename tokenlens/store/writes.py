@@ -74,3 +74,28 @@ def log_export(db, ts_ms: int, period: str, sha256: str, noise_epsilon: float | 
         "INSERT INTO exports (ts_ms, period, sha256, noise_epsilon) VALUES (?, ?, ?, ?)",
         [ts_ms, period, sha256, noise_epsilon],
     )
+
+
+# ---- plan-window readings (tokenlens.limits; the scan's Batch, tokenlens.store.writer) ----
+
+UPSERT_LIMIT_READING_SQL = """
+INSERT INTO limit_readings (tool, account, window, window_minutes, reading_key, observed_at_ms,
+    last_seen_ms, used_percent, resets_at_ms, plan, source, file_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tool, account, window, reading_key) DO UPDATE SET
+    observed_at_ms = MIN(observed_at_ms, excluded.observed_at_ms),
+    last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms),
+    plan = COALESCE(excluded.plan, plan),
+    file_id = COALESCE(file_id, excluded.file_id)
+"""
+
+
+def upsert_limit_readings(db, readings: Sequence, file_ids: Sequence[int | None] | None = None) -> None:
+    """Record readings (tokenlens.model.LimitReading); a repeat of one only moves its first and
+    last sightings. `file_ids`: the log file each came from (None: the status line)."""
+    ids = file_ids if file_ids is not None else [None] * len(readings)
+    db.conn.executemany(UPSERT_LIMIT_READING_SQL, [
+        (r.tool, r.account, r.window, r.window_minutes, r.reading_key, r.observed_at_ms,
+         max(r.last_seen_ms, r.observed_at_ms), r.used_percent, r.resets_at_ms, r.plan, r.source, fid)
+        for r, fid in zip(readings, ids, strict=True)
+    ])

@@ -75,6 +75,7 @@ class Payload(msgspec.Struct):
     arguments: Any = None
     action: Any = None
     call_id: Any = None
+    rate_limits: Any = None  # token_count: plan-window readings (tools/codex/limits.py)
 
 
 class Line(msgspec.Struct):
@@ -136,8 +137,9 @@ class Codex(JsonlSource):
         if kind != "event_msg" or payload.type != "token_count":
             return []
         info = payload.info
+        limits = _limit_readings(obj, payload, state, ctx) if payload.rate_limits is not None else []
         if not isinstance(info, dict):
-            return []  # a rate-limit-only refresh
+            return limits  # a rate-limit-only refresh
         ts_ms = iso_to_ms(obj.timestamp)
         total = _vector(info.get("total_token_usage"), "total_token_usage")
         last = _vector(info.get("last_token_usage"), "last_token_usage")
@@ -148,7 +150,7 @@ class Codex(JsonlSource):
         if total is not None:
             state["prev"] = total
         if delta is None or replaying or not any(delta):
-            return []
+            return limits
         model = text(payload.model) or text(info.get("model")) or state.get("model") or FALLBACK_MODEL
         session = state.get("session") or _session_from_name(ctx.path)
         fresh_input, cached, output, reasoning = delta
@@ -159,6 +161,7 @@ class Codex(JsonlSource):
         # parent's key, whatever time it was stamped with. Without totals, the time too.
         key = f"{root}:{vector}" if total is not None else f"{root}:{ts_ms}:{vector}"
         return [
+            *limits,
             UsageEvent(
                 tool=self.id,
                 event_key=key,
@@ -179,6 +182,19 @@ class Codex(JsonlSource):
                 reasoning_tokens=min(reasoning, output),
             )
         ]
+
+
+def _limit_readings(obj: Line, payload: Payload, state: dict[str, Any], ctx: FileContext) -> list:
+    from tokenlens.tools.codex.limits import home_label, readings
+
+    try:
+        ts_ms = iso_to_ms(obj.timestamp)
+    except BadLine:
+        return []  # the usage part says so, where there is one
+    fork_second = state.get("fork_second")
+    if fork_second is not None and ts_ms // 1000 <= fork_second:
+        return []  # a subagent's copy of its parent's lines: the parent's readings, restamped
+    return readings(payload.rate_limits, ts_ms, home_label(ctx.root), state)
 
 
 TOOL_CALLS = ("function_call", "local_shell_call", "custom_tool_call", "web_search_call")
