@@ -241,3 +241,12 @@ def calibrate_window(db, tool: str, history: list[dict]) -> list[Calibration]:
                                None if unpriced else cost / points, n, points))
     out.sort(key=lambda c: (c.family != "all", -c.tokens_per_percent))
     return out
+
+
+def status_of_reading(reading, now_ms: int) -> WindowStatus:
+    """A window's status from one reading alone (tokenlens.model.LimitReading): no pace."""
+    return _status({"tool": reading.tool, "account": reading.account, "window": reading.window,
+                    "window_minutes": reading.window_minutes, "observed_at_ms": reading.observed_at_ms,
+                    "last_seen_ms": max(reading.last_seen_ms, reading.observed_at_ms),
+                    "used_percent": reading.used_percent, "resets_at_ms": reading.resets_at_ms,
+                    "plan": reading.plan, "source": reading.source}, now_ms)

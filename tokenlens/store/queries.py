@@ -474,3 +474,9 @@ def tokens_and_cost_between(db, lo_ms: int, hi_ms: int) -> tuple[int, float, int
                " COALESCE(SUM(cost_usd IS NULL AND total_tokens > 0), 0) FROM events WHERE ts_ms >= ? AND ts_ms < ?")
         row = db.execute(sql, [lo_ms, hi_ms]).fetchone()
     return int(row[0]), float(row[1]), int(row[2])
+
+
+def file_stamp(db, path: str) -> tuple[int | None, int | None] | None:
+    """(size, mtime_ns) the ledger last read a file at; None for a file it never read."""
+    row = db.execute("SELECT size, mtime_ns FROM files WHERE path = ?", [path]).fetchone()
+    return (row[0], row[1]) if row else None
