@@ -33,8 +33,10 @@ def limits(ctx: Context, as_json: bool, no_scan: bool) -> None:
     states = window_states(ctx.db, at)
     if as_json:
         from tokenlens.limits import iso
+        from tokenlens.store.queries import skipped_limit_readings
 
-        _dump_json({"now": iso(at), "limits": [s.as_json() for s in states]})
+        _dump_json({"now": iso(at), "limits": [s.as_json() for s in states],
+                    "readings_skipped": skipped_limit_readings(ctx.db)})
         return
     from tokenlens.render_limits import print_limits
 

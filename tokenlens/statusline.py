@@ -96,21 +96,23 @@ def payload_readings(payload: dict, now_ms: int, env_home: Path, configured: str
 # ---- the ledger ---------------------------------------------------------------------------
 
 
-def record(db, data_dir: Path, found: list) -> bool:
+def record(db, data_dir: Path, found: list, skipped: int = 0) -> bool:
     """Write the readings (and any left waiting); if the ledger cannot take them now (busy,
     read-only, damaged), they wait in a file and this returns False."""
     import sqlite3
 
-    from tokenlens.store.writes import upsert_limit_readings
+    from tokenlens.store.writes import count_skipped_statusline_readings, upsert_limit_readings
 
     waiting = _take_pending(data_dir)
     todo = waiting + found
-    if not todo:
+    if not todo and not skipped:
         return True
     try:
         db.execute("BEGIN IMMEDIATE")
         try:
             upsert_limit_readings(db, todo)
+            if skipped:
+                count_skipped_statusline_readings(db, skipped)
         except BaseException:
             db.conn.rollback()
             raise
@@ -230,14 +232,19 @@ def statuses_from_payload(found: list, now_ms: int) -> list:
 # ---- the transcript -------------------------------------------------------------------------
 
 
-def app_is_running(data_dir: Path) -> bool:
-    """The tray app listens on an abstract Unix socket named after the data dir
-    (app/single_instance.server_name); /proc/net/unix lists it. Elsewhere: unknown, False."""
+def app_socket_name(data_dir: Path) -> str:
+    """As /proc/net/unix shows the app's QLocalServer (tests check it against the app's)."""
     import hashlib
 
     digest = hashlib.sha1(str(Path(data_dir).resolve()).encode()).hexdigest()[:12]
     uid = os.getuid() if hasattr(os, "getuid") else 0
-    name = f"@tokenlens-{uid}-{digest}".encode()
+    return f"@tokenlens-{uid}-{digest}"
+
+
+def app_is_running(data_dir: Path) -> bool:
+    """The tray app listens on an abstract Unix socket named after the data dir
+    (app/single_instance.server_name); /proc/net/unix lists it. Elsewhere: unknown, False."""
+    name = app_socket_name(data_dir).encode()
     try:
         with open("/proc/net/unix", "rb") as fh:
             return any(line.rstrip().endswith(name) for line in fh)
@@ -340,27 +347,30 @@ def run(raw: bytes, options: Options, environ=None, out=None) -> str:
     found: list = []
     account = ""
     parts = options.parts or DEFAULT_PARTS
+    data_dir = None
     try:
-        account, found, _skipped = payload_readings(payload, now_ms, env.home, env.get("CLAUDE_CONFIG_DIR"))
+        account, found, skipped = payload_readings(payload, now_ms, env.home, env.get("CLAUDE_CONFIG_DIR"))
         data_dir = resolve_data_dir(options.data_dir, env)
         if options.parts is None:
             from tokenlens.config import load_settings
 
             parts = parse_parts(load_settings(data_dir).get(PARTS_SETTING)) or DEFAULT_PARTS
-        line = _line_from_ledger(data_dir, payload, found, account, parts, now_ms, colours, env)
+        line = _line_from_ledger(data_dir, payload, found, len(skipped), account, parts, now_ms, colours, env)
     except Exception:  # noqa: BLE001 - the status line never breaks the person's terminal
+        if data_dir is not None and found:
+            _keep_pending(data_dir, _take_pending(data_dir) + found)  # written by a later line
         line = _fallback(parts, found, account, now_ms, colours)
     return line + _chained(options.then, raw)
 
 
-def _line_from_ledger(data_dir, payload, found, account, parts, now_ms, colours, env) -> str:
+def _line_from_ledger(data_dir, payload, found, skipped, account, parts, now_ms, colours, env) -> str:
     from tokenlens.limits import window_states
     from tokenlens.store import queries
     from tokenlens.store.ledger import open_ledger_quickly
 
     db = open_ledger_quickly(data_dir, BUSY_MS)
     try:
-        record(db, data_dir, found)  # what it cannot write waits in the pending file
+        record(db, data_dir, found, skipped)  # what it cannot write waits in the pending file
         totals = queries.tokens_and_cost_between(db, *today_bounds(now_ms)) if "today" in parts else None
         statuses = window_states(db, now_ms, calibrate=False)
         if not app_is_running(data_dir):

@@ -480,3 +480,10 @@ def file_stamp(db, path: str) -> tuple[int | None, int | None] | None:
     """(size, mtime_ns) the ledger last read a file at; None for a file it never read."""
     row = db.execute("SELECT size, mtime_ns FROM files WHERE path = ?", [path]).fetchone()
     return (row[0], row[1]) if row else None
+
+
+def skipped_limit_readings(db) -> dict[str, int]:
+    """Readings skipped as unusable: {"codex-log": log lines, "claude-statusline": payloads}."""
+    logs = db.execute("SELECT COUNT(*) FROM skips WHERE reason LIKE 'rate_limits.%'").fetchone()[0]
+    row = db.execute("SELECT value FROM meta WHERE key = 'statusline_readings_skipped'").fetchone()
+    return {"codex-log": logs, "claude-statusline": int(row[0]) if row and str(row[0]).isdigit() else 0}

@@ -99,3 +99,13 @@ def upsert_limit_readings(db, readings: Sequence, file_ids: Sequence[int | None]
          max(r.last_seen_ms, r.observed_at_ms), r.used_percent, r.resets_at_ms, r.plan, r.source, fid)
         for r, fid in zip(readings, ids, strict=True)
     ])
+
+
+STATUSLINE_SKIPPED_KEY = "statusline_readings_skipped"
+
+
+def count_skipped_statusline_readings(db, count: int) -> None:
+    """Status-line readings that were out of range have no log line to skip: counted here."""
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET"
+               " value = CAST(COALESCE(CAST(value AS INTEGER), 0) + excluded.value AS TEXT)",
+               [STATUSLINE_SKIPPED_KEY, str(count)])
