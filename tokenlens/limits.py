@@ -250,3 +250,54 @@ def status_of_reading(reading, now_ms: int) -> WindowStatus:
                     "last_seen_ms": max(reading.last_seen_ms, reading.observed_at_ms),
                     "used_percent": reading.used_percent, "resets_at_ms": reading.resets_at_ms,
                     "plan": reading.plan, "source": reading.source}, now_ms)
+
+
+# ---- alerts (the tray app tells them; no Qt here) -------------------------------------------
+
+DEFAULT_ALERT_THRESHOLDS = (80, 95)
+TOOL_NAMES = {"claude-code": "Claude", "codex": "Codex"}
+
+
+def alert_key(status: WindowStatus, threshold: int) -> str:
+    """One window instance (its reset) and one threshold: told once, whatever restarts."""
+    instance = status.resets_at_ms // 60_000 if status.resets_at_ms is not None else f"t{status.observed_at_ms}"
+    return f"{status.tool}|{status.account}|{status.window}|{instance}|{threshold}"
+
+
+def window_label(status: WindowStatus) -> str:
+    return f"{TOOL_NAMES.get(status.tool, status.tool)} {status.window}"
+
+
+def due_alerts(states: list[WindowStatus], thresholds, told: set[str], *, at_start: bool = False,
+               started_ms: int | None = None) -> list[tuple[str, str]]:
+    """(key, text) of each threshold a current window has crossed and that was not told.
+
+    Only the highest crossed threshold of a window is told (95 % says 80 % too); the lower
+    ones are marked told with it. `at_start`: the first look after the app started; a crossing
+    observed before `started_ms` happened while the app was not running, and says so."""
+    out = []
+    for status in states:
+        if status.used_percent is None or status.state == "reset":
+            continue
+        crossed = sorted(t for t in thresholds if status.used_percent >= t)
+        if not crossed or alert_key(status, crossed[-1]) in told:
+            continue
+        keys = [alert_key(status, t) for t in crossed]
+        text = f"{window_label(status)} window at {status.used_percent:.0f}% (past {crossed[-1]}%)"
+        if status.resets_at_ms is not None:
+            text += f"; resets {time_of_day(status.resets_at_ms)}"
+        if at_start and started_ms is not None and status.observed_at_ms < started_ms:
+            text = "While tokenlens was not running: " + text
+        out.append((";".join(keys), text))
+    return out
+
+
+def time_of_day(ms: int) -> str:
+    import time
+
+    return time.strftime("%a %H:%M", time.localtime(ms / 1000))
+
+
+def tightest(states: list[WindowStatus]) -> WindowStatus | None:
+    known = [s for s in states if s.used_percent is not None]
+    return max(known, key=lambda s: s.used_percent) if known else None

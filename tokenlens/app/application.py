@@ -97,6 +97,7 @@ class TokenlensApp(QObject):
         self.popup.setWindowIcon(app_icon())
         self.popup.open_window.connect(self.open_window)
         self.popup.scan_requested.connect(self.live.scan_now)
+        self._add_limits()
         self.settings_tab = SettingsTab(
             self.settings, self.env, login_command(data_dir, default_data_dir())
         )
@@ -106,6 +107,7 @@ class TokenlensApp(QObject):
         scanned = getattr(self.window.permissions, "scanned", None)  # absent when the feature is
         if scanned is not None:
             scanned.connect(self.on_permissions_tab_scanned)
+        self.window.tabs.insertTab(2, self.limits_tab, "Limits")
         app_menu = self.window.menuBar().addMenu("&tokenlens")
         for action in (self.act_scan, self.act_pause, None, self.act_quit):
             app_menu.addSeparator() if action is None else app_menu.addAction(action)
@@ -119,6 +121,19 @@ class TokenlensApp(QObject):
         self._tray_check.timeout.connect(self.check_tray)
 
     # ---- setup ----------------------------------------------------------------------
+
+    def _add_limits(self) -> None:
+        """Plan windows (app/limits_view.py): bars in the popup above its status line, the
+        tightest in the tooltip, a Limits tab, threshold alerts."""
+        from tokenlens.app.limits_view import LimitsTab, LimitsWatch
+
+        self.limits = LimitsWatch(self.data_dir, self.settings, self)
+        self.limits.changed.connect(lambda: self.tray.setToolTip(self._tooltip()))
+        self.limits.changed.connect(self.popup.adjustSize)
+        self.limits.alert.connect(lambda text: self.notify(text, warning=True))
+        layout = self.popup.layout()
+        layout.insertWidget(layout.indexOf(self.popup.risky), self.limits.bars)
+        self.limits_tab = LimitsTab(self.data_dir)
 
     def _build_actions(self) -> None:
         self.act_popup = QAction("Today at a glance…", self)
@@ -186,6 +201,7 @@ class TokenlensApp(QObject):
         self.unreadable = outcome.unreadable
         self._render_glance()
         self.popup.set_status(self.status_text(outcome.errors))
+        self.limits.refresh()
         self.window.refresh()
         self._maybe_nudge()
         if outcome.first_scan and not self.settings.welcomed():
@@ -205,6 +221,8 @@ class TokenlensApp(QObject):
 
     def _tooltip(self) -> str:
         text = tooltip_text(self.glance, self.live.paused)
+        tightest = self.limits.tooltip_line()
+        text = f"{text}\n{tightest}" if tightest else text
         warning = self.unreadable_warning()
         return f"{text}\n⚠ {warning}" if warning else text
 

@@ -430,14 +430,19 @@ LIMIT_COLUMNS = ("tool, account, window, window_minutes, observed_at_ms, last_se
 
 def latest_limit_readings(db) -> list[dict]:
     """The newest reading of each (tool, account, window); of two first seen at the same
-    time, the higher percentage (the one that can only be too cautious)."""
+    time, the higher percentage (the one that can only be too cautious). The newest time per
+    window comes from the series index alone: the status line runs this on every message."""
+    cols = ", ".join(f"r.{c.strip()}" for c in LIMIT_COLUMNS.split(","))
     sql = f"""
-        SELECT {LIMIT_COLUMNS} FROM (
-            SELECT *, ROW_NUMBER() OVER (PARTITION BY tool, account, window
-                                         ORDER BY observed_at_ms DESC, used_percent DESC) AS nth
-            FROM limit_readings)
-        WHERE nth = 1 ORDER BY tool, account, window_minutes, window"""
-    return _dicts(db.execute(sql))
+        WITH newest AS (SELECT tool, account, window, MAX(observed_at_ms) AS at FROM limit_readings
+                        GROUP BY tool, account, window)
+        SELECT {cols} FROM newest n JOIN limit_readings r
+          ON r.tool = n.tool AND r.account = n.account AND r.window = n.window AND r.observed_at_ms = n.at
+        ORDER BY r.tool, r.account, r.window_minutes, r.window, r.used_percent DESC"""
+    out: dict[tuple, dict] = {}
+    for row in _dicts(db.execute(sql)):
+        out.setdefault((row["tool"], row["account"], row["window"]), row)
+    return list(out.values())
 
 
 def limit_readings_of(db, tool: str, account: str, window: str, since_ms: int | None = None) -> list[dict]:
