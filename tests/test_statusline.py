@@ -28,7 +28,9 @@ def run_line(payload, home: Path, data_dir: Path, *args: str, no_color: bool = T
 
 
 def hhmm(sec: int) -> str:
-    return time.strftime("%H:%M", time.localtime(sec))
+    """A reset later today as 16:40; one after midnight with its weekday (Wed 00:40)."""
+    at, now = time.localtime(sec), time.localtime()
+    return time.strftime("%H:%M" if at.tm_yday == now.tm_yday else "%a %H:%M", at)
 
 
 def payload(home: Path, five=None, seven=None, transcript=None) -> dict:

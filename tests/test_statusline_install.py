@@ -65,7 +65,8 @@ def test_install_run_limits_uninstall_round_trip(tmp_path):
     shown = subprocess.run(["sh", "-c", command], input=json.dumps(body).encode(), capture_output=True,
                            env=env_for(home, NO_COLOR="1"), timeout=120)
     assert shown.returncode == 0 and shown.stderr == b""
-    reset = time.strftime("%H:%M", time.localtime(now + 3600))
+    at, today = time.localtime(now + 3600), time.localtime(now)
+    reset = time.strftime("%H:%M" if at.tm_yday == today.tm_yday else "%a %H:%M", at)
     assert shown.stdout.decode() == f"today 0 tok $0 · 5h 42% → {reset} · 7d 18%\nPREVIOUS-LINE\n"
 
     limits = tokenlens(home, data, "limits", "--json")

@@ -21,8 +21,9 @@ def ago(ms: int, now_ms: int) -> str:
 
 
 def local(ms: int, now_ms: int) -> str:
-    fmt = "%H:%M" if abs(ms - now_ms) < 20 * 3_600_000 else "%a %d %b %H:%M"
-    return time.strftime(fmt, time.localtime(ms / 1000))
+    at, now = time.localtime(ms / 1000), time.localtime(now_ms / 1000)
+    same_day = (at.tm_year, at.tm_yday) == (now.tm_year, now.tm_yday)
+    return time.strftime("%H:%M" if same_day else "%a %d %b %H:%M", at)
 
 
 def window_line(s, now_ms: int) -> str:
@@ -44,12 +45,11 @@ def window_line(s, now_ms: int) -> str:
 
 def calibration_lines(s) -> list[str]:
     out = []
-    for c in s.calibration:
-        if c.family == "all":
-            continue
+    for c in [c for c in s.calibration if c.family != "all"] or list(s.calibration):
+        family = "all models" if c.family == "all" else c.family
         span = f"{format_tokens(c.low)}–{format_tokens(c.high)}" if c.high is not None else f"at least {format_tokens(c.low)}"
         money = f", {format_cost(c.usd_per_percent)} API-equivalent" if c.usd_per_percent is not None else ""
-        out.append(f"    about {format_tokens(c.tokens_per_percent)} tokens of {c.family} per 1% ({span}{money};"
+        out.append(f"    about {format_tokens(c.tokens_per_percent)} tokens ({family}) per 1% ({span}{money};"
                    f" {c.instances} window{'s' if c.instances != 1 else ''})")
     return out
 

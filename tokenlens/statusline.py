@@ -176,10 +176,10 @@ def colour(text: str, percent: float | None, enabled: bool) -> str:
 
 
 def clock(ms: int, now_ms: int) -> str:
-    t = time.localtime(ms / 1000)
-    if ms - now_ms < 20 * 3_600_000:
-        return time.strftime("%H:%M", t)
-    return time.strftime("%a %H:%M", t)
+    """16:40 today, else with the weekday: a bare time tomorrow reads as today."""
+    at, now = time.localtime(ms / 1000), time.localtime(now_ms / 1000)
+    same_day = (at.tm_year, at.tm_yday) == (now.tm_year, now.tm_yday)
+    return time.strftime("%H:%M" if same_day else "%a %H:%M", at)
 
 
 def window_part(label: str, status, now_ms: int, colours: bool) -> str:

@@ -36,8 +36,10 @@ def level_color(percent: float | None) -> QColor:
 
 
 def clock(ms: int, now_ms: int) -> str:
-    fmt = "%H:%M" if abs(ms - now_ms) < 20 * 3_600_000 else "%a %H:%M"
-    return time.strftime(fmt, time.localtime(ms / 1000))
+    """16:40 today, else with the weekday (Wed 16:40): a bare time tomorrow reads as today."""
+    at, now = time.localtime(ms / 1000), time.localtime(now_ms / 1000)
+    same_day = (at.tm_year, at.tm_yday) == (now.tm_year, now.tm_yday)
+    return time.strftime("%H:%M" if same_day else "%a %H:%M", at)
 
 
 def detail_text(s: core.WindowStatus, now_ms: int) -> str:
@@ -47,12 +49,12 @@ def detail_text(s: core.WindowStatus, now_ms: int) -> str:
     parts = []
     if s.resets_at_ms is not None:
         parts.append(f"resets {clock(s.resets_at_ms, now_ms)}")
-    if s.pace == "full_at" and s.pace_full_at_ms is not None:
-        parts.append(f"at this pace full by {clock(s.pace_full_at_ms, now_ms)}")
-    elif s.pace == "not_before_reset":
-        parts.append("at this pace not full before it resets")
-    if s.state == "stale":
+    if s.state == "stale":  # an old reading's pace says little about now
         parts.append(f"last seen {clock(s.last_seen_ms, now_ms)}")
+    elif s.pace == "full_at" and s.pace_full_at_ms is not None:
+        parts.append(f"on pace to fill by {clock(s.pace_full_at_ms, now_ms)}")
+    elif s.pace == "not_before_reset":
+        parts.append("won't fill before reset")
     return " · ".join(parts)
 
 
@@ -65,13 +67,14 @@ def tooltip_line(states: list[core.WindowStatus]) -> str | None:
 
 
 def calibration_text(s: core.WindowStatus) -> str:
+    """One sentence per model family; the figure over all models when no family dominates."""
     lines = []
-    for c in s.calibration:
-        if c.family == "all":
-            continue
+    families = [c for c in s.calibration if c.family != "all"] or list(s.calibration)
+    for c in families:
+        name = "all models" if c.family == "all" else c.family
         money = f" (≈ {format_cost(c.usd_per_percent)} at API prices)" if c.usd_per_percent is not None else ""
         span = f"{format_tokens(c.low)}–{format_tokens(c.high)}" if c.high is not None else f"≥ {format_tokens(c.low)}"
-        lines.append(f"About {format_tokens(c.tokens_per_percent)} tokens of {c.family} per 1% of this window"
+        lines.append(f"About {format_tokens(c.tokens_per_percent)} tokens ({name}) per 1% of this window"
                      f"{money}; range {span}, from {c.instances} window{'s' if c.instances != 1 else ''}.")
     return "\n".join(lines)
 
@@ -83,6 +86,7 @@ class LimitBar(QWidget):
         super().__init__(parent)
         self.status: core.WindowStatus | None = None
         self.now_ms = 0
+        self.show_account = False  # only where one tool has windows of several accounts
         self.setMinimumHeight(self.fontMetrics().height() * 2 + 14)
 
     def set_status(self, status: core.WindowStatus, now_ms: int) -> None:
@@ -101,7 +105,7 @@ class LimitBar(QWidget):
         width = self.width()
         top = fm.ascent()
         painter.setPen(_text_color(self))
-        painter.drawText(0, top, core.window_label(s) + (f" · {s.account}" if s.account and s.tool == "codex" else ""))
+        painter.drawText(0, top, core.window_label(s) + (f" · {s.account}" if self.show_account else ""))
         value = "–" if s.used_percent is None else f"{s.used_percent:.0f}%"
         painter.drawText(width - fm.horizontalAdvance(value), top, value)
         bar = QRectF(0, top + 4, width, 7)
@@ -115,7 +119,9 @@ class LimitBar(QWidget):
             painter.drawRoundedRect(QRectF(0, bar.top(), width * min(100.0, s.used_percent) / 100, bar.height()), 3, 3)
         painter.setFont(_small_font(self))
         painter.setPen(_text_color(self, dim=True))
-        painter.drawText(0, int(bar.bottom()) + fm.ascent() + 2, detail_text(s, self.now_ms))
+        small = painter.fontMetrics()
+        detail = small.elidedText(detail_text(s, self.now_ms), Qt.TextElideMode.ElideRight, width)
+        painter.drawText(0, int(bar.bottom()) + fm.ascent() + 2, detail)
         painter.end()
 
 
@@ -143,7 +149,11 @@ class LimitBars(QWidget):
             bar = LimitBar(self)
             self.bars.append(bar)
             self._layout.addWidget(bar)
+        accounts: dict[str, set] = {}
+        for status in states:
+            accounts.setdefault(status.tool, set()).add(status.account)
         for bar, status in zip(self.bars, states, strict=False):
+            bar.show_account = len(accounts[status.tool]) > 1
             bar.set_status(status, now_ms)
             bar.show()
         for bar in self.bars[len(states):]:
@@ -170,7 +180,8 @@ class HistoryChart(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(_small_font(self))
         fm = painter.fontMetrics()
-        left, right, top, bottom = fm.horizontalAdvance("100%") + 8, 8, 8, fm.height() + 8
+        left, right, top, bottom = fm.horizontalAdvance("100%") + 8, fm.horizontalAdvance("00 Mmm") // 2 + 4, 8, \
+            fm.height() + 8
         plot = QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
         lo, hi = self.span
 
@@ -190,7 +201,8 @@ class HistoryChart(QWidget):
         day = 86_400_000
         for n in range(0, int((hi - lo) // day) + 1, max(1, int((hi - lo) // day) // 7)):
             ms = lo + n * day
-            painter.drawText(int(x_of(ms)) - 12, int(plot.bottom() + fm.ascent() + 4), time.strftime("%d %b", time.localtime(ms / 1000)))
+            label = time.strftime("%d %b", time.localtime(ms / 1000))
+            painter.drawText(int(x_of(ms) - fm.horizontalAdvance(label) / 2), int(plot.bottom() + fm.ascent() + 4), label)
         if not self.readings:
             painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "No readings of this window in the last 14 days")
             painter.end()
