@@ -134,3 +134,37 @@ def test_readings_flow_through_the_parallel_forked_ingest(db, env, home):
     scan(db, env, [Codex()], workers=2)
     assert [r[6] for r in rows(db) if r[2] == "5h"] == [10.0, 11.0, 12.0, 13.0]
     assert [r[6] for r in rows(db) if r[2] == "7d"] == [1.0]
+
+
+def test_a_forks_copy_of_its_parents_readings_adds_no_reading(db, env, home):
+    parent = [codex_meta(iso(T0), SID), token_count(T0 + 10, current(20.0, T0 + 3600, 5.0, T0 + 86400)),
+              token_count(T0 + 300, current(30.0, T0 + 3600, 6.0, T0 + 86400))]
+    append(rollout(home), *parent)
+    fork_sid = "0197a0c0-2222-7000-8000-0000000000ff"
+    # Codex writes a fork as its own session_meta, then the parent's lines, each stamped when copied
+    copied = [{**line, "timestamp": iso(T0 + 900)} for line in parent]
+    append(rollout(home, sid=fork_sid), codex_meta(iso(T0 + 900), fork_sid, forked_from_id=SID), *copied,
+           token_count(T0 + 960, current(33.0, T0 + 3600, 6.0, T0 + 86400)))
+    scan(db, env, [Codex()])
+    got = [(r[2], r[6], r[4]) for r in rows(db)]
+    assert got == [("5h", 20.0, (T0 + 10) * 1000), ("5h", 30.0, (T0 + 300) * 1000), ("5h", 33.0, (T0 + 960) * 1000),
+                   ("7d", 5.0, (T0 + 10) * 1000), ("7d", 6.0, (T0 + 300) * 1000)]
+
+
+def test_m007_reads_codex_files_again_for_the_readings_already_behind_their_offsets(db, env, home):
+    from tokenlens.store.schema import M007_SQL
+
+    append(rollout(home), codex_meta(iso(T0), SID), codex_turn(iso(T0)),
+           token_count(T0 + 10, current(20.0, T0 + 3600, 5.0, T0 + 86400),
+                       info={"total_token_usage": {"input_tokens": 100, "cached_input_tokens": 0, "output_tokens": 1,
+                                                   "reasoning_output_tokens": 0, "total_tokens": 101},
+                             "last_token_usage": None}))
+    scan(db, env, [Codex()])
+    # as a ledger from before m007 would be: the file read to its end, no readings
+    db.execute("DELETE FROM limit_readings")
+    for sql in M007_SQL[2:]:
+        db.execute(sql)
+    db.conn.commit()
+    scan(db, env, [Codex()])
+    assert [(r[2], r[6]) for r in rows(db)] == [("5h", 20.0), ("7d", 5.0)]
+    assert db.execute("SELECT COUNT(*), SUM(total_tokens) FROM events").fetchone() == (1, 101)
