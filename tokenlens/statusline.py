@@ -8,9 +8,9 @@ whatever happens: a broken terminal line is worse than a missing number.
 Fast by construction (bench/statusline.py measures it): run as `python -m tokenlens.statusline`
 it imports neither click nor rich nor pricing; it never walks the log tree. Today's figures
 come from the ledger's quarter-hour rollup. The running app keeps the ledger fresh; without it,
-the one `transcript_path` is read incrementally by a detached child (`--ingest`), because
-pricing new usage imports genai-prices (~0.2 s), more than the status line's budget: the line
-shows what the ledger held a moment before, the next one includes the new lines.
+the one `transcript_path` is read incrementally by a detached child (`--ingest`, at most one
+every 2 s), because pricing new usage imports genai-prices (~0.2 s), more than the status
+line's budget: the line shows what the ledger held a moment before, a later one the new lines.
 
 A ledger that is busy, locked or damaged gives a short fallback line built from the payload
 alone; readings that could not be written wait in `limits-pending.jsonl` in the data dir and
@@ -34,6 +34,7 @@ KNOWN_PARTS = ("today", "5h", "7d", "codex")
 PARTS_SETTING = "statusline_parts"
 PENDING_FILE = "limits-pending.jsonl"
 INGEST_LOCK = "statusline-ingest.lock"
+INGEST_EVERY_S = 2.0
 BUSY_MS = 150
 CHAIN_TIMEOUT_S = 5.0
 MAX_STDIN = 1 << 20
@@ -292,7 +293,20 @@ def _is_under(path: Path, root: Path) -> bool:
 
 
 def spawn_ingest(path: Path, data_dir: Path) -> None:
+    """At most one reader every INGEST_EVERY_S: Claude Code may run the status line every
+    300 ms, and each reader costs a Python start and the price table's import."""
     import subprocess
+
+    lock = data_dir / INGEST_LOCK
+    try:
+        if time.time() - lock.stat().st_mtime < INGEST_EVERY_S:
+            return
+    except OSError:
+        pass  # no reader has run yet
+    try:
+        os.utime(lock) if lock.exists() else lock.touch()
+    except OSError:
+        return
 
     args = [sys.executable, "-m", "tokenlens.statusline", "--data-dir", str(data_dir), "--ingest", str(path)]
     subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -305,16 +319,8 @@ def ingest_transcript(path: Path, data_dir: Path) -> int:
     import fcntl
 
     from tokenlens.config import Env
-    from tokenlens.ingest.read import ingest_file_safely
-    from tokenlens.ingest.result import SourceScan
-    from tokenlens.pricing import Pricer
-    from tokenlens.store import open_ledger
-    from tokenlens.store.writer import Batch
-    from tokenlens.tools.claude_code.usage import ClaudeCode
-    from tokenlens.tools.source import Discovered
 
     env = Env()
-    source = ClaudeCode()
     root = _root_of(path, env)
     if root is None:
         return 0
@@ -322,7 +328,16 @@ def ingest_transcript(path: Path, data_dir: Path) -> int:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            return 0
+            return 0  # another reader is at it; what it misses, the next one reads
+        from tokenlens.ingest.read import ingest_file_safely
+        from tokenlens.ingest.result import SourceScan
+        from tokenlens.pricing import Pricer
+        from tokenlens.store import open_ledger
+        from tokenlens.store.writer import Batch
+        from tokenlens.tools.claude_code.usage import ClaudeCode
+        from tokenlens.tools.source import Discovered
+
+        source = ClaudeCode()
         db = open_ledger(data_dir)
         try:
             batch = Batch(db, Pricer())
