@@ -178,3 +178,14 @@ def test_the_app_socket_name_is_the_apps():
     from tokenlens.statusline import app_socket_name
 
     assert app_socket_name(Path("/tmp/some/data")) == "@" + server_name(Path("/tmp/some/data"))
+
+
+def test_the_cli_command_is_the_same_line(tmp_path):
+    home, data = tmp_path / "home", tmp_path / "data"
+    now = int(time.time())
+    env = {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([PY, "-m", "tokenlens", "--data-dir", str(data), "statusline", "--parts", "5h,today"],
+                          input=json.dumps(payload(home, five=(12, now + 600))).encode(), capture_output=True,
+                          env=env, timeout=120)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout.decode() == f"5h 12% → {hhmm(now + 600)} · today 0 tok $0\n"

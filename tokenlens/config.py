@@ -11,8 +11,6 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
 DATA_DIR_ENV = "TOKENLENS_DATA_DIR"
 DB_FILENAME = "ledger.db"
 SETTINGS_FILENAME = "settings.json"
@@ -136,6 +134,8 @@ def create_private_file(path: Path) -> None:
 
 
 def load_settings(data_dir: Path) -> dict:
+    import orjson  # here, not at the top: the status line imports this module on every message
+
     path = data_dir / SETTINGS_FILENAME
     try:
         value = orjson.loads(path.read_bytes())
@@ -145,6 +145,8 @@ def load_settings(data_dir: Path) -> dict:
 
 
 def save_settings(data_dir: Path, settings: dict) -> None:
+    import orjson
+
     path = data_dir / SETTINGS_FILENAME
     tmp = path.with_suffix(".tmp")
     create_private_file(tmp)

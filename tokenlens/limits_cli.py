@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from tokenlens.cli import Context, UserError, _dump_json, pass_ctx
@@ -58,18 +56,14 @@ def statusline(click_ctx: click.Context, parts: str | None, then: str | None) ->
     """
     if click_ctx.invoked_subcommand is not None:
         return
-    from tokenlens.statusline import MAX_STDIN, Options, parse_parts, run
+    from tokenlens.statusline import Options, parse_parts, read_stdin, run
 
     ctx = click_ctx.find_object(Context)
     options = Options()
     options.data_dir = ctx._data_dir_option if ctx else None
     options.parts = parse_parts(parts)
     options.then = then
-    try:
-        raw = sys.stdin.buffer.read(MAX_STDIN)
-    except (OSError, ValueError):
-        raw = b""
-    click.echo(run(raw, options))
+    click.echo(run(read_stdin(), options))
 
 
 @statusline.command()

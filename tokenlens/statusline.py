@@ -77,11 +77,11 @@ def parse_parts(value: str | None) -> tuple[str, ...] | None:
 
 
 def read_payload(raw: bytes) -> dict:
-    import orjson
+    import json  # the standard library's: imports in a fraction of orjson's time
 
     try:
-        value = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError:
+        value = json.loads(raw) if raw.strip() else {}
+    except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
 
@@ -127,7 +127,7 @@ def record(db, data_dir: Path, found: list, skipped: int = 0) -> bool:
 
 
 def _take_pending(data_dir: Path) -> list:
-    import orjson
+    import json
 
     from tokenlens.model import LimitReading
 
@@ -138,23 +138,22 @@ def _take_pending(data_dir: Path) -> list:
     out = []
     for line in raw.splitlines():
         try:
-            out.append(LimitReading(**orjson.loads(line)))
-        except (orjson.JSONDecodeError, TypeError):
+            out.append(LimitReading(**json.loads(line)))
+        except (ValueError, TypeError):
             continue  # a torn last line of a crashed write: the reading is lost, the rest kept
     return out
 
 
 def _keep_pending(data_dir: Path, readings: list) -> None:
     import dataclasses
-
-    import orjson
+    import json
 
     from tokenlens.config import create_private_file
 
     path = data_dir / PENDING_FILE
     try:
         create_private_file(path)
-        lines = b"".join(orjson.dumps(dataclasses.asdict(r)) + b"\n" for r in readings)
+        lines = b"".join(json.dumps(dataclasses.asdict(r)).encode() + b"\n" for r in readings)
         path.write_bytes(lines)  # the waiting ones were read first: all of them are in `readings`
     except OSError:
         pass  # nowhere to keep them: the next payload carries the same windows again
@@ -421,6 +420,16 @@ def _chained(command: str | None, raw: bytes) -> str:
     return "\n" + text if text else ""
 
 
+def read_stdin() -> bytes:
+    """The payload; nothing from a terminal (run by hand, there is none to wait for)."""
+    try:
+        if sys.stdin is None or sys.stdin.isatty():
+            return b""
+        return sys.stdin.buffer.read(MAX_STDIN)
+    except (OSError, ValueError):
+        return b""
+
+
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(sys.argv[1:] if argv is None else argv)
     if options.ingest:
@@ -430,11 +439,7 @@ def main(argv: list[str] | None = None) -> int:
             return ingest_transcript(Path(options.ingest), resolve_data_dir(options.data_dir, Env()))
         except Exception:  # noqa: BLE001 - a detached child: nobody to tell; the next scan reads it
             return 0
-    try:
-        raw = sys.stdin.buffer.read(MAX_STDIN) if sys.stdin is not None else b""
-    except (OSError, ValueError):
-        raw = b""
-    line = run(raw, options)
+    line = run(read_stdin(), options)
     try:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()

@@ -21,7 +21,9 @@ Traps handled here (log_formats.md §2):
   key every row carries, dropped while an original with the same time and totals is in the
   ledger; the branch's own rows have new times and stay;
 - the archive moves a rollout, so the same events appear under two paths: keys are built
-  from the session, totals (and time), never the path.
+  from the session, totals (and time), never the path;
+- `token_count` lines also carry plan-window readings (`rate_limits`, also on `info: null`
+  lines): tools/codex/limits.py reads them, in every shape Codex has written.
 
 Residual risks: two calls of one lineage (two forks of one parent, one counter reset) whose
 four cumulative totals are all equal merge into one row; two sessions' calls logged in the
