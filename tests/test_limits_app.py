@@ -100,3 +100,49 @@ def test_app_popup_bars_tooltip_tab_and_alerts_once(qtbot, make_app, data_dir): 
     again = make_app()
     qtbot.waitUntil(lambda: again.limits.looks >= 1, timeout=15_000)
     assert [n for n in again.notifications if "Claude 5h window" in n] == []
+
+
+def fake_xprop(tmp_path, monkeypatch, state: str):
+    import os
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "xprop"
+    script.write_text("#!/bin/sh\n"
+                      'if [ "$1" = "-root" ]; then echo "_NET_ACTIVE_WINDOW(WINDOW): window id # 0x3a00007"; exit 0; fi\n'
+                      '[ "$2" = "0x3a00007" ] || exit 1\n'
+                      f'echo "_NET_WM_STATE(ATOM) = {state}"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def test_fullscreen_focused_asks_the_window_manager_on_x11(tmp_path, monkeypatch):
+    from tokenlens.app.limits_view import fullscreen_focused
+
+    fake_xprop(tmp_path, monkeypatch, "_NET_WM_STATE_FULLSCREEN, _NET_WM_STATE_FOCUSED")
+    assert fullscreen_focused("xcb") is True
+    assert fullscreen_focused("wayland") is None  # the platform does not say
+
+
+def test_fullscreen_focused_false_for_an_ordinary_window(tmp_path, monkeypatch):
+    from tokenlens.app.limits_view import fullscreen_focused
+
+    fake_xprop(tmp_path, monkeypatch, "_NET_WM_STATE_MAXIMIZED_VERT, _NET_WM_STATE_FOCUSED")
+    assert fullscreen_focused("xcb") is False
+
+
+@pytest.mark.usefixtures("app_env")
+def test_alerts_wait_while_a_fullscreen_window_has_the_focus(qtbot, make_app, data_dir, monkeypatch):  # noqa: F811
+    from tokenlens.app import limits_view
+
+    now = int(time.time() * 1000)
+    put(data_dir, reading("5h", 300, now - 2 * MIN, 96.0, now + HOUR))
+    monkeypatch.setattr(limits_view, "fullscreen_focused", lambda platform: True)
+    app = make_app()
+    qtbot.waitUntil(lambda: app.limits.looks >= 1, timeout=15_000)
+    assert [n for n in app.notifications if "Claude 5h" in n] == []
+    monkeypatch.setattr(limits_view, "fullscreen_focused", lambda platform: False)
+    app.limits.refresh()
+    qtbot.waitUntil(lambda: app.limits.looks >= 2, timeout=15_000)
+    told = [n for n in app.notifications if "Claude 5h" in n]
+    assert len(told) == 1 and told[0].startswith("While tokenlens was not running: Claude 5h window at 96% (past 95%)")

@@ -5,7 +5,8 @@ The numbers are tokenlens.limits' (the same as `tokenlens limits`); this module 
 and decides when to tell. Everything is read off the GUI thread (app/tasks.py). Alerts: each
 threshold (settings `limit_alert_thresholds`, default 80 and 95 %) once per window instance,
 remembered across restarts (`limit_alerts_told`); the first look after start tells what was
-crossed while the app was not running, once.
+crossed while the app was not running, once. While a full-screen window has the focus (X11
+says so; elsewhere it is unknown) alerts wait for a later look.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from tokenlens import limits as core
@@ -329,6 +330,7 @@ class LimitsWatch(QObject):
         self.states: list[core.WindowStatus] = []
         self.started_ms = int(time.time() * 1000)
         self.looks = 0
+        self.deferred = 0  # looks whose alerts waited for a full-screen window to go
         self._jobs = Latest(self)
 
     def thresholds(self) -> tuple[int, ...]:
@@ -340,13 +342,21 @@ class LimitsWatch(QObject):
     @Slot()
     def refresh(self) -> None:
         now = int(time.time() * 1000)
-        self._jobs.run(lambda: core_states(self.data_dir, now), lambda states: self._paint(states, now))
+        platform = QGuiApplication.platformName()
 
-    def _paint(self, states: list[core.WindowStatus], now_ms: int) -> None:
+        def work():
+            return core_states(self.data_dir, now), fullscreen_focused(platform)
+
+        self._jobs.run(work, lambda result: self._paint(result[0], now, result[1]))
+
+    def _paint(self, states: list[core.WindowStatus], now_ms: int, fullscreen: bool | None = None) -> None:
         self.states = states
         self.bars.set_states(states, now_ms)
         self.looks += 1
-        self._tell(states)
+        if fullscreen:
+            self.deferred += 1  # told at a later look, when the full-screen window has gone
+        else:
+            self._tell(states)
         self.changed.emit()
 
     def tooltip_line(self) -> str | None:
@@ -355,7 +365,7 @@ class LimitsWatch(QObject):
     def _tell(self, states: list[core.WindowStatus]) -> None:
         told_list = self.settings.get(TOLD_SETTING)
         told_list = [k for k in told_list if isinstance(k, str)] if isinstance(told_list, list) else []
-        due = core.due_alerts(states, self.thresholds(), set(told_list), at_start=self.looks == 1,
+        due = core.due_alerts(states, self.thresholds(), set(told_list), at_start=self.looks == 1 + self.deferred,
                               started_ms=self.started_ms)
         if not due:
             return
@@ -364,6 +374,28 @@ class LimitsWatch(QObject):
         self.settings.update(**{TOLD_SETTING: told_list[-TOLD_KEPT:]})  # the oldest go first
         for _, text in due:
             self.alert.emit(text)
+
+
+def fullscreen_focused(platform: str) -> bool | None:
+    """Whether the focused window is full screen, where the platform says: on X11 from the
+    window manager's _NET_ACTIVE_WINDOW and its _NET_WM_STATE (xprop); elsewhere (Wayland,
+    macOS, Windows, no xprop) None, unknown, and alerts are shown."""
+    import shutil
+    import subprocess
+
+    if platform != "xcb" or shutil.which("xprop") is None:
+        return None
+    try:
+        active = subprocess.run(["xprop", "-root", "_NET_ACTIVE_WINDOW"], capture_output=True, text=True,
+                                timeout=1.0).stdout
+        window = active.rsplit("#", 1)[-1].strip().split(",")[0].strip() if "#" in active else ""
+        if not window or window in ("0x0", "0"):
+            return False
+        state = subprocess.run(["xprop", "-id", window, "_NET_WM_STATE"], capture_output=True, text=True,
+                               timeout=1.0).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return "_NET_WM_STATE_FULLSCREEN" in state
 
 
 def core_states(data_dir: Path, now_ms: int) -> list[core.WindowStatus]:
