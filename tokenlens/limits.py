@@ -186,16 +186,30 @@ def _add_pace(status: WindowStatus, instance: list[dict]) -> None:
 
 
 def _instances(history: list[dict]) -> list[list[dict]]:
-    """The readings grouped by window instance (one reset time), each oldest first."""
+    """The readings grouped by window instance (one reset time), each oldest first.
+
+    Resets within RESET_MATCH_MS of a group's first are that group: looked up by buckets of
+    that width (the reading's and both neighbours), not by a scan of every group."""
     groups: list[list[dict]] = []
+    by_bucket: dict[int, list[int]] = {}
     for reading in history:
-        for group in groups:
-            if same_instance(group[0]["resets_at_ms"], reading["resets_at_ms"]):
-                group.append(reading)
+        reset = reading["resets_at_ms"]
+        if reset is None:
+            continue
+        bucket = reset // RESET_MATCH_MS
+        found = None
+        for near in (bucket - 1, bucket, bucket + 1):
+            for index in by_bucket.get(near, ()):
+                if same_instance(groups[index][0]["resets_at_ms"], reset):
+                    found = index
+                    break
+            if found is not None:
                 break
+        if found is None:
+            groups.append([reading])
+            by_bucket.setdefault(bucket, []).append(len(groups) - 1)
         else:
-            if reading["resets_at_ms"] is not None:
-                groups.append([reading])
+            groups[found].append(reading)
     return groups
 
 

@@ -458,9 +458,11 @@ def limit_reading_count(db) -> int:
 
 def tokens_per_model_between(db, tool: str, lo_ms: int, hi_ms: int) -> list[tuple[str, int, float, int]]:
     """(model, total tokens, cost, unpriced events) of one tool's events in [lo_ms, hi_ms)."""
+    # `+tool`: the time index, not (tool, event_key), which would walk every event of the tool
+    # for each span (calibration asks once per window instance: hundreds of spans).
     sql = ("SELECT model, SUM(total_tokens), COALESCE(SUM(cost_usd), 0.0),"
            " SUM(cost_usd IS NULL AND total_tokens > 0) FROM events"
-           " WHERE tool = ? AND ts_ms >= ? AND ts_ms < ? GROUP BY model")
+           " WHERE +tool = ? AND ts_ms >= ? AND ts_ms < ? GROUP BY model")
     return [tuple(r) for r in db.execute(sql, [tool, lo_ms, hi_ms])]
 
 
