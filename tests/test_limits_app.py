@@ -44,11 +44,11 @@ def test_due_alerts_once_per_window_instance_and_threshold():
     reset = now + 2 * HOUR
     told: set[str] = set()
     due = core.due_alerts([status(86.0, reset, now)], (80, 95), told)
-    assert [text for _, text in due] == [f"Claude 5h window at 86% (past 80%); resets {core.time_of_day(reset)}"]
+    assert [text for _, text in due] == [f"Claude Code 5h window at 86% (past 80%); resets {core.time_of_day(reset)}"]
     told.update(due[0][0].split(";"))
     assert core.due_alerts([status(90.0, reset, now + MIN)], (80, 95), told) == []
     due = core.due_alerts([status(97.0, reset, now + 2 * MIN)], (80, 95), told)
-    assert [text.split(";")[0] for _, text in due] == ["Claude 5h window at 97% (past 95%)"]
+    assert [text.split(";")[0] for _, text in due] == ["Claude Code 5h window at 97% (past 95%)"]
     told.update(due[0][0].split(";"))
     # the next window instance (a new reset) is told again
     assert len(core.due_alerts([status(81.0, reset + 5 * HOUR, now + 3 * HOUR)], (80, 95), told)) == 1
@@ -64,7 +64,7 @@ def test_a_crossing_while_the_app_was_not_running_is_told_at_start():
     now = 1_795_000_000_000
     due = core.due_alerts([status(85.0, now + HOUR, now - 10 * MIN)], (80, 95), set(), at_start=True,
                           started_ms=now)
-    assert due[0][1].startswith("While tokenlens was not running: Claude 5h window at 85%")
+    assert due[0][1].startswith("While tokenlens was not running: Claude Code 5h window at 85%")
     later = core.due_alerts([status(85.0, now + HOUR, now + 10 * MIN)], (80, 95), set(), at_start=False,
                             started_ms=now)
     assert not later[0][1].startswith("While")
@@ -80,26 +80,26 @@ def test_app_popup_bars_tooltip_tab_and_alerts_once(qtbot, make_app, data_dir): 
     qtbot.waitUntil(lambda: app.limits.looks >= 1, timeout=15_000)
     bars = [b for b in app.limits.bars.bars if b.isVisibleTo(app.limits.bars)]
     assert [(b.status.window, b.status.used_percent) for b in bars] == [("5h", 86.0), ("7d", 40.0)]
-    assert "Tightest limit: Claude 5h 86%" in app.tray.toolTip()
-    alerts = [n for n in app.notifications if "Claude 5h window" in n]
-    assert len(alerts) == 1 and alerts[0].startswith("While tokenlens was not running: Claude 5h window at 86%")
+    assert "Tightest limit: Claude Code 5h 86%" in app.tray.toolTip()
+    alerts = [n for n in app.notifications if "Claude Code 5h window" in n]
+    assert len(alerts) == 1 and alerts[0].startswith("While tokenlens was not running: Claude Code 5h window at 86%")
     # another scan: not told again
     app.limits.refresh()
     qtbot.waitUntil(lambda: app.limits.looks >= 2, timeout=15_000)
-    assert len([n for n in app.notifications if "Claude 5h window" in n]) == 1
+    assert len([n for n in app.notifications if "Claude Code 5h window" in n]) == 1
     # the Limits tab: both windows and the 5h history
     app.window.show()
     tab = app.limits_tab
     with qtbot.waitSignal(tab.loaded, timeout=15_000):
         app.window.show_tab("Limits")
-    assert [tab.choice.itemText(i) for i in range(tab.choice.count())] == ["Claude 5h (~/.claude)",
-                                                                           "Claude 7d (~/.claude)"]
+    assert [tab.choice.itemText(i) for i in range(tab.choice.count())] == ["Claude Code 5h (~/.claude)",
+                                                                           "Claude Code 7d (~/.claude)"]
     assert [r["used_percent"] for r in tab.chart.readings] == [70.0, 86.0]
     app.shutdown()
     # a restart: remembered, not told again
     again = make_app()
     qtbot.waitUntil(lambda: again.limits.looks >= 1, timeout=15_000)
-    assert [n for n in again.notifications if "Claude 5h window" in n] == []
+    assert [n for n in again.notifications if "Claude Code 5h window" in n] == []
 
 
 def fake_xprop(tmp_path, monkeypatch, state: str):
@@ -140,9 +140,9 @@ def test_alerts_wait_while_a_fullscreen_window_has_the_focus(qtbot, make_app, da
     monkeypatch.setattr(limits_view, "fullscreen_focused", lambda platform: True)
     app = make_app()
     qtbot.waitUntil(lambda: app.limits.looks >= 1, timeout=15_000)
-    assert [n for n in app.notifications if "Claude 5h" in n] == []
+    assert [n for n in app.notifications if "Claude Code 5h" in n] == []
     monkeypatch.setattr(limits_view, "fullscreen_focused", lambda platform: False)
     app.limits.refresh()
     qtbot.waitUntil(lambda: app.limits.looks >= 2, timeout=15_000)
-    told = [n for n in app.notifications if "Claude 5h" in n]
-    assert len(told) == 1 and told[0].startswith("While tokenlens was not running: Claude 5h window at 96% (past 95%)")
+    told = [n for n in app.notifications if "Claude Code 5h" in n]
+    assert len(told) == 1 and told[0].startswith("While tokenlens was not running: Claude Code 5h window at 96% (past 95%)")

@@ -269,7 +269,6 @@ def status_of_reading(reading, now_ms: int) -> WindowStatus:
 # ---- alerts (the tray app tells them; no Qt here) -------------------------------------------
 
 DEFAULT_ALERT_THRESHOLDS = (80, 95)
-TOOL_NAMES = {"claude-code": "Claude", "codex": "Codex"}
 
 
 def alert_key(status: WindowStatus, threshold: int) -> str:
@@ -278,8 +277,15 @@ def alert_key(status: WindowStatus, threshold: int) -> str:
     return f"{status.tool}|{status.account}|{status.window}|{instance}|{threshold}"
 
 
+def tool_name(tool_id: str) -> str:
+    """As a person reads it, from the registry ("Claude Code")."""
+    from tokenlens.tools import TOOLS
+
+    return next((t.name for t in TOOLS if t.id == tool_id), tool_id)
+
+
 def window_label(status: WindowStatus) -> str:
-    return f"{TOOL_NAMES.get(status.tool, status.tool)} {status.window}"
+    return f"{tool_name(status.tool)} {status.window}"
 
 
 def due_alerts(states: list[WindowStatus], thresholds, told: set[str], *, at_start: bool = False,

@@ -72,7 +72,13 @@ def statusline(click_ctx: click.Context, parts: str | None, then: str | None) ->
 @click.option("--no-chain", is_flag=True, help="Replace an existing status line instead of running it after ours.")
 @pass_ctx
 def install(ctx: Context, preview: bool, yes: bool, no_chain: bool) -> None:
-    """Set tokenlens as the status line in each Claude Code config dir (backup kept)."""
+    """Set tokenlens as the status line in each Claude Code config dir (backup kept).
+
+    \b
+    Examples:
+      tokenlens statusline install --preview   # the exact change, nothing written
+      tokenlens statusline install --yes
+    """
     from tokenlens.statusline_install import InstallError, apply_install, plan_install
 
     try:
@@ -95,7 +101,12 @@ def install(ctx: Context, preview: bool, yes: bool, no_chain: bool) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Write without asking.")
 @pass_ctx
 def uninstall(ctx: Context, preview: bool, yes: bool) -> None:
-    """Take the tokenlens status line out again, restoring what was there."""
+    """Take the tokenlens status line out again, restoring what was there.
+
+    \b
+    Example:
+      tokenlens statusline uninstall --preview
+    """
     from tokenlens.statusline_install import InstallError, apply_uninstall, plan_uninstall
 
     try:

@@ -206,7 +206,10 @@ def today_part(totals: tuple[int, float, int] | None) -> str | None:
 
 
 def compose(parts: tuple[str, ...], totals, statuses: list, account: str, now_ms: int, colours: bool) -> str:
-    mine = [s for s in statuses if s.tool == "claude-code" and (not account or s.account == account)]
+    from tokenlens.tools.claude_code.statusline import TOOL as CLAUDE_CODE
+    from tokenlens.tools.codex.limits import TOOL as CODEX
+
+    mine = [s for s in statuses if s.tool == CLAUDE_CODE and (not account or s.account == account)]
     out = []
     for part in parts:
         if part == "today":
@@ -215,7 +218,7 @@ def compose(parts: tuple[str, ...], totals, statuses: list, account: str, now_ms
             found = [s for s in mine if s.window == part]
             text = window_part(part, found[0], now_ms, colours) if found else None
         else:  # codex: its tightest window
-            found = [s for s in statuses if s.tool == "codex" and s.used_percent is not None]
+            found = [s for s in statuses if s.tool == CODEX and s.used_percent is not None]
             text = window_part(f"codex {found[0].window}", found[0], now_ms, colours) if found else None
         if text:
             out.append(text)
@@ -350,7 +353,7 @@ def ingest_transcript(path: Path, data_dir: Path) -> int:
 # ---- the command ----------------------------------------------------------------------------
 
 
-def run(raw: bytes, options: Options, environ=None, out=None) -> str:
+def run(raw: bytes, options: Options, environ=None) -> str:
     """The line for one payload; records what it carries. Never raises."""
     from tokenlens.config import Env, resolve_data_dir
 
