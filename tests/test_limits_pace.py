@@ -133,3 +133,33 @@ def test_no_calibration_from_a_window_that_did_not_rise_or_mixed_families(db, en
     # 1000 gpt-5 and 1000 o3, no family holds 90 %: only the overall figure, 2000 / 4 points
     assert s.tokens_per_percent == pytest.approx(500.0)
     assert s.as_json()["calibration"] == []
+
+
+def test_limits_as_text(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    home, data = tmp_path / "home", tmp_path / "data"
+    home.mkdir()
+    env = {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", "TZ": "UTC"}
+    cmd = [sys.executable, "-m", "tokenlens", "--data-dir", str(data), "limits", "--no-scan"]
+    empty = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert empty.returncode == 0 and empty.stdout.startswith("No plan-window readings yet.")
+    from tokenlens.store import open_ledger
+
+    db = open_ledger(data)
+    now = int(time.time() * 1000)
+    put(db, reading("5h", 300, now - 40 * MIN, 50.0, now + 2 * HOUR), reading("5h", 300, now - 10 * MIN, 80.0,
+                                                                             now + 2 * HOUR))
+    db.conn.close()
+    shown = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    full = now - 10 * MIN + 20 * MIN
+    stamp = time.strftime("%H:%M", time.gmtime(full / 1000))
+    if time.gmtime(full / 1000).tm_yday != time.gmtime(now / 1000).tm_yday:
+        stamp = time.strftime("%a %d %b %H:%M", time.gmtime(full / 1000))
+    assert shown.returncode == 0, shown.stderr
+    line = shown.stdout.splitlines()[0]
+    assert line.startswith("claude-code ~/.claude  5h: 80.0% used, resets ")
+    assert line.endswith(f"seen 10 min ago; at the pace of the last hour: 100% at {stamp}")
