@@ -315,6 +315,7 @@ def test_settings_persist_and_autostart_entry(qtbot, make_app, data_dir, app_env
     app = make_app()
     tab = app.settings_tab
     tab.threshold.setValue(250)
+    tab.threshold.editingFinished.emit()  # as when the person presses Enter or leaves the box
     tab.source_boxes["codex"].setChecked(False)
     tab.zone.setCurrentIndex(tab.zone.findData("Asia/Kolkata"))
     saved = load_settings(data_dir)

@@ -286,6 +286,59 @@ M007_SQL = (
     ),
 )
 
+# Several devices through a synced folder (tokenlens/sync/). `events.device` is '' for this
+# device's own events and the id of the device a segment brought the others from, so
+# `devices forget ID` deletes exactly those. `sync_sent` remembers what each own event looked
+# like when it went into a segment (a rebuilt ledger keeps event ids, salvage copies it), so
+# nothing is sent twice; `sync_segments` the segments written and read.
+M008_SQL = (
+    "ALTER TABLE events ADD COLUMN device TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX events_device ON events (device) WHERE device != ''",
+    """
+        CREATE TABLE sync_config (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            folder TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            key_check TEXT NOT NULL,
+            created_ms INTEGER NOT NULL
+        )""",
+    """
+        CREATE TABLE devices (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            local_name TEXT,
+            first_seen_ms INTEGER,
+            last_segment_ms INTEGER,
+            forgotten_ms INTEGER
+        )""",
+    """
+        CREATE TABLE sync_segments (
+            device TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            events INTEGER NOT NULL,
+            created_ms INTEGER NOT NULL,
+            PRIMARY KEY (device, seq)
+        ) WITHOUT ROWID""",
+    """
+        CREATE TABLE sync_sent (
+            event_id INTEGER PRIMARY KEY,
+            rank INTEGER NOT NULL,
+            ts_ms INTEGER NOT NULL,
+            total_tokens INTEGER NOT NULL,
+            is_replay INTEGER NOT NULL
+        )""",
+    """
+        CREATE TABLE device_permissions (
+            device TEXT PRIMARY KEY,
+            scanned_ms INTEGER,
+            high INTEGER NOT NULL DEFAULT 0,
+            medium INTEGER NOT NULL DEFAULT 0,
+            low INTEGER NOT NULL DEFAULT 0,
+            info INTEGER NOT NULL DEFAULT 0
+        )""",
+)
+
 # (migration name, its SQL) in order, for tests that build a ledger without sqlite-utils.
 FROZEN_SQL = (
     ("m001_usage_ledger", M001_SQL),
@@ -295,6 +348,7 @@ FROZEN_SQL = (
     ("m005_rollup_counts_unpriced_events", M005_SQL),
     ("m006_codex_keys_by_root_and_totals", M006_SQL),
     ("m007_limit_readings", M007_SQL),
+    ("m008_devices", M008_SQL),
 )
 
 
@@ -350,3 +404,10 @@ def m007_limit_readings(db: Database) -> None:
     """Plan-window readings: Codex's rate_limits, Claude Code's status line (issue 17); Codex
     files are read again for the readings in what was already read."""
     _run(db, M007_SQL)
+
+
+@migrations()
+def m008_devices(db: Database) -> None:
+    """Events other devices brought through a synced folder, kept apart by `events.device`;
+    the devices seen, the segments written and read, what was sent (see M008_SQL)."""
+    _run(db, M008_SQL)

@@ -301,6 +301,8 @@ def file_row(db: Ledger, source: Source, path: Path) -> FileRow:
     return FileRow(row[0], key, source.id, *row[1:8], state, row[9])
 
 
+# `device = ''`: an event another device brought first (tokenlens/sync/) that this device's
+# own logs also hold becomes this device's, so forgetting that other device keeps it.
 UPSERT_SQL = """
 INSERT INTO events (tool, event_key, ts_ms, session_id, project, model, provider,
     input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
@@ -316,7 +318,8 @@ ON CONFLICT (tool, event_key) DO UPDATE SET
     output_tokens = excluded.output_tokens, reasoning_tokens = excluded.reasoning_tokens,
     total_tokens = excluded.total_tokens, cost_usd = excluded.cost_usd,
     cost_source = excluded.cost_source, rank = excluded.rank,
-    replay_key = excluded.replay_key, is_replay = excluded.is_replay, file_id = excluded.file_id
+    replay_key = excluded.replay_key, is_replay = excluded.is_replay, file_id = excluded.file_id,
+    device = ''
 WHERE excluded.rank >= events.rank
 """
 
