@@ -118,12 +118,65 @@ def codex_session(home: Path, rng: random.Random, start: datetime, project: str,
         reasoning = int(out * 0.4)
         last = (inp, cached, out, reasoning)
         total = [a + b for a, b in zip(total, last, strict=True)]
-        append(path, codex_tokens(stamp(t), tuple(total), last))
+        line = codex_tokens(stamp(t), tuple(total), last)
+        line["payload"]["rate_limits"] = codex_limits(t, now)
+        append(path, line)
+
+
+def codex_limits(t: datetime, now: datetime) -> dict:
+    """Codex's current rate_limits shape (tools/codex/limits.py): a 5-hour window that started
+    on the hour before `t`, and a week from last Monday, used in step with the hour."""
+    five_start = t.replace(minute=0, second=0, microsecond=0)
+    week_start = (t - timedelta(days=t.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    five = min(99.0, round((t - five_start).total_seconds() / 60 / 3, 1))
+    week = min(99.0, round((t - week_start).total_seconds() / 3600 / 2.2, 1))
+    return {"limit_id": "codex", "plan_type": "plus",
+            "primary": {"used_percent": five, "window_minutes": 300, "resets_at": int((five_start + timedelta(hours=5)).timestamp())},
+            "secondary": {"used_percent": week, "window_minutes": 10080,
+                          "resets_at": int((week_start + timedelta(days=7)).timestamp())}}
+
+
+def claude_limit_history(data_dir: Path, home: Path, now: datetime) -> None:
+    """What `tokenlens statusline` would have recorded from Claude Code over the last days:
+    each 5-hour window rising while in use, the week rising under it."""
+    from tokenlens.model import LimitReading
+    from tokenlens.store import open_ledger
+    from tokenlens.store.writer import write_transaction
+    from tokenlens.store.writes import upsert_limit_readings
+
+    week_reset = (now - timedelta(days=now.weekday())).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=7)
+    readings = []
+    for days_back in range(6, -1, -1):
+        for start_hour in (9, 15):
+            start = (now - timedelta(days=days_back)).replace(hour=start_hour, minute=0, second=0, microsecond=0)
+            if days_back == 0:
+                start = now - timedelta(hours=3, minutes=20)
+            reset = start + timedelta(hours=5)
+            for step in range(0, 12):
+                at = start + timedelta(minutes=20 * step)
+                if at > now - timedelta(minutes=2):
+                    break
+                used = min(100.0, 6.0 * step + (3 if days_back else 8) * (step > 2))
+                readings.append(LimitReading("claude-code", "5h", 300, int(at.timestamp() * 1000), used,
+                                             int(reset.timestamp() * 1000), f"{int(reset.timestamp())}:{used:g}",
+                                             "claude-statusline", "~/.claude", None, int(at.timestamp() * 1000)))
+                week = round(min(100.0, 64.0 - 9 * days_back + step * 0.6), 1)
+                if reset < week_reset:
+                    readings.append(LimitReading("claude-code", "7d", 10080, int(at.timestamp() * 1000), max(0.0, week),
+                                                 int(week_reset.timestamp() * 1000),
+                                                 f"{int(week_reset.timestamp())}:{max(0.0, week):g}",
+                                                 "claude-statusline", "~/.claude", None, int(at.timestamp() * 1000)))
+    db = open_ledger(data_dir)
+    try:
+        with write_transaction(db):
+            upsert_limit_readings(db, readings)
+    finally:
+        db.conn.close()
 
 
 # Names match packaging/io.github.tokenlens.metainfo.xml (the light ones); "-dark" for the rest.
-TABS = {"Overview": "main-window", "Sessions": "sessions", "Permissions": "permissions", "Export": "export",
-        "Settings": "settings"}
+TABS = {"Overview": "main-window", "Sessions": "sessions", "Limits": "limits", "Permissions": "permissions",
+        "Export": "export", "Settings": "settings"}
 
 
 def main(out_dir: Path, theme: str) -> None:
@@ -138,6 +191,7 @@ def main(out_dir: Path, theme: str) -> None:
         generate(home, days=200)
         agent_configs(home, later=False)
         save_settings(ensure_data_dir(data_dir), {"welcomed": True})
+        claude_limit_history(data_dir, home, datetime.now().astimezone())
         # The app reads only this Env; the process environment follows suit so nothing
         # (a keyring fallback, a file dialog) wanders into the real home.
         overrides = {"HOME": str(home), "XDG_CONFIG_HOME": str(Path(tmp) / "cfg")}

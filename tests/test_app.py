@@ -237,7 +237,7 @@ def test_window_overview_sessions_and_feature_tabs(qtbot, make_app, home):
     app = make_app()
     window = app.window
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert tabs == ["Overview", "Sessions", "Permissions", "Export", "Settings"]
+    assert tabs == ["Overview", "Sessions", "Limits", "Permissions", "Export", "Settings"]
     window.show_tab("Overview")
     overview = window.overview
     with qtbot.waitSignal(overview.loaded, timeout=20_000):

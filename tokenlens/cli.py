@@ -96,6 +96,8 @@ LAZY_COMMANDS = {
     "permissions": ("tokenlens.permissions.cli", "permissions"),
     "export": ("tokenlens.export.cli", "export"),
     "team": ("tokenlens.export.cli", "team"),
+    "limits": ("tokenlens.limits_cli", "limits"),
+    "statusline": ("tokenlens.limits_cli", "statusline"),
     "sync": ("tokenlens.sync.cli", "sync"),
     "devices": ("tokenlens.sync.cli", "devices"),
 }

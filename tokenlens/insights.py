@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+# The formatting the tooltip, popup and window share lives in tokenlens.numbers (the status
+# line imports it without this module); the app imports it from here.
+from tokenlens.numbers import format_cost, format_tokens  # noqa: F401
 from tokenlens.reports import local_date_to_ms, zone_spans
 from tokenlens.store import queries
 from tokenlens.store.ledger import Ledger
@@ -298,27 +301,3 @@ def signals(db: Ledger, zone: ZoneInfo, lo_ms: int, hi_ms: int, biggest: int = 5
         active_days=active_days,
     )
 
-
-# ---- formatting shared by tooltip, popup and window -----------------------------------
-
-
-def format_tokens(value: float) -> str:
-    """Compact token counts: 950, 12.3k, 4.56M, 1.20B (never '1000k': that is 1.00M)."""
-    value = float(value)
-    units = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
-    for limit, suffix in units:
-        if abs(value) >= limit * 0.9995:  # what would round to 1000 of a unit is one of the next
-            scaled = value / limit
-            digits = 2 if abs(scaled) < 9.995 else 1 if abs(scaled) < 99.95 else 0
-            return f"{scaled:.{digits}f}{suffix}"
-    return f"{value:.0f}"
-
-
-def format_cost(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if value < 0.005:
-        return "$0"
-    if value < 100:
-        return f"${value:.2f}"
-    return f"${value:,.0f}"

@@ -103,6 +103,7 @@ class TokenlensApp(QObject):
         self.popup.setWindowIcon(app_icon())
         self.popup.open_window.connect(self.open_window)
         self.popup.scan_requested.connect(self.live.scan_now)
+        self._add_limits()
         self.settings_tab = SettingsTab(
             self.settings, self.env, login_command(data_dir, default_data_dir()), autosync=self.autosync
         )
@@ -112,6 +113,7 @@ class TokenlensApp(QObject):
         scanned = getattr(self.window.permissions, "scanned", None)  # absent when the feature is
         if scanned is not None:
             scanned.connect(self.on_permissions_tab_scanned)
+        self.window.tabs.insertTab(2, self.limits_tab, "Limits")
         app_menu = self.window.menuBar().addMenu("&tokenlens")
         for action in (self.act_scan, self.act_pause, None, self.act_quit):
             app_menu.addSeparator() if action is None else app_menu.addAction(action)
@@ -125,6 +127,19 @@ class TokenlensApp(QObject):
         self._tray_check.timeout.connect(self.check_tray)
 
     # ---- setup ----------------------------------------------------------------------
+
+    def _add_limits(self) -> None:
+        """Plan windows (app/limits_view.py): bars in the popup above its status line, the
+        tightest in the tooltip, a Limits tab, threshold alerts."""
+        from tokenlens.app.limits_view import LimitsTab, LimitsWatch
+
+        self.limits = LimitsWatch(self.data_dir, self.settings, self)
+        self.limits.changed.connect(lambda: self.tray.setToolTip(self._tooltip()))
+        self.limits.changed.connect(self.popup.adjustSize)
+        self.limits.alert.connect(lambda text: self.notify(text, warning=True))
+        layout = self.popup.layout()
+        layout.insertWidget(layout.indexOf(self.popup.risky), self.limits.bars)
+        self.limits_tab = LimitsTab(self.data_dir)
 
     def _build_actions(self) -> None:
         self.act_popup = QAction("Today at a glance…", self)
@@ -200,6 +215,7 @@ class TokenlensApp(QObject):
         self.unreadable = outcome.unreadable
         self._render_glance()
         self.popup.set_status(self.status_text(outcome.errors))
+        self.limits.refresh()
         self.window.refresh()
         self._maybe_nudge()
         if outcome.first_scan and not self.settings.welcomed():
@@ -218,7 +234,13 @@ class TokenlensApp(QObject):
         return "\n".join(([f"⚠ {warning}"] if warning else []) + (["; ".join(others[:2])] if others else []))
 
     def _tooltip(self) -> str:
-        return tooltip_text(self.glance, self.live.paused, self.unreadable_warning())
+        text = tooltip_text(self.glance, self.live.paused, self.unreadable_warning())
+        tightest = self.limits.tooltip_line()
+        if not tightest or self.glance is None:
+            return text
+        lines = text.split("\n")
+        # After the numbers, before the warnings and what the ring means (hosts cut long tips).
+        return "\n".join([*lines[:3], tightest, *lines[3:]])
 
     @Slot(str)
     def on_failed(self, message: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 
 from tokenlens.ingest.result import SourceScan
-from tokenlens.model import UsageEvent
+from tokenlens.model import Skip, UsageEvent
 from tokenlens.store import writer
 from tokenlens.store.writer import HEAD_BYTES, Batch, FileRow, file_row, path_key
 from tokenlens.tools.source import (
@@ -107,7 +107,11 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
                     glance(line, state)
             else:
                 try:
-                    pending.extend(source.parse_line(source.decode(line), state, ctx))
+                    for item in source.parse_line(source.decode(line), state, ctx):
+                        if type(item) is Skip:  # a part of the line was bad, the rest is kept
+                            skips.append((line_start, item.reason))
+                        else:
+                            pending.append(item)
                 except orjson.JSONDecodeError:
                     skips.append((line_start, "invalid JSON"))
                 except BadLine as exc:

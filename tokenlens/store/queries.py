@@ -453,6 +453,80 @@ def epsilon_per_distinct_export(db, period: str) -> list[tuple[str, float]]:
     ).fetchall()
 
 
+# ---- plan-window readings (tokenlens.limits) ----------------------------------------------
+
+LIMIT_COLUMNS = ("tool, account, window, window_minutes, observed_at_ms, last_seen_ms, used_percent,"
+                 " resets_at_ms, plan, source")
+
+
+def latest_limit_readings(db) -> list[dict]:
+    """The newest reading of each (tool, account, window); of two first seen at the same
+    time, the higher percentage (the one that can only be too cautious). The newest time per
+    window comes from the series index alone: the status line runs this on every message."""
+    cols = ", ".join(f"r.{c.strip()}" for c in LIMIT_COLUMNS.split(","))
+    sql = f"""
+        WITH newest AS (SELECT tool, account, window, MAX(observed_at_ms) AS at FROM limit_readings
+                        GROUP BY tool, account, window)
+        SELECT {cols} FROM newest n JOIN limit_readings r
+          ON r.tool = n.tool AND r.account = n.account AND r.window = n.window AND r.observed_at_ms = n.at
+        ORDER BY r.tool, r.account, r.window_minutes, r.window, r.used_percent DESC"""
+    out: dict[tuple, dict] = {}
+    for row in _dicts(db.execute(sql)):
+        out.setdefault((row["tool"], row["account"], row["window"]), row)
+    return list(out.values())
+
+
+def limit_readings_of(db, tool: str, account: str, window: str, since_ms: int | None = None) -> list[dict]:
+    """One window's readings, oldest first (since `since_ms`, first seen, when given)."""
+    sql = (f"SELECT {LIMIT_COLUMNS} FROM limit_readings WHERE tool = ? AND account = ? AND window = ?"
+           " AND observed_at_ms >= ? ORDER BY observed_at_ms, used_percent")
+    return _dicts(db.execute(sql, [tool, account, window, since_ms if since_ms is not None else -(1 << 62)]))
+
+
+def limit_reading_count(db) -> int:
+    return db.execute("SELECT COUNT(*) FROM limit_readings").fetchone()[0]
+
+
+def tokens_per_model_between(db, tool: str, lo_ms: int, hi_ms: int) -> list[tuple[str, int, float, int]]:
+    """(model, total tokens, cost, unpriced events) of one tool's events in [lo_ms, hi_ms)."""
+    # `+tool`: the time index, not (tool, event_key), which would walk every event of the tool
+    # for each span (calibration asks once per window instance: hundreds of spans).
+    sql = ("SELECT model, SUM(total_tokens), COALESCE(SUM(cost_usd), 0.0),"
+           " SUM(cost_usd IS NULL AND total_tokens > 0) FROM events"
+           " WHERE +tool = ? AND ts_ms >= ? AND ts_ms < ? GROUP BY model")
+    return [tuple(r) for r in db.execute(sql, [tool, lo_ms, hi_ms])]
+
+
+def tokens_and_cost_between(db, lo_ms: int, hi_ms: int) -> tuple[int, float, int]:
+    """(total tokens, cost, unpriced events) of every tool in [lo_ms, hi_ms): from the rollup
+    when it is exact and the bounds are on quarter-hours (the status line's "today"), else
+    from the events."""
+    exact = db.execute("SELECT NOT EXISTS (SELECT 1 FROM rollup_dirty)").fetchone()[0] == 1
+    if exact and lo_ms % QUARTER_MS == 0:
+        sql = ("SELECT COALESCE(SUM(total_tokens), 0), COALESCE(SUM(cost_usd), 0.0),"
+               " COALESCE(SUM(unpriced_events), 0) FROM rollup WHERE bucket >= ? AND bucket < ?")
+        # The quarter-hour holding hi_ms is counted whole: "today so far" has nothing after now.
+        row = db.execute(sql, [lo_ms // QUARTER_MS, -(-hi_ms // QUARTER_MS)]).fetchone()
+    else:
+        sql = ("SELECT COALESCE(SUM(total_tokens), 0), COALESCE(SUM(cost_usd), 0.0),"
+               " COALESCE(SUM(cost_usd IS NULL AND total_tokens > 0), 0) FROM events WHERE ts_ms >= ? AND ts_ms < ?")
+        row = db.execute(sql, [lo_ms, hi_ms]).fetchone()
+    return int(row[0]), float(row[1]), int(row[2])
+
+
+def file_stamp(db, path: str) -> tuple[int | None, int | None] | None:
+    """(size, mtime_ns) the ledger last read a file at; None for a file it never read."""
+    row = db.execute("SELECT size, mtime_ns FROM files WHERE path = ?", [path]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def skipped_limit_readings(db) -> dict[str, int]:
+    """Readings skipped as unusable: {"codex-log": log lines, "claude-statusline": payloads}."""
+    logs = db.execute("SELECT COUNT(*) FROM skips WHERE reason LIKE 'rate_limits.%'").fetchone()[0]
+    row = db.execute("SELECT value FROM meta WHERE key = 'statusline_readings_skipped'").fetchone()
+    return {"codex-log": logs, "claude-statusline": int(row[0]) if row and str(row[0]).isdigit() else 0}
+
+
 # ---- devices through a synced folder (tokenlens.sync) -------------------------------------
 
 # The columns of an event a segment carries, in order (tokenlens/sync/engine.py).

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from tokenlens.model import Action, UsageEvent
+from tokenlens.model import Action, LimitReading, UsageEvent
 from tokenlens.pricing import Pricer
 from tokenlens.store import rollup
 from tokenlens.store.ledger import BUSY_TIMEOUT_MS, Ledger, is_busy
@@ -199,6 +199,7 @@ class Batch:
     def _clear(self) -> None:
         self.events: list[tuple[FileRow, UsageEvent]] = []
         self.actions: list[tuple[FileRow, Action]] = []
+        self.readings: list[tuple[FileRow, LimitReading]] = []
         self.skips: list[tuple[FileRow, int, str]] = []
         self.rereads: list[FileRow] = []
         self.positions: list[tuple[FileRow, list]] = []
@@ -230,6 +231,9 @@ class Batch:
         for e in events:
             if isinstance(e, Action):
                 self.actions.append((row, e))
+            elif isinstance(e, LimitReading):
+                self.readings.append((row, e))
+                continue  # a reading is not usage: the file's last event time stays
             else:
                 self.events.append((row, e))
                 usage += 1
@@ -258,6 +262,10 @@ class Batch:
                 _upsert_events(db, self.events, self.pricer)
             if self.actions:
                 _insert_actions(db, self.actions)
+            if self.readings:
+                from tokenlens.store.writes import upsert_limit_readings
+
+                upsert_limit_readings(db, [r for _, r in self.readings], [row.id for row, _ in self.readings])
             if self.skips:
                 db.conn.executemany("INSERT OR IGNORE INTO skips (file_id, offset, reason) VALUES (?, ?, ?)",
                                     [(row.id, off, reason) for row, off, reason in self.skips])

@@ -76,6 +76,41 @@ def log_export(db, ts_ms: int, period: str, sha256: str, noise_epsilon: float | 
     )
 
 
+# ---- plan-window readings (tokenlens.limits; the scan's Batch, tokenlens.store.writer) ----
+
+UPSERT_LIMIT_READING_SQL = """
+INSERT INTO limit_readings (tool, account, window, window_minutes, reading_key, observed_at_ms,
+    last_seen_ms, used_percent, resets_at_ms, plan, source, file_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tool, account, window, reading_key) DO UPDATE SET
+    observed_at_ms = MIN(observed_at_ms, excluded.observed_at_ms),
+    last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms),
+    plan = COALESCE(excluded.plan, plan),
+    file_id = COALESCE(file_id, excluded.file_id)
+"""
+
+
+def upsert_limit_readings(db, readings: Sequence, file_ids: Sequence[int | None] | None = None) -> None:
+    """Record readings (tokenlens.model.LimitReading); a repeat of one only moves its first and
+    last sightings. `file_ids`: the log file each came from (None: the status line)."""
+    ids = file_ids if file_ids is not None else [None] * len(readings)
+    db.conn.executemany(UPSERT_LIMIT_READING_SQL, [
+        (r.tool, r.account, r.window, r.window_minutes, r.reading_key, r.observed_at_ms,
+         max(r.last_seen_ms, r.observed_at_ms), r.used_percent, r.resets_at_ms, r.plan, r.source, fid)
+        for r, fid in zip(readings, ids, strict=True)
+    ])
+
+
+STATUSLINE_SKIPPED_KEY = "statusline_readings_skipped"
+
+
+def count_skipped_statusline_readings(db, count: int) -> None:
+    """Status-line readings that were out of range have no log line to skip: counted here."""
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET"
+               " value = CAST(COALESCE(CAST(value AS INTEGER), 0) + excluded.value AS TEXT)",
+               [STATUSLINE_SKIPPED_KEY, str(count)])
+
+
 # ---- devices through a synced folder (tokenlens.sync.engine) ------------------------------
 
 # Another device's event: added when new; when the ledger has it already (a copied ~/.claude,
