@@ -18,6 +18,10 @@ window length) this works out:
   gives whole numbers), so each instance's rise is uncertain by one point, and the bounds are
   sum(tokens) / (points + instances) and sum(tokens) / (points - instances).
 
+Other devices' windows (readings a synced folder brought, tokenlens/sync/engine.py) are listed
+apart, each labelled with its device's name (`with_devices`), and calibrated against that
+device's events only; this device's against its own.
+
 Residual risks: tokens of one tool are not split by account, so two Codex homes used in the
 same hours calibrate together; Claude's windows also count claude.ai use that leaves no local
 log, which makes tokens per percent look smaller (that is the evidence the issue asks for).
@@ -70,6 +74,7 @@ class WindowStatus:
     pace_basis: str | None = None  # "last hour", "window so far"
     percent_per_hour: float | None = None
     calibration: list[Calibration] = field(default_factory=list)
+    device: str = ""  # the name of the device whose window this is; "" for this device
 
     @property
     def tokens_per_percent(self) -> float | None:
@@ -88,6 +93,7 @@ class WindowStatus:
             "percent_per_hour": None if self.percent_per_hour is None else round(self.percent_per_hour, 3),
             "tokens_per_percent": None if self.tokens_per_percent is None else round(self.tokens_per_percent),
             "calibration": [c.as_json() for c in self.calibration if c.family != "all"],
+            "device": self.device or None,
         }
 
 
@@ -107,23 +113,40 @@ def same_instance(a: int | None, b: int | None) -> bool:
     return a is not None and b is not None and abs(a - b) <= RESET_MATCH_MS
 
 
-def window_states(db, now_ms: int, *, calibrate: bool = True) -> list[WindowStatus]:
-    """Every known window's status at `now_ms`, tightest (highest use) first."""
+def window_states(db, now_ms: int, *, calibrate: bool = True, with_devices: bool = False) -> list[WindowStatus]:
+    """Every known window's status at `now_ms`, tightest (highest use) first; this device's
+    windows first, then (`with_devices`) the other devices', by device name."""
     from tokenlens.store import queries
 
-    out = []
-    for latest in queries.latest_limit_readings(db):
-        status = _status(latest, now_ms)
-        if status.state != "reset":
-            since = latest["observed_at_ms"] - (latest["window_minutes"] or 0) * 60_000 - HOUR_MS
-            history = queries.limit_readings_of(db, latest["tool"], latest["account"], latest["window"], since)
-            _add_pace(status, _instance(history, latest))
-        if calibrate:
-            history = queries.limit_readings_of(db, latest["tool"], latest["account"], latest["window"])
-            status.calibration = calibrate_window(db, latest["tool"], history)
-        out.append(status)
+    out = [_window_state(db, latest, now_ms, calibrate) for latest in queries.latest_limit_readings(db)]
     out.sort(key=lambda s: (s.used_percent is None, -(s.used_percent or 0.0), s.tool, s.window))
-    return out
+    if not with_devices:
+        return out
+    names = queries.device_names(db)
+    others = [_window_state(db, latest, now_ms, calibrate, latest["device"], names.get(latest["device"]))
+              for latest in queries.latest_device_limit_readings(db)]
+    others.sort(key=lambda s: (s.device, s.used_percent is None, -(s.used_percent or 0.0), s.tool, s.window))
+    return out + others
+
+
+def _window_state(db, latest: dict, now_ms: int, calibrate: bool, device: str = "",
+                  name: str | None = None) -> WindowStatus:
+    from tokenlens.store import queries
+
+    def history_of(since: int | None = None) -> list[dict]:
+        key = (latest["tool"], latest["account"], latest["window"])
+        if device:
+            return queries.device_limit_readings_of(db, device, *key, since)
+        return queries.limit_readings_of(db, *key, since)
+
+    status = _status(latest, now_ms)
+    status.device = (name or f"device {device[:6]}") if device else ""
+    if status.state != "reset":
+        since = latest["observed_at_ms"] - (latest["window_minutes"] or 0) * 60_000 - HOUR_MS
+        _add_pace(status, _instance(history_of(since), latest))
+    if calibrate:
+        status.calibration = calibrate_window(db, latest["tool"], history_of(), device)
+    return status
 
 
 def _status(latest: dict, now_ms: int) -> WindowStatus:
@@ -213,8 +236,9 @@ def _instances(history: list[dict]) -> list[list[dict]]:
     return groups
 
 
-def calibrate_window(db, tool: str, history: list[dict]) -> list[Calibration]:
-    """Tokens and dollars per 1 % of a window, per model family and over all ("all")."""
+def calibrate_window(db, tool: str, history: list[dict], device: str = "") -> list[Calibration]:
+    """Tokens and dollars per 1 % of a window, per model family and over all ("all"), from
+    the events of the device whose window it is ('' this one)."""
     from tokenlens.export.summary import model_family
     from tokenlens.store import queries
 
@@ -227,7 +251,7 @@ def calibrate_window(db, tool: str, history: list[dict]) -> list[Calibration]:
             continue
         per_family: dict[str, list] = {}
         for model, tokens, cost, unpriced in queries.tokens_per_model_between(
-                db, tool, first["observed_at_ms"], last["observed_at_ms"]):
+                db, tool, first["observed_at_ms"], last["observed_at_ms"], device):
             bucket = per_family.setdefault(model_family(model), [0, 0.0, 0])
             bucket[0] += tokens or 0
             bucket[1] += cost or 0.0

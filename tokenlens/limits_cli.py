@@ -28,7 +28,7 @@ def limits(ctx: Context, as_json: bool, no_scan: bool) -> None:
     if not no_scan:
         ctx.scan()
     at = now_ms()
-    states = window_states(ctx.db, at)
+    states = window_states(ctx.db, at, with_devices=True)
     if as_json:
         from tokenlens.limits import iso
         from tokenlens.store.queries import skipped_limit_readings

@@ -28,6 +28,8 @@ def local(ms: int, now_ms: int) -> str:
 
 def window_line(s, now_ms: int) -> str:
     who = s.tool + (f" {s.account}" if s.account else "") + (f" ({s.plan})" if s.plan else "")
+    if s.device:
+        who = f"[{s.device}] {who}"
     if s.state == "reset":
         return f"{who}  {s.window}: reset since the last reading ({ago(s.last_seen_ms, now_ms)}), use unknown"
     text = f"{who}  {s.window}: {s.used_percent:.1f}% used"

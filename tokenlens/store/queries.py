@@ -483,18 +483,66 @@ def limit_readings_of(db, tool: str, account: str, window: str, since_ms: int | 
     return _dicts(db.execute(sql, [tool, account, window, since_ms if since_ms is not None else -(1 << 62)]))
 
 
+def device_limit_readings_of(db, device: str, tool: str, account: str, window: str,
+                             since_ms: int | None = None) -> list[dict]:
+    """limit_readings_of for another device's window (readings sync brought)."""
+    sql = (f"SELECT {LIMIT_COLUMNS} FROM device_limit_readings WHERE device = ? AND tool = ? AND account = ?"
+           " AND window = ? AND observed_at_ms >= ? ORDER BY observed_at_ms, used_percent")
+    return _dicts(db.execute(sql, [device, tool, account, window,
+                                   since_ms if since_ms is not None else -(1 << 62)]))
+
+
+def latest_device_limit_readings(db) -> list[dict]:
+    """latest_limit_readings for the other devices (not forgotten), each row with its `device`."""
+    cols = ", ".join(f"r.{c.strip()}" for c in LIMIT_COLUMNS.split(","))
+    sql = f"""
+        WITH newest AS (SELECT device, tool, account, window, MAX(observed_at_ms) AS at
+                        FROM device_limit_readings GROUP BY device, tool, account, window)
+        SELECT r.device, {cols} FROM newest n JOIN device_limit_readings r
+          ON r.device = n.device AND r.tool = n.tool AND r.account = n.account AND r.window = n.window
+          AND r.observed_at_ms = n.at
+        WHERE r.device NOT IN (SELECT id FROM devices WHERE forgotten_ms IS NOT NULL)
+        ORDER BY r.device, r.tool, r.account, r.window_minutes, r.window, r.used_percent DESC"""
+    out: dict[tuple, dict] = {}
+    for row in _dicts(db.execute(sql)):
+        out.setdefault((row["device"], row["tool"], row["account"], row["window"]), row)
+    return list(out.values())
+
+
+SYNC_LIMIT_COLUMNS = ("tool", "account", "window", "window_minutes", "reading_key", "observed_at_ms",
+                      "last_seen_ms", "used_percent", "resets_at_ms", "plan", "source")
+LIMITS_SENT_KEY = "sync_limits_sent"
+
+
+def own_limit_readings_to_send(db) -> tuple[list[dict], int, int]:
+    """This device's readings new or seen again since the last segment, by row id (a new
+    reading, even one from an old log found late) or by last sighting; and the marks to keep."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [LIMITS_SENT_KEY]).fetchone()
+    try:
+        max_id, max_seen = (int(v) for v in str(row[0]).split(":")) if row else (0, 0)
+    except ValueError:
+        max_id, max_seen = 0, 0  # an unreadable mark: send all again, the receivers dedupe
+    rows = db.execute(f"SELECT id, {', '.join(SYNC_LIMIT_COLUMNS)} FROM limit_readings"
+                      " WHERE id > ? OR last_seen_ms > ? ORDER BY id", [max_id, max_seen]).fetchall()
+    readings = [dict(zip(SYNC_LIMIT_COLUMNS, r[1:], strict=True)) for r in rows]
+    return (readings, max([max_id, *(r[0] for r in rows)]),
+            max([max_seen, *(r["last_seen_ms"] for r in readings)]))
+
+
 def limit_reading_count(db) -> int:
     return db.execute("SELECT COUNT(*) FROM limit_readings").fetchone()[0]
 
 
-def tokens_per_model_between(db, tool: str, lo_ms: int, hi_ms: int) -> list[tuple[str, int, float, int]]:
-    """(model, total tokens, cost, unpriced events) of one tool's events in [lo_ms, hi_ms)."""
+def tokens_per_model_between(db, tool: str, lo_ms: int, hi_ms: int,
+                             device: str = "") -> list[tuple[str, int, float, int]]:
+    """(model, total tokens, cost, unpriced events) of one tool's events in [lo_ms, hi_ms) on
+    one device ('' this one): a window is one device's plan use, not every device's."""
     # `+tool`: the time index, not (tool, event_key), which would walk every event of the tool
     # for each span (calibration asks once per window instance: hundreds of spans).
     sql = ("SELECT model, SUM(total_tokens), COALESCE(SUM(cost_usd), 0.0),"
            " SUM(cost_usd IS NULL AND total_tokens > 0) FROM events"
-           " WHERE +tool = ? AND ts_ms >= ? AND ts_ms < ? GROUP BY model")
-    return [tuple(r) for r in db.execute(sql, [tool, lo_ms, hi_ms])]
+           " WHERE +tool = ? AND ts_ms >= ? AND ts_ms < ? AND +device = ? GROUP BY model")
+    return [tuple(r) for r in db.execute(sql, [tool, lo_ms, hi_ms, device])]
 
 
 def tokens_and_cost_between(db, lo_ms: int, hi_ms: int) -> tuple[int, float, int]:

@@ -339,6 +339,32 @@ M008_SQL = (
         )""",
 )
 
+# Other devices' plan-window readings, brought by sync segments (tokenlens/sync/engine.py):
+# kept apart from this device's own `limit_readings` so one device's windows never mix with
+# another's, and `devices forget ID` deletes exactly what ID brought. The same uniqueness rule
+# as limit_readings, per device: a segment read again adds nothing.
+M010_SQL = (
+    """
+        CREATE TABLE device_limit_readings (
+            id INTEGER PRIMARY KEY,
+            device TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            account TEXT NOT NULL DEFAULT '',
+            window TEXT NOT NULL,
+            window_minutes INTEGER,
+            reading_key TEXT NOT NULL,
+            observed_at_ms INTEGER NOT NULL,
+            last_seen_ms INTEGER NOT NULL,
+            used_percent REAL NOT NULL,
+            resets_at_ms INTEGER,
+            plan TEXT,
+            source TEXT NOT NULL,
+            UNIQUE (device, tool, account, window, reading_key)
+        )""",
+    "CREATE INDEX device_limit_readings_series ON device_limit_readings"
+    " (device, tool, account, window, observed_at_ms)",
+)
+
 # (migration name, its SQL) in order, for tests that build a ledger without sqlite-utils.
 FROZEN_SQL = (
     ("m001_usage_ledger", M001_SQL),
@@ -349,6 +375,7 @@ FROZEN_SQL = (
     ("m006_codex_keys_by_root_and_totals", M006_SQL),
     ("m007_limit_readings", M007_SQL),
     ("m008_devices", M008_SQL),
+    ("m010_device_limit_readings", M010_SQL),
 )
 
 
@@ -411,3 +438,9 @@ def m008_devices(db: Database) -> None:
     """Events other devices brought through a synced folder, kept apart by `events.device`;
     the devices seen, the segments written and read, what was sent (see M008_SQL)."""
     _run(db, M008_SQL)
+
+
+@migrations()
+def m010_device_limit_readings(db: Database) -> None:
+    """Other devices' plan-window readings from sync segments, per device (see M010_SQL)."""
+    _run(db, M010_SQL)

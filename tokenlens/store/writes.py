@@ -210,12 +210,47 @@ def set_device_permissions(db, device: str, scanned_ms: int | None, counts: tupl
                " VALUES (?, ?, ?, ?, ?, ?)", [device, scanned_ms, *counts])
 
 
+IMPORT_DEVICE_LIMIT_READING_SQL = """
+INSERT INTO device_limit_readings (device, tool, account, window, window_minutes, reading_key,
+    observed_at_ms, last_seen_ms, used_percent, resets_at_ms, plan, source)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (device, tool, account, window, reading_key) DO UPDATE SET
+    observed_at_ms = MIN(observed_at_ms, excluded.observed_at_ms),
+    last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms),
+    plan = COALESCE(excluded.plan, plan)
+"""
+
+
+def import_limit_readings(db, device: str, rows: list[tuple]) -> int:
+    """Readings a segment brought (rows of queries.SYNC_LIMIT_COLUMNS, already checked): into
+    `device_limit_readings` for another device, into this device's own `limit_readings` for a
+    segment of its own read back. Returns how many were new."""
+    before = _limit_rows(db, device)
+    if device:
+        db.conn.executemany(IMPORT_DEVICE_LIMIT_READING_SQL, [(device, *r) for r in rows])
+    else:
+        db.conn.executemany(UPSERT_LIMIT_READING_SQL, [(*r, None) for r in rows])
+    return _limit_rows(db, device) - before
+
+
+def _limit_rows(db, device: str) -> int:
+    if device:
+        return db.execute("SELECT COUNT(*) FROM device_limit_readings WHERE device = ?", [device]).fetchone()[0]
+    return db.execute("SELECT COUNT(*) FROM limit_readings").fetchone()[0]
+
+
+def mark_limits_sent(db, max_id: int, max_seen_ms: int) -> None:
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+               ["sync_limits_sent", f"{max_id}:{max_seen_ms}"])
+
+
 def forget_device(db, device: str, now_ms: int) -> int:
     """Remove what `device` brought; its segments are not read again. Every other device's
     segments are read again at the next sync, so an event two devices both had (removed here
     with the first one's copy) comes back from the other. Returns the events removed."""
     removed = db.execute("DELETE FROM events WHERE device = ?", [device]).rowcount
     db.execute("DELETE FROM device_permissions WHERE device = ?", [device])
+    db.execute("DELETE FROM device_limit_readings WHERE device = ?", [device])
     db.execute("DELETE FROM sync_segments WHERE device NOT IN (SELECT device_id FROM sync_config)")
     db.execute("UPDATE devices SET forgotten_ms = ? WHERE id = ?", [now_ms, device])
     return removed
@@ -225,8 +260,10 @@ def reset_sent(db) -> None:
     """The ledger now syncs through a folder with another key: nothing is in it yet."""
     db.execute("DELETE FROM sync_sent")
     db.execute("DELETE FROM sync_segments")
+    db.execute("DELETE FROM meta WHERE key = 'sync_limits_sent'")
 
 
 def forget_sent(db) -> None:
     """This device's segments went missing from the folder: send all its events again."""
     db.execute("DELETE FROM sync_sent")
+    db.execute("DELETE FROM meta WHERE key = 'sync_limits_sent'")

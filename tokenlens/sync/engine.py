@@ -61,6 +61,9 @@ class SyncResult:
     segments_read: int = 0
     events_added: int = 0
     restored_segments: int = 0
+    limits_sent: int = 0  # plan-window readings this device put in its segments
+    limits_added: int = 0  # other devices' readings new to this ledger
+    limits_skipped: int = 0  # readings in a segment that were unusable (counted, not stored)
     resent_because_missing: int = 0  # own segments gone from the folder: all sent again
     paused: str | None = None  # why this device's new events were not sent this time
     unread: list[Unread] = field(default_factory=list)
@@ -76,6 +79,8 @@ class SyncResult:
             "segments_written": self.segments_written, "events_sent": self.events_sent,
             "segments_read": self.segments_read, "events_added": self.events_added,
             "restored_segments": self.restored_segments, "resent_because_missing": self.resent_because_missing,
+            "limits_sent": self.limits_sent, "limits_added": self.limits_added,
+            "limits_skipped": self.limits_skipped,
             "paused": self.paused,
             "unread": [{"path": str(u.path), "status": u.status, "reason": u.reason} for u in self.unread],
             "unread_counts": counts, "forgotten_not_read": self.forgotten_skipped,
@@ -217,6 +222,7 @@ def _read_back_own(db, secret: bytes, own_dir: Path, device_id: str, tag: str, n
         segment, rows = decoded
         with write_transaction(db):
             writes.import_events(db, "", rows)
+            writes.import_limit_readings(db, "", _limit_rows(segment, result))
             writes.mark_sent(db, queries.sent_versions(db, [(r[0], r[1]) for r in rows]))
             writes.record_segment(db, device_id, seq, segment.sha256, len(rows), segment.created_ms)
             rollup.resum(db)
@@ -246,11 +252,12 @@ def _send(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: in
         found, _ = segments.list_folder(own_dir)
         name, local_name, _ = queries.device_row(db, device_id)
         perms = _own_permissions(db)
+        readings, sent_id, sent_seen = queries.own_limit_readings_to_send(db)
         published_perms = queries.device_permissions(db, device_id)
         first = not known and not found
         # Counts, not the scan's time: the app re-confirms permissions often, and an unchanged
         # posture must not make a segment each time.
-        changed = bool(local_name) or (perms is not None and (published_perms is None
+        changed = bool(local_name) or bool(readings) or (perms is not None and (published_perms is None
                                                                or perms[1:] != tuple(published_perms[1:])))
         if not unsent and not first and not changed:
             return
@@ -263,7 +270,7 @@ def _send(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: in
                 "columns": list(queries.SYNC_EVENT_COLUMNS),
                 "events": [list(r[1:]) for r in chunk],
                 "permissions": None if perms is None else dict(zip(("scanned_ms", *RISK_LEVELS), perms, strict=True)),
-                "limits": _limit_readings(db),
+                "limits": readings if chunk is chunks[0] else [],
             }
             data = segments.encode(secret, device_id, seq, tag, now_ms, payload)
             segments.write_new(own_dir, seq, data)
@@ -271,18 +278,38 @@ def _send(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: in
             writes.mark_sent(db, [(r[0], r[17], r[3], r[14], r[19]) for r in chunk])
             result.segments_written += 1
             result.events_sent += len(chunk)
+        writes.mark_limits_sent(db, sent_id, sent_seen)
+        result.limits_sent += len(readings)
         writes.publish_own_name(db, device_id)
         writes.note_device(db, device_id, None, now_ms, now_ms)
         if perms is not None:
             writes.set_device_permissions(db, device_id, perms[0], perms[1:])
 
 
-def _limit_readings(db) -> list:
-    """HOOK for issue 17 (plan limits): the ledger keeps no limit readings yet. When it does,
-    return them here as plain counts (tool, window, used, limit, reset time), and store the
-    other devices' in `_read_device`; a segment's readers ignore keys they do not know, so
-    filling this list needs no new segment format version."""
-    return []
+_LIMIT_TYPES = {"tool": str, "account": str, "window": str, "window_minutes": (int, type(None)),
+                "reading_key": str, "observed_at_ms": int, "last_seen_ms": int, "used_percent": (int, float),
+                "resets_at_ms": (int, type(None)), "plan": (str, type(None)), "source": str}
+
+
+def _limit_rows(segment: segments.Segment, result: SyncResult) -> list[tuple]:
+    """The segment's plan-window readings (`limits`: one object of SYNC_LIMIT_COLUMNS each) as
+    rows; one with a field missing, of the wrong type, or a percentage outside 0-100 is
+    skipped and counted. A segment from before readings travelled has none (or `[]`); keys a
+    newer version adds are left out, so the list needs no new segment format."""
+    items = segment.payload.get("limits") or []
+    if not isinstance(items, list):
+        result.limits_skipped += 1
+        return []
+    rows = []
+    for item in items:
+        if not (isinstance(item, dict)
+                and all(isinstance(item.get(k), t) and not isinstance(item.get(k), bool)
+                        for k, t in _LIMIT_TYPES.items())
+                and 0 <= item["used_percent"] <= 100):
+            result.limits_skipped += 1
+            continue
+        rows.append(tuple(item[c] for c in queries.SYNC_LIMIT_COLUMNS))
+    return rows
 
 
 def _own_permissions(db) -> tuple | None:
@@ -348,6 +375,7 @@ def _import_batch(db, device: str, batch: list, newest_known: int, now_ms: int, 
             writes.note_device(db, device, name if isinstance(name, str) and newest else None, now_ms,
                                segment.created_ms)
             result.events_added += writes.import_events(db, device, rows)
+            result.limits_added += writes.import_limit_readings(db, device, _limit_rows(segment, result))
             perms = segment.payload.get("permissions")
             if newest and isinstance(perms, dict) and all(isinstance(perms.get(k), int) for k in RISK_LEVELS):
                 writes.set_device_permissions(db, device, perms.get("scanned_ms"), tuple(perms[k] for k in RISK_LEVELS))
