@@ -293,6 +293,33 @@ def status_of_reading(reading, now_ms: int) -> WindowStatus:
 # ---- alerts (the tray app tells them; no Qt here) -------------------------------------------
 
 DEFAULT_ALERT_THRESHOLDS = (80, 95)
+MAX_ALERT_THRESHOLDS = 10
+
+
+def alert_thresholds(value) -> tuple[int, ...]:
+    """The thresholds a stored `limit_alert_thresholds` value means: a list of percentages
+    1-100; anything else (unset, damaged by hand) is the defaults."""
+    if isinstance(value, list) and value and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                                 and 0 < v <= 100 for v in value):
+        return tuple(sorted({int(v) for v in value}))
+    return DEFAULT_ALERT_THRESHOLDS
+
+
+def parse_alert_thresholds(text: str) -> tuple[int, ...]:
+    """What the person typed ("80, 95"; commas or spaces) as thresholds, sorted, once each;
+    blank is the defaults. ValueError with a one-line reason for anything else."""
+    parts = [p for p in text.replace(",", " ").split() if p]
+    if not parts:
+        return DEFAULT_ALERT_THRESHOLDS
+    out = set()
+    for part in parts:
+        number = part.removesuffix("%")
+        if not number.isdigit() or not 1 <= int(number) <= 100:
+            raise ValueError(f"{part!r} is not a whole percentage from 1 to 100")
+        out.add(int(number))
+    if len(out) > MAX_ALERT_THRESHOLDS:
+        raise ValueError(f"at most {MAX_ALERT_THRESHOLDS} thresholds")
+    return tuple(sorted(out))
 
 
 def alert_key(status: WindowStatus, threshold: int) -> str:

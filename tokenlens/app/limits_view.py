@@ -334,10 +334,7 @@ class LimitsWatch(QObject):
         self._jobs = Latest(self)
 
     def thresholds(self) -> tuple[int, ...]:
-        value = self.settings.get(THRESHOLDS_SETTING)
-        if isinstance(value, list) and value and all(isinstance(v, int | float) and 0 < v <= 100 for v in value):
-            return tuple(sorted(int(v) for v in value))
-        return core.DEFAULT_ALERT_THRESHOLDS
+        return core.alert_thresholds(self.settings.get(THRESHOLDS_SETTING))
 
     @Slot()
     def refresh(self) -> None:

@@ -1,5 +1,6 @@
 """Settings: which sources to read, the time zone days are counted in, start at login, and an
-optional daily threshold for a private nudge. Every change is saved at once."""
+optional daily threshold for a private nudge, the plan-window alert thresholds. Every change is
+saved at once."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from tokenlens import desktop
+from tokenlens import limits as limits_core
+from tokenlens.app.limits_view import THRESHOLDS_SETTING
 from tokenlens.app.pages import show_scrolling
 from tokenlens.app.settings import AUTOSTART, DAILY_THRESHOLD, TZ, AppSettings
 from tokenlens.config import DISABLED_SOURCES, Env
@@ -103,6 +107,14 @@ class SettingsTab(QWidget):
         self.threshold.editingFinished.connect(self._save_threshold)
         self.threshold.setMaximumWidth(200)
 
+        self.limit_alerts = QLineEdit(_thresholds_text(limits_core.alert_thresholds(settings.get(THRESHOLDS_SETTING))))
+        self.limit_alerts.setPlaceholderText(_thresholds_text(limits_core.DEFAULT_ALERT_THRESHOLDS))
+        self.limit_alerts.setMaximumWidth(200)
+        self.limit_alerts.editingFinished.connect(self._save_limit_alerts)
+        self.limit_alerts_error = QLabel()
+        self.limit_alerts_error.setStyleSheet("color: #CC3311;")
+        self.limit_alerts_error.setVisible(False)
+
         form = QFormLayout()
         form.addRow("Count days in", self.zone)
         form.addRow("", self.autostart)
@@ -116,6 +128,15 @@ class SettingsTab(QWidget):
         nudge_layout.addWidget(_note("A private note from the tray when today's usage passes this (saved when you"
                                      " press Enter or leave the box). Only you see it."))
         form.addRow("Nudge me past", nudge)
+        alerts = QWidget()
+        alerts_layout = QVBoxLayout(alerts)
+        alerts_layout.setContentsMargins(0, 0, 0, 0)
+        alerts_layout.setSpacing(2)
+        alerts_layout.addWidget(self.limit_alerts)
+        alerts_layout.addWidget(self.limit_alerts_error)
+        alerts_layout.addWidget(_note("Percentages of a plan window (Codex, Claude Code) at which the tray tells"
+                                      " you, once per window, e.g. 80, 95. Blank: the defaults."))
+        form.addRow("Plan-window alerts at", alerts)
 
         inner = QWidget()
         layout = QVBoxLayout(inner)
@@ -186,6 +207,25 @@ class SettingsTab(QWidget):
             return  # focus left without a change: nothing to save, no rescan
         self._settings.update(**{DAILY_THRESHOLD: value})
         self.changed.emit()
+
+    @Slot()
+    def _save_limit_alerts(self) -> None:
+        try:
+            chosen = limits_core.parse_alert_thresholds(self.limit_alerts.text())
+        except ValueError as exc:
+            # Kept as typed, with why, so the person can fix it; the saved thresholds stay.
+            self.limit_alerts_error.setText(f"Not saved: {exc}.")
+            self.limit_alerts_error.setVisible(True)
+            return
+        self.limit_alerts_error.setVisible(False)
+        self.limit_alerts.setText(_thresholds_text(chosen))
+        if chosen != limits_core.alert_thresholds(self._settings.get(THRESHOLDS_SETTING)):
+            # No `changed`: that rescans; the alerts read the thresholds at their next look.
+            self._settings.update(**{THRESHOLDS_SETTING: list(chosen)})
+
+
+def _thresholds_text(thresholds) -> str:
+    return ", ".join(str(t) for t in thresholds)
 
 
 def _autostart_where(env: Env) -> str:

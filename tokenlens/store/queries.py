@@ -511,22 +511,28 @@ def latest_device_limit_readings(db) -> list[dict]:
 
 SYNC_LIMIT_COLUMNS = ("tool", "account", "window", "window_minutes", "reading_key", "observed_at_ms",
                       "last_seen_ms", "used_percent", "resets_at_ms", "plan", "source")
-LIMITS_SENT_KEY = "sync_limits_sent"
 
 
-def own_limit_readings_to_send(db) -> tuple[list[dict], int, int]:
-    """This device's readings new or seen again since the last segment, by row id (a new
-    reading, even one from an old log found late) or by last sighting; and the marks to keep."""
-    row = db.execute("SELECT value FROM meta WHERE key = ?", [LIMITS_SENT_KEY]).fetchone()
-    try:
-        max_id, max_seen = (int(v) for v in str(row[0]).split(":")) if row else (0, 0)
-    except ValueError:
-        max_id, max_seen = 0, 0  # an unreadable mark: send all again, the receivers dedupe
-    rows = db.execute(f"SELECT id, {', '.join(SYNC_LIMIT_COLUMNS)} FROM limit_readings"
-                      " WHERE id > ? OR last_seen_ms > ? ORDER BY id", [max_id, max_seen]).fetchall()
-    readings = [dict(zip(SYNC_LIMIT_COLUMNS, r[1:], strict=True)) for r in rows]
-    return (readings, max([max_id, *(r[0] for r in rows)]),
-            max([max_seen, *(r["last_seen_ms"] for r in readings)]))
+def own_limit_readings_to_send(db) -> list[tuple]:
+    """This device's readings not yet in a segment as they are now (new, or first or last
+    seen since): (id, *SYNC_LIMIT_COLUMNS)."""
+    cols = ", ".join(f"r.{c}" for c in SYNC_LIMIT_COLUMNS)
+    return db.execute(
+        f"SELECT r.id, {cols} FROM limit_readings r LEFT JOIN limit_readings_sent s ON s.reading_id = r.id"
+        " WHERE s.reading_id IS NULL OR s.observed_at_ms != r.observed_at_ms OR s.last_seen_ms != r.last_seen_ms"
+        " ORDER BY r.id").fetchall()
+
+
+def own_limit_reading_ids(db, rows: list[tuple]) -> list[tuple[int, int, int]]:
+    """(id, observed_at_ms, last_seen_ms) of own readings as a segment read back had them
+    (rows of SYNC_LIMIT_COLUMNS), for those the ledger holds."""
+    import orjson
+
+    keys = orjson.dumps([[r[0], r[1], r[2], r[4], r[5], r[6]] for r in rows]).decode()
+    return [tuple(r) for r in db.execute(
+        "SELECT l.id, json_extract(k.value, '$[4]'), json_extract(k.value, '$[5]') FROM json_each(?) k"
+        " JOIN limit_readings l ON l.tool = json_extract(k.value, '$[0]') AND l.account = json_extract(k.value, '$[1]')"
+        " AND l.window = json_extract(k.value, '$[2]') AND l.reading_key = json_extract(k.value, '$[3]')", [keys])]
 
 
 def limit_reading_count(db) -> int:

@@ -342,7 +342,8 @@ M008_SQL = (
 # Other devices' plan-window readings, brought by sync segments (tokenlens/sync/engine.py):
 # kept apart from this device's own `limit_readings` so one device's windows never mix with
 # another's, and `devices forget ID` deletes exactly what ID brought. The same uniqueness rule
-# as limit_readings, per device: a segment read again adds nothing.
+# as limit_readings, per device: a segment read again adds nothing. `limit_readings_sent` is
+# what each own reading looked like when it went into a segment (as sync_sent for events).
 M010_SQL = (
     """
         CREATE TABLE device_limit_readings (
@@ -363,6 +364,12 @@ M010_SQL = (
         )""",
     "CREATE INDEX device_limit_readings_series ON device_limit_readings"
     " (device, tool, account, window, observed_at_ms)",
+    """
+        CREATE TABLE limit_readings_sent (
+            reading_id INTEGER PRIMARY KEY,
+            observed_at_ms INTEGER NOT NULL,
+            last_seen_ms INTEGER NOT NULL
+        )""",
 )
 
 # (migration name, its SQL) in order, for tests that build a ledger without sqlite-utils.

@@ -239,9 +239,12 @@ def _limit_rows(db, device: str) -> int:
     return db.execute("SELECT COUNT(*) FROM limit_readings").fetchone()[0]
 
 
-def mark_limits_sent(db, max_id: int, max_seen_ms: int) -> None:
-    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-               ["sync_limits_sent", f"{max_id}:{max_seen_ms}"])
+def mark_limits_sent(db, rows: list[tuple[int, int, int]]) -> None:
+    """(reading id, observed_at_ms, last_seen_ms) of own readings now in a segment."""
+    db.conn.executemany(
+        "INSERT INTO limit_readings_sent (reading_id, observed_at_ms, last_seen_ms) VALUES (?, ?, ?)"
+        " ON CONFLICT (reading_id) DO UPDATE SET observed_at_ms = excluded.observed_at_ms,"
+        " last_seen_ms = excluded.last_seen_ms", rows)
 
 
 def forget_device(db, device: str, now_ms: int) -> int:
@@ -260,10 +263,10 @@ def reset_sent(db) -> None:
     """The ledger now syncs through a folder with another key: nothing is in it yet."""
     db.execute("DELETE FROM sync_sent")
     db.execute("DELETE FROM sync_segments")
-    db.execute("DELETE FROM meta WHERE key = 'sync_limits_sent'")
+    db.execute("DELETE FROM limit_readings_sent")
 
 
 def forget_sent(db) -> None:
     """This device's segments went missing from the folder: send all its events again."""
     db.execute("DELETE FROM sync_sent")
-    db.execute("DELETE FROM meta WHERE key = 'sync_limits_sent'")
+    db.execute("DELETE FROM limit_readings_sent")

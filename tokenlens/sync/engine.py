@@ -222,7 +222,9 @@ def _read_back_own(db, secret: bytes, own_dir: Path, device_id: str, tag: str, n
         segment, rows = decoded
         with write_transaction(db):
             writes.import_events(db, "", rows)
-            writes.import_limit_readings(db, "", _limit_rows(segment, result))
+            own_readings = _limit_rows(segment, result)
+            writes.import_limit_readings(db, "", own_readings)
+            writes.mark_limits_sent(db, queries.own_limit_reading_ids(db, own_readings))
             writes.mark_sent(db, queries.sent_versions(db, [(r[0], r[1]) for r in rows]))
             writes.record_segment(db, device_id, seq, segment.sha256, len(rows), segment.created_ms)
             rollup.resum(db)
@@ -252,7 +254,7 @@ def _send(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: in
         found, _ = segments.list_folder(own_dir)
         name, local_name, _ = queries.device_row(db, device_id)
         perms = _own_permissions(db)
-        readings, sent_id, sent_seen = queries.own_limit_readings_to_send(db)
+        readings = queries.own_limit_readings_to_send(db)
         published_perms = queries.device_permissions(db, device_id)
         first = not known and not found
         # Counts, not the scan's time: the app re-confirms permissions often, and an unchanged
@@ -270,7 +272,8 @@ def _send(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: in
                 "columns": list(queries.SYNC_EVENT_COLUMNS),
                 "events": [list(r[1:]) for r in chunk],
                 "permissions": None if perms is None else dict(zip(("scanned_ms", *RISK_LEVELS), perms, strict=True)),
-                "limits": readings if chunk is chunks[0] else [],
+                "limits": [dict(zip(queries.SYNC_LIMIT_COLUMNS, r[1:], strict=True)) for r in readings]
+                if chunk is chunks[0] else [],
             }
             data = segments.encode(secret, device_id, seq, tag, now_ms, payload)
             segments.write_new(own_dir, seq, data)
@@ -278,7 +281,7 @@ def _send(db, secret: bytes, own_dir: Path, device_id: str, tag: str, now_ms: in
             writes.mark_sent(db, [(r[0], r[17], r[3], r[14], r[19]) for r in chunk])
             result.segments_written += 1
             result.events_sent += len(chunk)
-        writes.mark_limits_sent(db, sent_id, sent_seen)
+        writes.mark_limits_sent(db, [(r[0], r[6], r[7]) for r in readings])
         result.limits_sent += len(readings)
         writes.publish_own_name(db, device_id)
         writes.note_device(db, device_id, None, now_ms, now_ms)
