@@ -217,11 +217,16 @@ class SettingsTab(QWidget):
             self.limit_alerts_error.setText(f"Not saved: {exc}.")
             self.limit_alerts_error.setVisible(True)
             return
-        self.limit_alerts_error.setVisible(False)
         self.limit_alerts.setText(_thresholds_text(chosen))
         if chosen != limits_core.alert_thresholds(self._settings.get(THRESHOLDS_SETTING)):
             # No `changed`: that rescans; the alerts read the thresholds at their next look.
-            self._settings.update(**{THRESHOLDS_SETTING: list(chosen)})
+            try:
+                self._settings.update(**{THRESHOLDS_SETTING: list(chosen)})
+            except OSError as exc:
+                self.limit_alerts_error.setText(f"Not saved: cannot write the settings ({exc.strerror or exc}).")
+                self.limit_alerts_error.setVisible(True)
+                return
+        self.limit_alerts_error.setVisible(False)
 
 
 def _thresholds_text(thresholds) -> str:
