@@ -69,9 +69,9 @@ def test_a_hand_damaged_setting_means_the_defaults(tmp_path):
 
 
 def test_settings_that_cannot_be_written_say_so_in_one_line(qtbot, tmp_path):
-    settings = AppSettings(tmp_path / "gone")  # no such data dir: the settings file cannot be made
-    tab = SettingsTab(settings, Env(environ={"HOME": str(tmp_path / "home")}), ["tokenlens"])
-    qtbot.addWidget(tab)
+    tab, settings = make_tab(qtbot, tmp_path)
+    (tmp_path / "a-file").write_text("")
+    settings.data_dir = tmp_path / "a-file" / "data"  # under a file: the settings cannot be written there
     type_in(tab, "70")
     assert "Not saved: cannot write the settings" in tab.limit_alerts_error.text()
     assert not tab.limit_alerts_error.isHidden()
