@@ -173,3 +173,6 @@ def test_unusable_readings_are_skipped_and_counted_and_old_segments_still_read(p
     assert result.segments_read == 3 and result.unread == []
     assert (result.limits_added, result.limits_skipped) == (2, 4)
     assert ("claude-code", "~/.claude", "7d", 40.0, READING_AT_MS) in imported(b, device_id(a))
+    from tokenlens.sync.cli import _problem_lines
+
+    assert "skipped 4 plan-window readings of the wrong shape in segments (not stored)" in _problem_lines(result)

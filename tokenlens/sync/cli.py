@@ -68,7 +68,9 @@ def sync(ctx: Context, folder, passphrase_file, name, as_new_device, as_json) ->
     start = "created" if result.created_folder else "joined" if result.joined else "synced"
     click.echo(f"{start} {result.folder} as {result.device_name!r} ({result.device_id}); "
                f"sent {result.events_sent} events in {result.segments_written} segments, "
-               f"read {result.segments_read} segments ({result.events_added} new events)")
+               f"read {result.segments_read} segments ({result.events_added} new events)"
+               + (f"; plan-window readings: {result.limits_sent} sent, {result.limits_added} new"
+                  if result.limits_sent or result.limits_added else ""))
 
 
 def _problem_lines(result) -> list[str]:
@@ -78,6 +80,8 @@ def _problem_lines(result) -> list[str]:
     for u in result.unread:
         if u.status != "ignored":
             lines.append(f"{u.status}: {u.path}: {u.reason}")
+    if result.limits_skipped:
+        lines.append(f"skipped {result.limits_skipped} plan-window readings of the wrong shape in segments (not stored)")
     ignored = [u for u in result.unread if u.status == "ignored"]
     if ignored:
         lines.append(f"ignored {len(ignored)} files that are not segments (e.g. {ignored[0].path.name}: {ignored[0].reason})")
