@@ -176,3 +176,30 @@ def test_unusable_readings_are_skipped_and_counted_and_old_segments_still_read(p
     from tokenlens.sync.cli import _problem_lines
 
     assert "skipped 4 plan-window readings of the wrong shape in segments (not stored)" in _problem_lines(result)
+
+
+def test_a_ledger_restored_from_an_old_backup_gets_its_sent_readings_back_and_resends_none(tmp_path, folder):
+    import shutil
+
+    a, b = Device(tmp_path / "a", "a"), Device(tmp_path / "b", "b")
+    a.claude("2026-11-20", inp=100, out=1)
+    a.sync(folder)
+    backup = tmp_path / "backup.db"
+    with sqlite3.connect(backup) as dst:
+        a.db.conn.backup(dst)
+    a.codex("2026-11-24", inp=50, cached=0, out=5)  # its reading goes out, then its logs go
+    assert a.sync(folder).limits_sent == 1
+    sent = own_readings(a)
+    a.close()
+    shutil.rmtree(a.home / ".codex")
+    for suffix in ("", "-wal", "-shm"):
+        (a.data_dir / f"ledger.db{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, a.data_dir / "ledger.db")
+    a.open()
+    assert own_readings(a) == []
+    result = a.sync(folder)
+    assert result.restored_segments == 1 and result.limits_sent == 0 and result.segments_written == 0
+    assert own_readings(a) == sent
+    assert b.sync(folder).limits_added == 1
+    a.close()
+    b.close()
