@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 
 from tokenlens.ingest.result import SourceScan
-from tokenlens.model import UsageEvent
+from tokenlens.model import Action, UsageEvent
 from tokenlens.store import writer
 from tokenlens.store.writer import HEAD_BYTES, Batch, FileRow, file_row, path_key
 from tokenlens.tools.source import (
@@ -91,7 +91,10 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
         state = row.state if row.state is not None else source.new_state()
         has_marker = _marker_test(source.line_markers)
         glance = source.glance if type(source).glance is not JsonlSource.glance else None
-        pending: list[UsageEvent] = []
+        # Per-file dedup: Claude Code writes one response as several lines with one key, so
+        # only the line the upsert would keep (highest rank, the later on ties) is staged.
+        pending: dict[tuple[str, str], UsageEvent] = {}
+        actions: list[Action] = []
         skips: list[tuple[int, str]] = []
         offset = row.offset
         batch_start = offset
@@ -107,7 +110,14 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
                     glance(line, state)
             else:
                 try:
-                    pending.extend(source.parse_line(source.decode(line), state, ctx))
+                    for item in source.parse_line(source.decode(line), state, ctx):
+                        if type(item) is Action:
+                            actions.append(item)
+                            continue
+                        key = (item.tool, item.event_key)
+                        kept = pending.get(key)
+                        if kept is None or item.rank >= kept.rank:
+                            pending[key] = item
                 except orjson.JSONDecodeError:
                     skips.append((line_start, "invalid JSON"))
                 except BadLine as exc:
@@ -115,12 +125,13 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
                 except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError):
                     skips.append((line_start, "unexpected record shape"))
             offset = next_offset
-            if len(pending) >= writer.BATCH_EVENTS or offset - batch_start >= writer.BATCH_BYTES:
-                _stage(batch, row, st, handle, offset, state, pending, skips, stats, offset - batch_start,
-                       at_end=False)
+            if len(pending) + len(actions) >= writer.BATCH_EVENTS or offset - batch_start >= writer.BATCH_BYTES:
+                _stage(batch, row, st, handle, offset, state, [*actions, *pending.values()], skips, stats,
+                       offset - batch_start, at_end=False)
                 batch.flush_if_full()
-                pending, skips, batch_start = [], [], offset
-        _stage(batch, row, st, handle, offset, state, pending, skips, stats, offset - batch_start)
+                pending, actions, skips, batch_start = {}, [], [], offset
+        _stage(batch, row, st, handle, offset, state, [*actions, *pending.values()], skips, stats,
+               offset - batch_start)
 
 
 def _stage(batch: Batch, row: FileRow, st, handle, offset, state, events, skips, stats, nbytes: int,
