@@ -7,6 +7,7 @@ Moved here from tokenlens/ingest.py, which now plans and reads (tokenlens/ingest
 
 from __future__ import annotations
 
+import operator
 import os
 import sqlite3
 import time
@@ -360,8 +361,7 @@ def _upsert_events(db: Ledger, events: list[tuple[FileRow, UsageEvent]], pricer:
         db.execute(DROP_REPLAYS_SQL, [tool, orjson.dumps(sorted(keys)).decode()])
 
 
-def _index_order(row: tuple) -> tuple:
-    return row[0], row[1]  # (tool, key): the unique index's order
+_index_order = operator.itemgetter(0, 1)  # (tool, key): the unique index's order
 
 
 def _insert_actions(db: Ledger, actions: list[tuple[FileRow, Action]]) -> None:
