@@ -17,7 +17,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tokenlens.config import Env
-from tokenlens.ingest.plan import PARALLEL_MIN_BYTES, find_unreadable, unread_bytes, worker_count
+from tokenlens.ingest.plan import (
+    PARALLEL_MIN_BYTES,
+    find_unreadable,
+    start_method,
+    unread_bytes,
+    worker_count,
+)
 from tokenlens.ingest.read import ingest_file_safely
 from tokenlens.ingest.result import ScanResult, SourceScan
 from tokenlens.pricing import Pricer
@@ -39,8 +45,22 @@ from tokenlens.tools.source import Discovered, Source, recording_unreadable
 __all__ = ["ScanResult", "SourceScan", "find_unreadable", "scan"]
 
 
+def _progress_counter(advanced: Callable[[int, int], None] | None, total: int) -> Callable[[int], None] | None:
+    """`advanced(done, total)` as a step function taking each file's bytes (from any thread)."""
+    if advanced is None:
+        return None
+    import threading
 
+    lock = threading.Lock()
+    done = [0]
 
+    def step(nbytes: int) -> None:
+        with lock:
+            done[0] = min(total, done[0] + nbytes)
+            advanced(done[0], total)
+
+    advanced(0, total)
+    return step
 
 
 def scan(
@@ -50,12 +70,15 @@ def scan(
     pricer: Pricer | None = None,
     progress: Callable[[str, Path], None] | None = None,
     workers: int | None = None,
+    advanced: Callable[[int, int], None] | None = None,
 ) -> ScanResult:
     """Ingest every new line of every source; returns what was added per source.
 
     `workers`: processes to parse with (None: decide from the amount of unread data).
     `progress(source id, path)` is called just before each file is read, in whichever
-    process reads it (workers are forks: the callback is theirs too)."""
+    process reads it (forked workers call it themselves; spawned ones have it called here).
+    `advanced(bytes read, bytes to read)` is called in this process once the files to read
+    are known and after each file (from a worker-serving thread for the workers' files)."""
     from tokenlens.tools import all_sources
 
     env = env or Env()
@@ -90,19 +113,24 @@ def scan(
         stats.events_before = count_events(db, stats.source)
     bulk = sum(p[3] for p in plan) >= PARALLEL_MIN_BYTES
     count = worker_count(workers, bulk, len(plan))
+    method = start_method() if count > 1 else None
+    step = _progress_counter(advanced, sum(p[3] for p in plan))
     if bulk:
         use_bulk_settings(db)
     try:
-        if count > 1:
+        parallel = False
+        if method is not None:
             from tokenlens.ingest.parallel import ingest_in_parallel
 
-            ingest_in_parallel(db, plan, count, pricer, result, progress)
-        else:
+            parallel = ingest_in_parallel(db, plan, count, pricer, result, progress, method=method, advanced=step)
+        if not parallel:
             batch = Batch(db, pricer)
-            for source, found, stats, _ in plan:
+            for source, found, stats, unread in plan:
                 if progress:
                     progress(source.id, found.path)
                 ingest_file_safely(batch, source, found, stats)
+                if step:
+                    step(unread)
             batch.flush()
     finally:
         if bulk:
