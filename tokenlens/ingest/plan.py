@@ -46,13 +46,9 @@ def start_method() -> str | None:
 
     if sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1:
         return "fork"
-    try:
-        import multiprocessing
+    import multiprocessing
 
-        methods = multiprocessing.get_all_start_methods()
-    except ImportError:
-        return None
-    return "spawn" if "spawn" in methods else None
+    return "spawn" if "spawn" in multiprocessing.get_all_start_methods() else None
 
 
 def worker_count(requested: int | None, bulk: bool, files: int) -> int:
