@@ -63,6 +63,15 @@ def _progress_counter(advanced: Callable[[int, int], None] | None, total: int) -
     return step
 
 
+def _among(source: Source, env: Env, roots: list[Path], only: Iterable[Path]):
+    """What `source` discovers among the changed files `only`; None: none of them is its."""
+    mine = [p for p in only if any(p == r or r in p.parents for r in roots)]
+    if not mine:
+        return None
+    found = source.discover_among(env, mine)
+    return found if found is not None else source.discover(env)
+
+
 def scan(
     db: Ledger,
     env: Env | None = None,
@@ -71,6 +80,7 @@ def scan(
     progress: Callable[[str, Path], None] | None = None,
     workers: int | None = None,
     advanced: Callable[[int, int], None] | None = None,
+    only: Iterable[Path] | None = None,
 ) -> ScanResult:
     """Ingest every new line of every source; returns what was added per source.
 
@@ -78,7 +88,11 @@ def scan(
     `progress(source id, path)` is called just before each file is read, in whichever
     process reads it (forked workers call it themselves; spawned ones have it called here).
     `advanced(bytes read, bytes to read)` is called in this process once the files to read
-    are known and after each file (from a worker-serving thread for the workers' files)."""
+    are known and after each file (from a worker-serving thread for the workers' files).
+    `only`: files a watcher saw change: each source reads those of them it would discover,
+    and nothing else (no walk; files gone are noted by the next full scan). A source that
+    cannot tell which files are its own without a walk (tools.source.discover_among) walks
+    as usual, if any of the files lies under its roots."""
     from tokenlens.tools import all_sources
 
     env = env or Env()
@@ -92,11 +106,16 @@ def scan(
     for source in sources if sources is not None else all_sources():
         if source.no_local_data_reason:
             continue
-        stats = result.sources[source.id] = SourceScan(source.id)
-        seen = seen_by_source[source.id] = set()
         with recording_unreadable() as unreadable:
-            roots_by_source[source.id] = source.roots(env)
-            for found in source.discover(env):
+            roots = source.roots(env)
+            if only is None:
+                discovered = source.discover(env)
+                roots_by_source[source.id] = roots
+            elif (discovered := _among(source, env, roots, only)) is None:
+                continue
+            stats = result.sources[source.id] = SourceScan(source.id)
+            seen = seen_by_source[source.id] = set()
+            for found in discovered:
                 stats.files_seen += 1
                 key = path_key(found.path)
                 seen.add(key)
@@ -137,7 +156,8 @@ def scan(
             restore_settings_and_checkpoint(db)
 
     for source_id, stats in result.sources.items():
-        stats.files_missing = mark_missing(db, source_id, seen_by_source[source_id], roots_by_source[source_id])
+        if source_id in roots_by_source:  # a full look at its roots: what is gone is known
+            stats.files_missing = mark_missing(db, source_id, seen_by_source[source_id], roots_by_source[source_id])
         if stats.events_before is not None:
             stats.events_after = count_events(db, source_id)
     if not rollup.is_exact(db):  # events changed by another hand since: re-sum them now
