@@ -123,6 +123,8 @@ def measure(home: Path, data_dir: Path, rate: float, seconds: float, window: boo
             profile: str | None = None) -> dict:
     env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "TZ": "UTC",
            "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    scans_file = data_dir / f"scans-{rate:g}-{window}.txt"
+    env["LIVE_SCANS_FILE"] = str(scans_file)
     if "XDG_RUNTIME_DIR" in os.environ:
         env["XDG_RUNTIME_DIR"] = os.environ["XDG_RUNTIME_DIR"]
     app = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--app", str(data_dir),
@@ -157,6 +159,7 @@ def measure(home: Path, data_dir: Path, rate: float, seconds: float, window: boo
                     next_poll = now + 0.05
                 time.sleep(max(0.0, min(next_write, next_poll) - time.monotonic()))
         cpu1, t1 = cpu_seconds(app.pid), time.monotonic()
+        scans = _scans_between(scans_file, t0, t1)
         if spy is not None:
             spy.wait()
         deadline = time.monotonic() + 5
@@ -164,7 +167,7 @@ def measure(home: Path, data_dir: Path, rate: float, seconds: float, window: boo
             for key in keys_in_ledger(data_dir / "ledger.db", set(waiting)):
                 delays.append(time.monotonic() - waiting.pop(key))
             time.sleep(0.05)
-        return {"rate": rate, "window": window, "cpu_percent": 100 * (cpu1 - cpu0) / (t1 - t0),
+        return {"rate": rate, "window": window, "cpu_percent": 100 * (cpu1 - cpu0) / (t1 - t0), **scans,
                 "responses": len(delays) + len(waiting), "never_seen": len(waiting),
                 "delay_median": statistics.median(delays) if delays else None,
                 "delay_max": max(delays) if delays else None}
@@ -177,6 +180,12 @@ def measure(home: Path, data_dir: Path, rate: float, seconds: float, window: boo
             app.wait()
 
 
+def _scans_between(path: Path, t0: float, t1: float) -> dict:
+    kinds = [line.split()[1] for line in path.read_text().splitlines() if t0 <= float(line.split()[0]) <= t1] \
+        if path.exists() else []
+    return {"scans": len(kinds), "full_scans": kinds.count("full")}
+
+
 def run_app(data_dir: Path, window: bool) -> int:
     """The child: the real app offscreen, its window open or only its tray (faked present:
     offscreen has no tray, and without one the app opens its window)."""
@@ -185,6 +194,16 @@ def run_app(data_dir: Path, window: bool) -> int:
     QSystemTrayIcon.isSystemTrayAvailable = staticmethod(lambda: True)
     import tokenlens.app.application as application
 
+    counts = os.environ.get("LIVE_SCANS_FILE")
+    if counts:  # how many scans reached the app, and how many of them read everything
+        real_updated = application.TokenlensApp.on_updated
+
+        def on_updated(self, outcome) -> None:
+            with open(counts, "a") as fh:
+                fh.write(f"{time.monotonic():.3f} {'focused' if outcome.focused else 'full'}\n")
+            real_updated(self, outcome)
+
+        application.TokenlensApp.on_updated = on_updated
     if window:
         real_start = application.TokenlensApp.start
 
@@ -225,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"{args.profile}.{mode}.{rate:g}" if args.profile else None)
             results.append(r)
             print(f"{'window open' if r['window'] else 'tray only'}, {r['rate']:g} lines/s: "
-                  f"{r['cpu_percent']:.2f} % of a core over {args.seconds:.0f} s; {r['responses']} responses, "
+                  f"{r['cpu_percent']:.2f} % of a core over {args.seconds:.0f} s; {r['scans']} scans "
+                  f"({r['full_scans']} full); {r['responses']} responses, "
                   f"in the ledger after {r['delay_median'] or 0:.2f} s median, {r['delay_max'] or 0:.2f} s max"
                   + (f", {r['never_seen']} never" if r["never_seen"] else ""), flush=True)
     print(json.dumps(results))
