@@ -79,7 +79,7 @@ class Transcript:
                 line = self.base("user")
                 line["message"] = {"role": "user", "content": "please fix the failing test " * self.rng.randint(2, 20)}
                 return (json.dumps(line, separators=(",", ":")) + "\n").encode(), None
-            msg, req = f"msg_live{self.n:06d}", f"req_live{self.n:06d}"
+            msg, req = f"msg_{self.session[:12]}{self.n:06d}", f"req_{self.session[:12]}{self.n:06d}"
             blocks = [{"type": "thinking", "thinking": "let me look " * 30, "signature": "c2ln" * 50},
                       {"type": "tool_use", "id": f"toolu_live{self.n:06d}", "name": "Bash", "input": {"command": "pytest -q"}}]
             for i, block in enumerate(blocks):
@@ -134,8 +134,9 @@ def measure(home: Path, data_dir: Path, rate: float, seconds: float, window: boo
         time.sleep(settle)
         if app.poll() is not None:
             raise SystemExit(f"live: the app exited ({app.returncode}): {app.stderr.read().decode()[-400:]}")
+        # A session (so keys) of its own per run: the ledger is shared by the runs.
         transcript = Transcript(home / ".claude" / "projects" / "-home-dev-src-live" / f"live-{rate:g}-{window}.jsonl",
-                                random.Random(7))
+                                random.Random(f"{rate}-{window}"))
         waiting: dict[str, float] = {}
         delays: list[float] = []
         spy = None
@@ -200,7 +201,7 @@ def run_app(data_dir: Path, window: bool) -> int:
 
         def on_updated(self, outcome) -> None:
             with open(counts, "a") as fh:
-                fh.write(f"{time.monotonic():.3f} {'focused' if outcome.focused else 'full'}\n")
+                fh.write(f"{time.monotonic():.3f} {'focused' if getattr(outcome, 'focused', False) else 'full'}\n")
             real_updated(self, outcome)
 
         application.TokenlensApp.on_updated = on_updated
