@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES="xvfb trayer dbus-x11 libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
   libxcb-render-util0 libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3 imagemagick xdotool
-  gnome-keyring libsecret-tools desktop-file-utils appstream"
-NEEDED_COMMANDS="Xvfb trayer dbus-run-session gnome-keyring-daemon xdotool import desktop-file-validate appstreamcli"
+  gnome-keyring libsecret-tools desktop-file-utils appstream syncthing"
+NEEDED_COMMANDS="Xvfb trayer dbus-run-session gnome-keyring-daemon xdotool import desktop-file-validate appstreamcli syncthing"
 
 missing=""
 for c in $NEEDED_COMMANDS; do command -v "$c" >/dev/null 2>&1 || missing="$missing $c"; done

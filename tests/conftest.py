@@ -63,3 +63,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _require("tray", bool(os.environ.get("TOKENLENS_TEST_DISPLAY")), "no Xvfb display (run scripts/test.sh)")
     if item.get_closest_marker("keyring"):
         _require("keyring", bool(os.environ.get("TOKENLENS_TEST_KEYRING")), "no unlocked gnome-keyring (run scripts/test.sh)")
+    if item.get_closest_marker("syncthing"):
+        import shutil
+
+        _require("syncthing", shutil.which("syncthing") is not None, "syncthing is not installed (run scripts/test.sh)")

@@ -237,7 +237,7 @@ def test_window_overview_sessions_and_feature_tabs(qtbot, make_app, home):
     app = make_app()
     window = app.window
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert tabs == ["Overview", "Sessions", "Permissions", "Export", "Settings"]
+    assert tabs == ["Overview", "Sessions", "Limits", "Permissions", "Export", "Settings"]
     window.show_tab("Overview")
     overview = window.overview
     with qtbot.waitSignal(overview.loaded, timeout=20_000):
@@ -315,6 +315,7 @@ def test_settings_persist_and_autostart_entry(qtbot, make_app, data_dir, app_env
     app = make_app()
     tab = app.settings_tab
     tab.threshold.setValue(250)
+    tab.threshold.editingFinished.emit()  # as when the person presses Enter or leaves the box
     tab.source_boxes["codex"].setChecked(False)
     tab.zone.setCurrentIndex(tab.zone.findData("Asia/Kolkata"))
     saved = load_settings(data_dir)

@@ -16,7 +16,7 @@ snapshots = pytest.importorskip("tokenlens.permissions.snapshots")
 
 BYPASS = {"permissions": {"defaultMode": "bypassPermissions"}}
 # Worked out from the rules: a Claude Code defaultMode of bypassPermissions is MODE-1, high.
-TOLD = "New high-risk agent permission: claude-code permissions.defaultMode = bypassPermissions. See Permissions."
+TOLD = "New high-risk agent permission: Claude Code permissions.defaultMode = bypassPermissions. See Permissions."
 
 
 def write_claude_settings(home, content: dict) -> None:
@@ -107,4 +107,4 @@ def test_popup_count_follows_a_permissions_scan_without_a_usage_scan(qtbot, make
         tab.refresh()
     assert app.popup.risky.text().startswith("⚠ 3 risky agent grants")
     assert app.scans_completed == usage_scans
-    assert len(app.notifications) == 2 and app.notifications[1].startswith("2 new high-risk agent permissions: codex")
+    assert len(app.notifications) == 2 and app.notifications[1].startswith("2 new high-risk agent permissions: Codex")

@@ -460,8 +460,58 @@ def test_a_report_table_defaults_to_a_recent_range_and_says_so(runner, data_dir,
            claude_assistant("2026-11-20T10:00:00Z", "s", "m2", "r2", inp=10, out=20))
     table = invoke(runner, data_dir, "report", "daily", "--tz", "UTC").output
     assert "2026-11-20" in table and "2026-08-01" not in table
-    assert "Showing usage from 2026-10-22 to your latest; `--since 2000-01-01` shows all of it" in table
+    assert "Showing usage from 2026-10-22 to your latest; `--since 2000-01-01` shows all of it" in " ".join(table.split())
     everything = invoke(runner, data_dir, "report", "daily", "--tz", "UTC", "--since", "2000-01-01", "--no-scan").output
     assert "2026-08-01" in everything and "Showing usage" not in everything
     rows = json.loads(invoke(runner, data_dir, "report", "daily", "--tz", "UTC", "--json", "--no-scan").output)["rows"]
     assert [r["period"] for r in rows] == ["2026-08-01", "2026-11-20"]
+
+
+def test_at_80_columns_no_model_name_or_grant_is_split_inside_a_word(tmp_path):
+    """Issue 20, seen in the tmux captures: at 80 columns model ids folded mid-name
+    ("claude-sonnet-4-5- / 20250929") and grants mid-word ("approval_polic / y"). Now a
+    narrow report names models without their date suffix and wraps only between them, and a
+    permissions cell wraps at spaces or ends in "…" (the whole text in the hint and --json)."""
+    import json
+    import re
+    import subprocess
+    import sys
+
+    from tests.test_robust_support import cli_env
+
+    home = tmp_path / "home"
+    path = home / ".claude/projects/-home-me-p/s.jsonl"
+    append(path, claude_assistant("2026-11-20T10:00:00Z", "s", "m1", "r1", inp=1000, out=100,
+                                  model="claude-sonnet-4-5-20250929"),
+           claude_assistant("2026-11-20T11:00:00Z", "s", "m2", "r2", inp=10, out=20, model="claude-haiku-4-5-20251001"))
+    (home / ".claude/settings.json").write_text(json.dumps({"permissions": {
+        "defaultMode": "acceptEdits", "allow": ["Bash(git push:*)", "Bash(npm run test:*)"]}}))
+    codex = home / ".codex/config.toml"
+    codex.parent.mkdir(parents=True)
+    codex.write_text('approval_policy = "never"\nsandbox_mode = "danger-full-access"\n')
+    data = tmp_path / "data"
+
+    def run(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "tokenlens", "--data-dir", str(data), *args], capture_output=True,
+                              text=True, timeout=120, env=cli_env(home, COLUMNS="80")).stdout
+
+    report = run("report", "daily", "--tz", "UTC")
+    assert max(len(line) for line in report.splitlines()) <= 80
+    models = {line.split("│")[2].strip() for line in report.splitlines() if line.startswith("│")} - {""}
+    assert {"claude-sonnet-4-5", "claude-haiku-4-5"} <= models, models
+    assert not any(re.fullmatch(r"\d+|.*-", cell) for cell in models), models  # no name's second half
+
+    grants = json.loads(run("permissions", "--json"))["grants"]
+    whole = [g[k] for g in grants for k in ("subject", "value", "scope")]
+    out = run("permissions")
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for line in out.splitlines():
+        if not line.startswith("│"):
+            continue
+        for cell in (c.strip() for c in line.split("│")[3:6]):
+            if not cell:
+                continue
+            start = cell.removesuffix("…")
+            end = "" if cell.endswith("…") else r"(\s|$)"
+            # Each piece of a cell is where its grant's text has a word boundary.
+            assert any(re.search(r"(^|\s)" + re.escape(start) + end, text) for text in whole), cell

@@ -197,3 +197,49 @@ def test_a_prompting_keyring_never_freezes_the_window_and_one_cancel_is_respecte
         assert prompting.calls == 1
     finally:
         keyring.set_keyring(previous)
+
+
+def test_with_another_devices_events_the_tab_offers_all_my_devices_and_says_what_it_covers(qtbot, tmp_path):
+    """Until another device's events arrive the choice is not shown; then the preview counts this
+    device only unless the person picks "All my devices", and the message says which."""
+    import keyring
+
+    from tests.sync_support import Device, no_keyring
+    from tokenlens.app.export_tab import ExportTab
+    from tokenlens.export.summary import coarse_tokens
+
+    previous = no_keyring()
+    try:
+        folder = tmp_path / "Sync"
+        folder.mkdir()
+        laptop, desktop = Device(tmp_path / "laptop", "laptop"), Device(tmp_path / "desktop", "desktop")
+        laptop.claude("2026-09-16", inp=1_000, out=200)
+        laptop.sync(folder, name="laptop")
+        desktop.claude("2026-09-17", inp=30, out=7)
+        desktop.scan()
+        desktop.close()
+
+        widget = ExportTab(desktop.data_dir)
+        qtbot.addWidget(widget)
+        widget.period.setEditText("2026-W38")
+        with qtbot.waitSignal(widget.loaded, timeout=20_000):
+            widget.show()
+            qtbot.waitExposed(widget)
+        settle(qtbot, widget, widget.refresh)
+        assert not widget.covers.isVisibleTo(widget)  # nothing from another device yet
+        assert orjson.loads(widget.preview.toPlainText())["usage"]["total_tokens"] == 37
+        assert "Covers" not in widget.message.text()
+
+        desktop.open()
+        desktop.sync(folder, name="desktop")  # brings the laptop's 1,200 tokens
+        desktop.close()
+        settle(qtbot, widget, widget.refresh)
+        assert widget.covers.isVisibleTo(widget)
+        assert orjson.loads(widget.preview.toPlainText())["usage"]["total_tokens"] == 37
+        assert "Covers this device only." in widget.message.text()
+        settle(qtbot, widget, lambda: widget.covers.setCurrentIndex(widget.covers.findData(True)))
+        # The file's counts are coarsened (tokenlens.export.summary): 1,237 is said as 1,200.
+        assert orjson.loads(widget.preview.toPlainText())["usage"]["total_tokens"] == coarse_tokens(1_237) == 1_200
+        assert "Covers all your devices." in widget.message.text()
+    finally:
+        keyring.set_keyring(previous)

@@ -31,10 +31,12 @@ def refresh(qtbot, tab):
 
 
 def tree_rows(tab) -> dict[str, list[list[str]]]:
+    from PySide6.QtCore import Qt
+
     out = {}
     for i in range(tab.grants.topLevelItemCount()):
         parent = tab.grants.topLevelItem(i)
-        out[parent.text(0)] = [[parent.child(j).text(c) for c in range(7)] for j in range(parent.childCount())]
+        out[parent.data(0, Qt.ItemDataRole.UserRole)] = [[parent.child(j).text(c) for c in range(7)] for j in range(parent.childCount())]
     return out
 
 
@@ -64,7 +66,7 @@ def test_grants_grouped_by_tool_with_badges_and_filters(qtbot, tab, home, data_d
     # The badge colour follows the risk.
     from PySide6.QtCore import Qt
 
-    parent = tab.grants.findItems("codex", Qt.MatchFlag.MatchExactly)[0]
+    parent = tab.grants.findItems("Codex", Qt.MatchFlag.MatchExactly)[0]  # the tool's name, not its id
     badge = next(parent.child(j) for j in range(parent.childCount()) if parent.child(j).text(2) == "approval_policy")
     assert badge.background(0).color().name() == "#c62828"
     assert "high" in tab.summary.text()
@@ -133,7 +135,7 @@ def test_history_shows_a_config_edit_and_actions_panel_counts(qtbot, tab, home, 
     db.conn.commit()
     refresh(qtbot, tab)
     history = [[tab.history.item(r, c).text() for c in range(8)] for r in range(tab.history.rowCount())]
-    assert [(h[1], h[2], h[3], h[4], h[7]) for h in history] == [("added", "claude-code", "allowed_tool", "Bash(*)", "high")]
+    assert [(h[1], h[2], h[3], h[4], h[7]) for h in history] == [("added", "Claude Code", "allowed_tool", "Bash(*)", "high")]
     actions = {tab.actions.item(r, 0).text(): [tab.actions.item(r, c).text() for c in range(1, 4)]
                for r in range(tab.actions.rowCount())}
     assert actions == {"shell": ["2", "0", "0"], "edit": ["1", "0", "0"], "destructive": ["1", "1", "1"]}
@@ -187,7 +189,7 @@ def test_risk_badges_and_tool_names_are_not_cut_off(qtbot, tab, home):
             for column in (0, 1, 6):  # risk, kind, rule: short words that must show whole
                 assert fits(child, column), f"{child.text(column)!r} is cut off"
                 checked.add(child.text(0))
-    assert {"high", "medium", "low"} <= checked and "claude-code" in {tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())}
+    assert {"high", "medium", "low"} <= checked and "Claude Code" in {tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())}
 
 
 def test_the_tab_scans_the_home_of_the_env_it_is_given(qtbot, data_dir, tmp_path, monkeypatch):

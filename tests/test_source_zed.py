@@ -17,7 +17,7 @@ import zstandard
 from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
 from tests.logs import CANARY
 from tokenlens.config import Env
-from tokenlens.tools.zed import homes
+from tokenlens.tools.zed import data_dirs, homes
 from tokenlens.tools.zed.usage import Zed
 
 SCHEMA = """
@@ -170,6 +170,8 @@ def test_legacy_request_list_reads_the_cumulative_total(db, env, zdb):
 def test_homes_per_platform(tmp_path):
     env = Env(environ={"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "xdg"),
                        "LOCALAPPDATA": str(tmp_path / "Local")})
-    assert homes(env) == [tmp_path / "xdg" / "zed", tmp_path / "Library" / "Application Support" / "Zed",
-                          tmp_path / "Local" / "Zed"]
+    assert data_dirs(env) == [tmp_path / "xdg" / "zed", tmp_path / "Library" / "Application Support" / "Zed",
+                              tmp_path / "Local" / "Zed"]
+    # Its settings (the agent's permissions) are in the config dir, also one of its homes.
+    assert homes(env) == [*data_dirs(env), tmp_path / ".config" / "zed", tmp_path / "AppData" / "Roaming" / "Zed"]
     assert Zed().roots(env)[0] == tmp_path / "xdg" / "zed" / "threads" / "threads.db"

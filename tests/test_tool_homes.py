@@ -62,6 +62,11 @@ OVERRIDES = [
     ("copilot-cli", {"COPILOT_HOME": "{alt}"}, "{alt}", "mcp-config.json",
      json.dumps({"mcpServers": {"deploy": {"command": "npx", "args": ["deploy-mcp"]}}}), None),
     ("kimi-cli", {"KIMI_SHARE_DIR": "{alt}"}, "{alt}", "config.toml", "default_yolo = true\n", "default_yolo"),
+    ("grok", {"GROK_HOME": "{alt}"}, "{alt}", "config.toml", '[ui]\npermission_mode = "always-approve"\n',
+     "ui.permission_mode"),
+    ("hermes", {"HERMES_HOME": "{alt}"}, "{alt}", "config.yaml", "approvals:\n  mode: off\n", "approvals.mode"),
+    ("droid", {"FACTORY_HOME_OVERRIDE": "{alt}"}, "{alt}/.factory", "settings.json",
+     json.dumps({"sessionDefaultSettings": {"autonomyLevel": "high"}}), "sessionDefaultSettings.autonomyLevel"),
 ]
 
 

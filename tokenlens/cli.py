@@ -99,6 +99,10 @@ LAZY_COMMANDS = {
     "permissions": ("tokenlens.permissions.cli", "permissions"),
     "export": ("tokenlens.export.cli", "export"),
     "team": ("tokenlens.export.cli", "team"),
+    "limits": ("tokenlens.limits_cli", "limits"),
+    "statusline": ("tokenlens.limits_cli", "statusline"),
+    "sync": ("tokenlens.sync.cli", "sync"),
+    "devices": ("tokenlens.sync.cli", "devices"),
 }
 
 
@@ -196,10 +200,12 @@ def scan(ctx: Context, as_json: bool) -> None:
 @click.option("--tz", metavar="ZONE", help="IANA time zone for day boundaries (default: local).")
 @click.option("--tool", metavar="ID", multiple=True,
               help="Only this tool (e.g. claude-code, codex); give it again for several.")
-@click.option("--by", type=click.Choice(["tool", "model", "project"]), help="Split each period by this.")
+@click.option("--by", type=click.Choice(["tool", "model", "project", "device"]), help="Split each period by this.")
+@click.option("--device", metavar="NAME", multiple=True,
+              help="Only this device's usage (name or id; see `tokenlens devices`); give it again for several.")
 @click.option("--no-scan", is_flag=True, help="Report the ledger as is, without reading new log lines.")
 @pass_ctx
-def report(ctx: Context, kind, as_json, since, until, tz, tool, by, no_scan) -> None:
+def report(ctx: Context, kind, as_json, since, until, tz, tool, by, device, no_scan) -> None:
     """Usage per day, ISO week, month, session or 5-hour block.
 
     \b
@@ -209,27 +215,29 @@ def report(ctx: Context, kind, as_json, since, until, tz, tool, by, no_scan) -> 
       tokenlens report blocks --tool claude-code
       tokenlens report daily --tool codex --tool gemini-cli
     """
-    from tokenlens.reports import ReportError, build_report, default_since
+    from tokenlens.reports import ReportError, build_report, default_since, resolve_devices
 
     tools = _known_tools(tool)
     try:
         if not no_scan:
             ctx.scan()
+        devices = resolve_devices(ctx.db, device)
         default_from = None
         if not as_json and since is None and until is None:
             default_from = default_since(ctx.db, kind, tz, tools)
-        result = build_report(ctx.db, kind, tz=tz, since=since or default_from, until=until, tool=tools, by=by)
+        result = build_report(ctx.db, kind, tz=tz, since=since or default_from, until=until, tool=tools, by=by,
+                              devices=devices)
     except ReportError as exc:
         raise UserError(str(exc)) from None
     if as_json:
         _dump_json(result.to_json())
         return
-    from tokenlens.render import print_report
+    from tokenlens.render import console, print_report
 
     print_report(result)
-    if default_from is not None:
-        click.echo(f"Showing usage from {default_from} to your latest; `--since 2000-01-01` shows all of it"
-                   " (--json always does).")
+    if default_from is not None:  # through rich, so it wraps at the terminal's width like the table
+        console.print(f"Showing usage from {default_from} to your latest; `--since 2000-01-01` shows all of it"
+                      " (--json always does).", markup=False, highlight=False)
 
 
 @cli.command()

@@ -11,8 +11,6 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
 DATA_DIR_ENV = "TOKENLENS_DATA_DIR"
 DB_FILENAME = "ledger.db"
 SETTINGS_FILENAME = "settings.json"
@@ -136,15 +134,21 @@ def create_private_file(path: Path) -> None:
 
 
 def load_settings(data_dir: Path) -> dict:
+    # The standard library's json: a small file, and the status line reads it on every
+    # message, where importing orjson would cost more than reading.
+    import json
+
     path = data_dir / SETTINGS_FILENAME
     try:
-        value = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
+        value = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
 
 
 def save_settings(data_dir: Path, settings: dict) -> None:
+    import orjson  # here, not at the top: the status line imports this module on every message
+
     path = data_dir / SETTINGS_FILENAME
     tmp = path.with_suffix(".tmp")
     create_private_file(tmp)

@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+# The formatting the tooltip, popup and window share lives in tokenlens.numbers (the status
+# line imports it without this module); the app imports it from here.
+from tokenlens.numbers import format_cost, format_tokens  # noqa: F401
 from tokenlens.reports import local_date_to_ms, zone_spans
 from tokenlens.store import queries
 from tokenlens.store.ledger import Ledger
 
-GROUPS = ("tool", "model")
+GROUPS = ("tool", "model", "device")
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,16 @@ def _rollup_serves(db: Ledger, lo_ms: int, hi_ms: int) -> bool:
 def daily_series(
     db: Ledger, zone: ZoneInfo, first: date, last: date, by: str = "tool", tool: str | None = None
 ) -> DailySeries:
-    """Per local day from `first` to `last` (inclusive), split by tool or model."""
+    """Per local day from `first` to `last` (inclusive), split by tool, model or device."""
     if by not in GROUPS:
         raise ValueError(f"by must be one of {GROUPS}")
     lo, hi = day_range_ms(zone, first, last)
+    # The rollup has no device column: a split by device reads the events.
     rows = queries.daily_tokens_and_cost(db, zone_spans(zone, lo, hi), lo, hi, by=by, tool=tool,
-                                         from_rollup=_rollup_serves(db, lo, hi))
+                                         from_rollup=by != "device" and _rollup_serves(db, lo, hi))
+    if by == "device":  # the names the person gave their devices (tokenlens/sync/)
+        names = queries.device_names(db)
+        rows = [(day, names.get(group, group), tokens, cost) for day, group, tokens, cost in rows]
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     values: dict[tuple[date, str], tuple[int, float]] = {}
     group_tokens: dict[str, int] = {}
@@ -211,6 +218,70 @@ def sessions(db: Ledger, lo_ms: int, hi_ms: int, limit: int | None = None) -> li
     return out
 
 
+@dataclass
+class SessionDetail:
+    """One session in full: what the Sessions tab opens on a double-click."""
+
+    tool: str
+    session_id: str
+    project: str
+    start_ms: int
+    end_ms: int
+    requests: int
+    models: list[dict]  # per model: name, requests, total_tokens, cost_usd
+    tokens: dict[str, int]  # by kind: input, cache_read, cache_write_5m, cache_write_1h, output, reasoning
+    total_tokens: int
+    cost_usd: float
+    cost_complete: bool
+    actions: list[dict]  # per category: category, count, risky, risky_unattended
+
+    @property
+    def length_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+TOKEN_KINDS = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning")
+
+
+def session_detail(db: Ledger, tool: str, session_id: str) -> SessionDetail | None:
+    """None when the ledger holds no event of that session (e.g. it was rebuilt meanwhile)."""
+    rows = queries.session_models(db, tool, session_id)
+    if not rows:
+        return None
+    kinds = dict.fromkeys(TOKEN_KINDS, 0)
+    models = []
+    for (model, n, _first, _last, _project, *counts, total, cost, unpriced) in rows:
+        for kind, value in zip(TOKEN_KINDS, counts, strict=True):
+            kinds[kind] += value or 0
+        models.append({"model": model or "unknown", "requests": n, "total_tokens": total,
+                       "cost_usd": cost, "cost_complete": not unpriced})
+    actions = [{"category": c, "count": n, "risky": risky or 0, "risky_unattended": alone or 0}
+               for c, n, risky, alone in queries.session_actions(db, tool, session_id)]
+    return SessionDetail(
+        tool=tool, session_id=session_id,
+        project=next((r[4] for r in rows if r[4]), "") or "",
+        start_ms=min(r[2] for r in rows), end_ms=max(r[3] for r in rows),
+        requests=sum(r[1] for r in rows), models=models, tokens=kinds,
+        total_tokens=sum(m["total_tokens"] for m in models),
+        cost_usd=sum(m["cost_usd"] for m in models),
+        cost_complete=all(m["cost_complete"] for m in models), actions=actions,
+    )
+
+
+def format_duration(ms: int) -> str:
+    """A session's length: "under a minute", "42 min", "3 h 05 min", "2 d 4 h"."""
+    minutes = ms // 60_000
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
 def cache_hit_ratio_of(input_tokens: int, cache_read: int, cache_write: int) -> float | None:
     """Share of prompt tokens served from cache; None when there was no prompt at all."""
     prompt = input_tokens + cache_read + cache_write
@@ -243,27 +314,3 @@ def signals(db: Ledger, zone: ZoneInfo, lo_ms: int, hi_ms: int, biggest: int = 5
         active_days=active_days,
     )
 
-
-# ---- formatting shared by tooltip, popup and window -----------------------------------
-
-
-def format_tokens(value: float) -> str:
-    """Compact token counts: 950, 12.3k, 4.56M, 1.20B (never '1000k': that is 1.00M)."""
-    value = float(value)
-    units = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
-    for limit, suffix in units:
-        if abs(value) >= limit * 0.9995:  # what would round to 1000 of a unit is one of the next
-            scaled = value / limit
-            digits = 2 if abs(scaled) < 9.995 else 1 if abs(scaled) < 99.95 else 0
-            return f"{scaled:.{digits}f}{suffix}"
-    return f"{value:.0f}"
-
-
-def format_cost(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if value < 0.005:
-        return "$0"
-    if value < 100:
-        return f"${value:.2f}"
-    return f"${value:,.0f}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from rich.console import Console
 from rich.markup import escape
@@ -127,6 +128,12 @@ def print_report(report: Report) -> None:
     console.print("[dim]Costs are estimates from local logs at list prices, not your bill.[/dim]")
 
 
+def short_model(model: str) -> str:
+    """A model id without its release-date suffix, for narrow terminals
+    ("claude-sonnet-4-5-20250929" -> "claude-sonnet-4-5"); --json and wide terminals keep it."""
+    return re.sub(r"-(?:20\d{6}|20\d\d-\d\d-\d\d)$", "", model)
+
+
 def _needed_width(table: Table) -> int:
     """The narrowest the table can be drawn without cutting a no-wrap cell (measured as if
     the terminal were unbounded: rich's own measure is capped at the console's width)."""
@@ -154,7 +161,13 @@ def _report_table(report: Report, fields: list[str], compact: bool) -> Table:
         table.add_column(report.by.capitalize())
     # One column per meaning: split by tool, the tools column would repeat the group.
     listed = {"tool": ("Models", "models"), "model": ("Tools", "tools")}.get(report.by, ("Tools / models", "tools"))
-    table.add_column(listed[0], overflow="fold", min_width=12 if compact else None, max_width=20 if compact else None)
+    # Wrapped between models, never inside one (a name split as "claude-sonnet-4-5- / 20250929"),
+    # and wide enough for a (shortened) name: a count column is dropped before a name is cut.
+    name = short_model if compact else str
+    longest = max((len(name(m)) + 2 for part in report.breakdown.values() for m in (p["model"] or "" for p in part)),
+                  default=12)
+    table.add_column(listed[0], overflow="ellipsis", min_width=min(20, max(12, longest)) if compact else None,
+                     max_width=20 if compact else None)
     for label, _ in columns:
         table.add_column(SHORT_LABELS.get(label, label) if compact else label, justify="right", no_wrap=True)
     table.add_column("Cost", justify="right", no_wrap=True)
@@ -162,12 +175,12 @@ def _report_table(report: Report, fields: list[str], compact: bool) -> Table:
     for row in report.rows:
         key = report.key_of(row)
         cells = _period_cells(report, row) + ([row["group"] or "(none)"] if report.by else [])
-        cells.append(", ".join(row[listed[1]]))
+        cells.append(", ".join(name(m) for m in row[listed[1]]) if listed[1] == "models" else ", ".join(row[listed[1]]))
         cells += [count(row[f]) for _, f in columns] + [fmt_cost(row["cost_usd"])]
         table.add_row(*cells, style="bold green" if row.get("active") else "bold")
         # Split by model already? Then a per-model breakdown would repeat the row.
         for part in report.breakdown.get(key, []) if report.by not in ("model", "tool") else []:
-            sub = blank + [f"  {part['model'] or '(unknown model)'}"]
+            sub = blank + [f"  {name(part['model']) if part['model'] else '(unknown model)'}"]
             sub += [count(part[f]) for _, f in columns] + [fmt_cost(part["cost_usd"])]
             table.add_row(*sub, style="dim")
         table.add_section()

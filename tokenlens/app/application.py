@@ -21,6 +21,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from tokenlens.app import tasks
+from tokenlens.app.devices import AutoSync
 from tokenlens.app.icons import app_icon, gauge_fraction, glance_icon
 from tokenlens.app.live import LiveLedger, PermissionsOutcome, ScanOutcome, count_risky
 from tokenlens.app.main_window import LedgerView, MainWindow
@@ -34,6 +35,7 @@ from tokenlens.reports import ReportError, get_zone
 from tokenlens.status import unreadable_text
 from tokenlens.store import open_ledger
 from tokenlens.store.ledger import ledger_path
+from tokenlens.tools import tool_name
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,8 @@ def high_risk_text(grants: list[dict]) -> str:
     values come from the snapshot, where secrets are already fingerprints)."""
     if len(grants) == 1:
         g = grants[0]
-        return f"New high-risk agent permission: {g['tool']} {g['subject']} = {g['value']}. See Permissions."
-    named = ", ".join(f"{g['tool']} {g['subject']}" for g in grants[:3])
+        return f"New high-risk agent permission: {tool_name(g['tool'])} {g['subject']} = {g['value']}. See Permissions."
+    named = ", ".join(f"{tool_name(g['tool'])} {g['subject']}" for g in grants[:3])
     more = f" and {len(grants) - 3} more" if len(grants) > 3 else ""
     return f"{len(grants)} new high-risk agent permissions: {named}{more}. See Permissions."
 
@@ -92,14 +94,19 @@ class TokenlensApp(QObject):
         self.live.failed.connect(self.on_failed)
         self.live.busy_changed.connect(self.on_busy)
         self.live.permissions_scanned.connect(self.on_permissions_scanned)
+        # Several devices (tokenlens/sync/): a sync after each scan and every few minutes.
+        self.autosync = AutoSync(data_dir, self)
+        self.live.updated.connect(self.autosync.after_scan)
+        self.autosync.synced.connect(self.on_synced)
 
         self._build_actions()
         self.popup = GlancePopup()
         self.popup.setWindowIcon(app_icon())
         self.popup.open_window.connect(self.open_window)
         self.popup.scan_requested.connect(self.live.scan_now)
+        self._add_limits()
         self.settings_tab = SettingsTab(
-            self.settings, self.env, login_command(data_dir, default_data_dir())
+            self.settings, self.env, login_command(data_dir, default_data_dir()), autosync=self.autosync
         )
         self.settings_tab.changed.connect(self.on_settings_changed)
         self.window = MainWindow(self.view, data_dir, self.settings_tab, env=self.env)
@@ -107,6 +114,7 @@ class TokenlensApp(QObject):
         scanned = getattr(self.window.permissions, "scanned", None)  # absent when the feature is
         if scanned is not None:
             scanned.connect(self.on_permissions_tab_scanned)
+        self.window.tabs.insertTab(2, self.limits_tab, "Limits")
         app_menu = self.window.menuBar().addMenu("&tokenlens")
         for action in (self.act_scan, self.act_pause, None, self.act_quit):
             app_menu.addSeparator() if action is None else app_menu.addAction(action)
@@ -126,6 +134,19 @@ class TokenlensApp(QObject):
         self._tray_check.timeout.connect(self.check_tray)
 
     # ---- setup ----------------------------------------------------------------------
+
+    def _add_limits(self) -> None:
+        """Plan windows (app/limits_view.py): bars in the popup above its status line, the
+        tightest in the tooltip, a Limits tab, threshold alerts."""
+        from tokenlens.app.limits_view import LimitsTab, LimitsWatch
+
+        self.limits = LimitsWatch(self.data_dir, self.settings, self)
+        self.limits.changed.connect(lambda: self.tray.setToolTip(self._tooltip()))
+        self.limits.changed.connect(self.popup.adjustSize)
+        self.limits.alert.connect(lambda text: self.notify(text, warning=True))
+        layout = self.popup.layout()
+        layout.insertWidget(layout.indexOf(self.popup.risky), self.limits.bars)
+        self.limits_tab = LimitsTab(self.data_dir)
 
     def _build_actions(self) -> None:
         self.act_popup = QAction("Today at a glance…", self)
@@ -158,6 +179,13 @@ class TokenlensApp(QObject):
             log.warning("%s", note)
             self.notify(note, warning=True)
         self.live.start()
+        self.autosync.start()
+
+    @Slot(object)
+    def on_synced(self, result: dict) -> None:
+        """Another device's events arrived: a scan repaints the ring and the tabs with them."""
+        if result.get("events_added"):
+            self.live.scan_now()
 
     @Slot()
     def shutdown(self) -> None:
@@ -167,6 +195,7 @@ class TokenlensApp(QObject):
         self._shut_down = True
         self._tray_check.stop()
         self.live.stop()
+        self.autosync.stop()
         self.tray.hide()
         self.popup.close()
         if self.welcome is not None:
@@ -194,6 +223,7 @@ class TokenlensApp(QObject):
             self.unreadable = outcome.unreadable
         self._render_glance()
         self.popup.set_status(self.status_text(outcome.errors))
+        self.limits.refresh()
         if outcome.first_scan:
             self.window.refresh()
         elif outcome.changed and not self._window_refresh.isActive():
@@ -215,9 +245,13 @@ class TokenlensApp(QObject):
         return "\n".join(([f"⚠ {warning}"] if warning else []) + (["; ".join(others[:2])] if others else []))
 
     def _tooltip(self) -> str:
-        text = tooltip_text(self.glance, self.live.paused)
-        warning = self.unreadable_warning()
-        return f"{text}\n⚠ {warning}" if warning else text
+        text = tooltip_text(self.glance, self.live.paused, self.unreadable_warning())
+        tightest = self.limits.tooltip_line()
+        if not tightest or self.glance is None:
+            return text
+        lines = text.split("\n")
+        # After the numbers, before the warnings and what the ring means (hosts cut long tips).
+        return "\n".join([*lines[:3], tightest, *lines[3:]])
 
     @Slot(str)
     def on_failed(self, message: str) -> None:
@@ -342,7 +376,7 @@ class TokenlensApp(QObject):
             self.tray.setToolTip(self._tooltip())
 
     def show_welcome(self, sources: list[dict], retention: list[dict] = ()) -> None:
-        self.welcome = WelcomeDialog(sources, ledger_path(self.data_dir), list(retention))
+        self.welcome = WelcomeDialog(sources, ledger_path(self.data_dir), list(retention), home=self.env.home)
         self.welcome.setWindowIcon(app_icon())
         self.welcome.finished.connect(self._welcomed)
         self.welcome.show()

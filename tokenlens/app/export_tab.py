@@ -79,6 +79,11 @@ class ExportTab(QWidget):
         for label, value in NOISE_CHOICES:
             self.noise.addItem(label, value)
         self.noise_note = QLabel(NOISE_EXPLAINED, wordWrap=True)
+        # Offered only once another device's events are in the ledger; the preview says which.
+        self.covers = QComboBox()
+        self.covers.addItem("This device only", False)
+        self.covers.addItem("All my devices", True)
+        self.covers.setToolTip("Which devices' usage the summary counts (Settings: Devices)")
         self.preview = QPlainTextEdit(readOnly=True)
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -100,6 +105,9 @@ class ExportTab(QWidget):
         options = QFormLayout()
         options.addRow("Period", self.period)
         options.addRow("Privacy noise", self.noise)
+        options.addRow("Covers", self.covers)
+        self._options = options
+        options.setRowVisible(self.covers, False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.new_key_button)
@@ -121,6 +129,7 @@ class ExportTab(QWidget):
 
         self.period.currentTextChanged.connect(self.refresh)
         self.noise.currentIndexChanged.connect(self.refresh)
+        self.covers.currentIndexChanged.connect(self.refresh)
         self.save_button.clicked.connect(self.save)
         self.new_key_button.clicked.connect(self.make_new_key)
         self.use_key_file_button.clicked.connect(self.use_key_file)
@@ -146,11 +155,14 @@ class ExportTab(QWidget):
         self.noise_note.setVisible(self.noise.currentData() is not None)
         self.message.setText("Building the summary…")
         data_dir, period, noise, file_ok = self.data_dir, self.period.currentText(), self.noise.currentData(), self._key_file_ok
-        self._jobs.run(lambda: build_preview(data_dir, period, noise, file_ok), self._show_preview, self._show_failure)
+        all_devices = bool(self.covers.currentData())
+        self._jobs.run(lambda: build_preview(data_dir, period, noise, file_ok, all_devices),
+                       self._show_preview, self._show_failure)
 
     @Slot(object)
     def _show_preview(self, built: dict) -> None:
         self._show_key(built["key"], built["declined"])
+        self._options.setRowVisible(self.covers, built["several_devices"])
         if built["history"] is not None:
             self._fill_history(built["history"])
         if built["error"] is not None:
@@ -159,6 +171,8 @@ class ExportTab(QWidget):
             summary = self._summary = built["summary"]
             self.preview.setPlainText(summary.data.decode("utf-8"))
             note = f"Period {summary.period.label} ({summary.period.first} to {summary.period.last}), {len(summary.data)} bytes."
+            if built["several_devices"]:
+                note += " Covers all your devices." if built["all_devices"] else " Covers this device only."
             if built["spent"]:
                 note += f" Privacy budget already spent on this period by earlier noisy files: ε = {built['spent']:g}."
             self.message.setText(note)
@@ -265,15 +279,18 @@ class ExportTab(QWidget):
 # ---- run in the background (tokenlens.app.tasks), never on the GUI thread ------------------
 
 
-def build_preview(data_dir: Path, period: str, noise: str | None, key_file_ok: bool) -> dict:
+def build_preview(data_dir: Path, period: str, noise: str | None, key_file_ok: bool,
+                  all_devices: bool = False) -> dict:
     """The summary, its spent budget, the export history and the key line: everything the tab
     shows, from a connection of this job's own. Errors the person can act on are part of the
     result, in one line."""
     from tokenlens.export.keys import KeyFileError, key_status, keyring_declined
     from tokenlens.export.summary import ExportError, build_summary, epsilon_spent, export_history
     from tokenlens.store import LedgerError
+    from tokenlens.store.queries import has_imported_events
 
-    built: dict = {"summary": None, "spent": None, "history": None, "error": None}
+    built: dict = {"summary": None, "spent": None, "history": None, "error": None,
+                   "several_devices": False, "all_devices": False}
     try:
         db = open_read_ledger(data_dir)
     except LedgerError as exc:
@@ -281,7 +298,10 @@ def build_preview(data_dir: Path, period: str, noise: str | None, key_file_ok: b
     else:
         try:
             built["history"] = export_history(db)
-            built["summary"] = build_summary(db, data_dir, period, noise=noise, key_file_ok=key_file_ok)
+            built["several_devices"] = has_imported_events(db)
+            built["all_devices"] = all_devices and built["several_devices"]
+            built["summary"] = build_summary(db, data_dir, period, noise=noise, key_file_ok=key_file_ok,
+                                             all_devices=built["all_devices"])
             built["spent"] = epsilon_spent(db, built["summary"].period.label)
         except (ExportError, KeyFileError) as exc:
             built["error"] = str(exc)

@@ -7,12 +7,14 @@ writes); the GUI thread only paints the result.
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,14 +34,18 @@ from PySide6.QtWidgets import (
 
 from tokenlens import insights
 from tokenlens.app.charts import Heatmap, StackedBars
+from tokenlens.app.devices import DeviceFilter
 from tokenlens.app.models import SessionsFilter, SessionsModel, project_label
 from tokenlens.app.pages import ViewOrMessage, show_scrolling
 from tokenlens.app.tasks import Latest, open_read_ledger
 from tokenlens.config import Env
 from tokenlens.insights import format_cost, format_tokens
+from tokenlens.tools import tool_name
 
 log = logging.getLogger(__name__)
 
+# Fits a 1366x768 laptop screen with a panel and a title bar (768 - 88 px), and every tab fits it.
+DEFAULT_SIZE = QSize(1100, 680)
 RANGES = (("Last 7 days", 7), ("Last 14 days", 14), ("Last 30 days", 30), ("Last 90 days", 90), ("Last year", 365))
 SESSION_RANGES = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("Last year", 365), ("All time", 0))
 
@@ -71,15 +77,18 @@ class OverviewTab(QWidget):
         self.split_by = QComboBox()
         self.split_by.addItem("by tool", "tool")
         self.split_by.addItem("by model", "model")
+        self.split_by.addItem("by device", "device")  # your devices through a synced folder
         self.metric = QComboBox()
         self.metric.addItem("Tokens", "tokens")
         self.metric.addItem("Cost (USD)", "cost")
-        for combo in (self.range, self.split_by, self.metric):
+        self.device = DeviceFilter(view.data_dir)  # several devices (tokenlens/sync/)
+        for combo in (self.range, self.split_by, self.metric, self.device):
             combo.currentIndexChanged.connect(self.refresh)
 
         controls = QHBoxLayout()
         controls.addWidget(self.metric)
         controls.addWidget(self.split_by)
+        controls.addWidget(self.device)
         controls.addStretch(1)
         controls.addWidget(self.range)
 
@@ -101,22 +110,28 @@ class OverviewTab(QWidget):
         self.signals.setTextFormat(Qt.TextFormat.RichText)
         self.signals.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
-        lower = QGridLayout()
-        lower.addWidget(_heading("When you use them (tokens by weekday and hour)"), 0, 0)
-        lower.addWidget(self.heatmap, 1, 0)
-        lower.addWidget(_heading("Your patterns"), 0, 1)
-        lower.addWidget(self.signals, 1, 1, 3, 1)
-        lower.addWidget(_heading("Top projects"), 2, 0)
-        lower.addWidget(self.projects, 3, 0)
-        lower.setColumnStretch(0, 3)
-        lower.setColumnStretch(1, 2)
+        # Chart and patterns side by side, heatmap and projects under them: all of it fits the
+        # window's default size (DEFAULT_SIZE) without scrolling; smaller windows scroll.
+        self.projects.setMinimumHeight(self.heatmap.sizeHint().height())
+        patterns = QVBoxLayout()
+        patterns.addWidget(_heading("Your patterns"))
+        patterns.addWidget(self.signals, 1)
+        grid = QGridLayout()
+        grid.addWidget(self.bars, 0, 0)
+        grid.addLayout(patterns, 0, 1)
+        grid.addWidget(_heading("When you use them (tokens by weekday and hour)"), 1, 0)
+        grid.addWidget(_heading("Top projects"), 1, 1)
+        grid.addWidget(self.heatmap, 2, 0)
+        grid.addWidget(self.projects, 2, 1)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        grid.setRowStretch(0, 1)
 
         inner = QWidget()
         layout = QVBoxLayout(inner)
         layout.addLayout(controls)
         layout.addWidget(self.summary)
-        layout.addWidget(self.bars, 1)
-        layout.addLayout(lower)
+        layout.addLayout(grid, 1)
         show_scrolling(self, inner)
 
     def days(self) -> int:
@@ -128,14 +143,16 @@ class OverviewTab(QWidget):
         zone = view.zone
         today = insights.local_day(zone, view.now_fn())
         first = today - timedelta(days=self.days() - 1)
-        by, metric = self.split_by.currentData(), self.metric.currentData()
-        self._jobs.run(lambda: overview_data(view.data_dir, zone, first, today, by),
+        by, metric, devices = self.split_by.currentData(), self.metric.currentData(), self.device.selected()
+        self.device.reload()
+        self._jobs.run(lambda: overview_data(view.data_dir, zone, first, today, by, devices),
                        lambda data: self._paint(data, first, metric))
 
     def _paint(self, data: dict, first, metric: str) -> None:
         series = data["series"]
         fmt = format_cost if metric == "cost" else format_tokens
-        self.bars.set_data(series.days, series.groups, lambda d, g: series.value(d, g, metric), fmt)
+        names = {g: tool_name(g) for g in series.groups} if self.split_by.currentData() == "tool" else {}
+        self.bars.set_data(series.days, series.groups, lambda d, g: series.value(d, g, metric), fmt, names)
         total_tokens = sum(series.day_total(d) for d in series.days)
         total_cost = sum(series.day_total(d, "cost") for d in series.days)
         self.summary.setText(
@@ -162,10 +179,10 @@ class OverviewTab(QWidget):
         self.projects.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
 
-def overview_data(data_dir: Path, zone: ZoneInfo, first, today, by: str) -> dict:
+def overview_data(data_dir: Path, zone: ZoneInfo, first, today, by: str, devices=()) -> dict:
     """Overview's four aggregates, in the background on a connection of this job's own."""
     lo, hi = insights.day_range_ms(zone, first, today)
-    db = open_read_ledger(data_dir)
+    db = open_read_ledger(data_dir, devices)
     try:
         return {"series": insights.daily_series(db, zone, first, today, by=by),
                 "hours": insights.hour_of_week(db, zone, lo, hi),
@@ -175,10 +192,18 @@ def overview_data(data_dir: Path, zone: ZoneInfo, first, today, by: str) -> dict
         db.conn.close()
 
 
-def sessions_data(data_dir: Path, lo: int, hi: int) -> list[dict]:
-    db = open_read_ledger(data_dir)
+def sessions_data(data_dir: Path, lo: int, hi: int, devices=()) -> list[dict]:
+    db = open_read_ledger(data_dir, devices)
     try:
         return insights.sessions(db, lo, hi)
+    finally:
+        db.conn.close()
+
+
+def session_detail_data(data_dir: Path, tool: str, session_id: str):
+    db = open_read_ledger(data_dir)
+    try:
+        return insights.session_detail(db, tool, session_id)
     finally:
         db.conn.close()
 
@@ -195,7 +220,8 @@ def signals_html(sig: insights.Signals) -> str:
     ]
     if sig.biggest_sessions:
         items = "".join(
-            f"<li>{project_label(s['project'])} ({s['tool']}): {format_tokens(s['total_tokens'])} · "
+            f"<li>{html.escape(project_label(s['project']))} ({html.escape(tool_name(s['tool']))}):"
+            f" {format_tokens(s['total_tokens'])} · "
             f"{format_cost(s['cost_usd'])}</li>"
             for s in sig.biggest_sessions[:3]
         )
@@ -223,6 +249,10 @@ class SessionsTab(QWidget):
         _compact_rows(self.table)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Double-click a session for its details")
+        self.table.doubleClicked.connect(self.open_detail)
+        self._detail_jobs = Latest(self)
+        self.detail = None  # the open SessionDetailDialog, if any
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by project, model, tool or session id")
@@ -236,11 +266,14 @@ class SessionsTab(QWidget):
             self.range.addItem(label, days)
         self.range.setCurrentIndex(1)
         self.range.currentIndexChanged.connect(self.refresh)
+        self.device = DeviceFilter(view.data_dir)
+        self.device.currentIndexChanged.connect(self.refresh)
         self.count = QLabel("")
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.tool)
+        top.addWidget(self.device)
         top.addWidget(self.range)
         layout = QVBoxLayout(self)
         self.table_box = ViewOrMessage(self.table)
@@ -263,7 +296,35 @@ class SessionsTab(QWidget):
             lo, hi = insights.day_range_ms(zone, today - timedelta(days=days - 1), today)
         else:
             lo, hi = 0, now + 86_400_000
-        self._jobs.run(lambda: sessions_data(view.data_dir, lo, hi), self._paint)
+        devices = self.device.selected()
+        self.device.reload()
+        self._jobs.run(lambda: sessions_data(view.data_dir, lo, hi, devices), self._paint)
+
+    @Slot(QModelIndex)
+    def open_detail(self, index: QModelIndex) -> None:
+        """The session's detail view, its numbers read in the background."""
+        row = self.model.row_at(self.proxy.mapToSource(index).row())
+        tool, sid, data_dir = row["tool"], row["session_id"], self._view.data_dir
+        self._detail_jobs.run(lambda: session_detail_data(data_dir, tool, sid), self._show_detail,
+                              lambda message: self.count.setText(f"Could not read the session: {message}"))
+
+    def _show_detail(self, detail) -> None:
+        from tokenlens.app.session_detail import SessionDetailDialog
+
+        if detail is None:
+            self.count.setText("That session is no longer in the ledger.")
+            return
+        if self.detail is not None:
+            self.detail.close()
+        dialog = SessionDetailDialog(detail, self._view.zone, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda *_: self._forget_detail(dialog))
+        self.detail = dialog
+        dialog.show()
+
+    def _forget_detail(self, dialog) -> None:
+        if self.detail is dialog:  # not a newer one, opened before this one was deleted
+            self.detail = None
 
     def _paint(self, rows: list[dict]) -> None:
         self.model.set_rows(rows, self._view.zone)
@@ -280,7 +341,7 @@ class SessionsTab(QWidget):
         while self.tool.count() > 1:
             self.tool.removeItem(1)
         for tool in tools:
-            self.tool.addItem(tool, tool)
+            self.tool.addItem(tool_name(tool), tool)
         self.tool.setCurrentIndex(max(0, self.tool.findData(current)))
         self.tool.blockSignals(False)
 
@@ -305,7 +366,7 @@ class MainWindow(QMainWindow):
                  env: Env | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("tokenlens")
-        self.resize(980, 720)
+        self.resize(default_size())
         self._view = view
         self.banner = QLabel("")
         self.banner.setObjectName("banner")
@@ -371,6 +432,17 @@ class MainWindow(QMainWindow):
         event.ignore()
         self.hide()
         self.closed.emit()
+
+
+def default_size(available: QSize | None = None) -> QSize:
+    """DEFAULT_SIZE, or less on a screen smaller than that (room left for the frame).
+    `available`: the screen's free area (default: the primary screen's)."""
+    if available is None:
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        available = screen.availableGeometry().size()
+    return DEFAULT_SIZE.boundedTo(available - QSize(16, 48)).expandedTo(QSize(640, 480))
 
 
 def _compact_rows(table) -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
 from tokenlens.insights import format_cost, format_tokens
+from tokenlens.tools import tool_name
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Last active", "Tool", "Project", "Models", "Requests", "Tokens", "Cache hit", "Cost")
@@ -79,7 +80,7 @@ class SessionsModel(QAbstractTableModel):
             local = datetime.fromtimestamp(row["end_ms"] / 1000, tz=UTC).astimezone(self._zone)
             return local.strftime("%Y-%m-%d %H:%M")
         if column == "Tool":
-            return row["tool"]
+            return tool_name(row["tool"])
         if column == "Project":
             return project_label(row["project"])
         if column == "Models":
@@ -97,7 +98,7 @@ class SessionsModel(QAbstractTableModel):
     def _sort_key(self, row: dict, column: str):
         return {
             "Last active": row["end_ms"],
-            "Tool": row["tool"],
+            "Tool": tool_name(row["tool"]).lower(),
             "Project": project_label(row["project"]).lower(),
             "Models": ", ".join(row["models"]),
             "Requests": row["requests"],
@@ -133,5 +134,5 @@ class SessionsFilter(QSortFilterProxyModel):
             return False
         if not self._text:
             return True
-        haystack = " ".join([row["tool"], row["project"], row["session_id"], *row["models"]]).lower()
+        haystack = " ".join([row["tool"], tool_name(row["tool"]), row["project"], row["session_id"], *row["models"]]).lower()
         return all(word in haystack for word in self._text.split())

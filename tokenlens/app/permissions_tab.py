@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -35,12 +35,15 @@ from tokenlens.app.pages import ViewOrMessage
 from tokenlens.app.tasks import Latest, open_read_ledger
 from tokenlens.config import Env
 from tokenlens.permissions.rules import RISK_LEVELS as RISKS
-from tokenlens.permissions.rules import at_least
+from tokenlens.permissions.rules import at_least, grant_explanation
+from tokenlens.tools import tool_name
 
 log = logging.getLogger(__name__)
 
 # A badge colour per level, in RISK_LEVELS' order (most risky first).
 BADGE = dict(zip(RISKS, ("#c62828", "#ef6c00", "#1565c0", "#757575"), strict=True))
+# The same levels as text on a dark background (the badges' deep colours are unreadable there).
+TEXT_ON_DARK = dict(zip(RISKS, ("#ef5350", "#ffa726", "#64b5f6", "#bdbdbd"), strict=True))
 RISK_FILTERS = (
     ("All risks", RISKS),
     ("High only", at_least("high")),
@@ -52,6 +55,7 @@ ACTION_DAYS = 30
 # Columns sized to their contents, but a long pattern or path must not push the rest away:
 # it is elided and its tooltip holds the whole grant.
 WIDEST = {"Subject": 320, "Value": 280, "Scope": 220}
+MIN_WIDE = 90  # what a squeezed Subject, Value or Scope keeps: enough to recognise it
 
 
 def load_permissions(data_dir: Path, rescan: bool, env: Env | None = None) -> dict:
@@ -200,7 +204,7 @@ class PermissionsTab(QWidget):
         self._data = data
         self._finish()
         counts = data["summary"]
-        parts = [f'<b style="color:{BADGE[r]}">{counts[r]} {r}</b>' for r in RISKS]
+        parts = [f'<b style="color:{self.risk_text_color(r)}">{counts[r]} {r}</b>' for r in RISKS]
         when = local_time(data["scanned_at"]) or "never"
         unseen = data.get("unseen") or 0
         news = f" · {unseen} change{'s' if unseen != 1 else ''} since you last looked" if unseen else ""
@@ -230,13 +234,18 @@ class PermissionsTab(QWidget):
 
     # ---- filling widgets ----------------------------------------------------------------------
 
+    def risk_text_color(self, risk: str) -> str:
+        """A risk level's colour for text: the badge's, or a lighter one on a dark theme."""
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        return (TEXT_ON_DARK if dark else BADGE)[risk]
+
     def _fill_tool_filter(self, tools: list[str]) -> None:
         current = self.tool_filter.currentData()
         self.tool_filter.blockSignals(True)
         self.tool_filter.clear()
         self.tool_filter.addItem("All tools", None)
         for tool in tools:
-            self.tool_filter.addItem(tool, tool)
+            self.tool_filter.addItem(tool_name(tool), tool)
         index = self.tool_filter.findData(current)
         self.tool_filter.setCurrentIndex(max(index, 0))
         self.tool_filter.blockSignals(False)
@@ -264,7 +273,8 @@ class PermissionsTab(QWidget):
         for tool, grants in sorted(by_tool.items()):
             counts = {r: sum(1 for g in grants if g["risk"] == r) for r in RISKS}
             label = ", ".join(f"{n} {r}" for r, n in counts.items() if n)
-            parent = QTreeWidgetItem([tool, "", label])
+            parent = QTreeWidgetItem([tool_name(tool), "", label])
+            parent.setData(0, Qt.ItemDataRole.UserRole, tool)  # the id, for filters and tests
             font = parent.font(0)
             font.setBold(True)
             parent.setFont(0, font)
@@ -276,7 +286,7 @@ class PermissionsTab(QWidget):
                 item.setForeground(0, QBrush(QColor("white")))
                 item.setBackground(0, QBrush(QColor(BADGE[grant["risk"]])))
                 item.setTextAlignment(0, Qt.AlignmentFlag.AlignCenter)
-                tip = f"{grant['hint']}\n\nfrom {grant['source_file']}"
+                tip = grant_explanation(grant["rule"], grant["hint"], grant["source_file"])
                 for column in range(len(GRANT_COLUMNS)):
                     item.setToolTip(column, tip)
                 parent.addChild(item)
@@ -298,10 +308,35 @@ class PermissionsTab(QWidget):
     def _size_grant_columns(self) -> None:
         """Fit each column to what it holds (tool names and risk badges in the first one)."""
         gap = self.grants.fontMetrics().horizontalAdvance("  ")  # air between neighbouring columns
-        for column, name in enumerate(GRANT_COLUMNS[:-1]):
-            self.grants.resizeColumnToContents(column)
-            width = self.grants.columnWidth(column) + gap
-            self.grants.setColumnWidth(column, min(width, WIDEST.get(name, width)))
+        header = self.grants.header()
+        # Size hints, not resizeColumnToContents: the stretched last column would report the
+        # width it was stretched to and starve the others.
+        self._natural_widths = [max(self.grants.sizeHintForColumn(c), header.sectionSizeHint(c)) + gap
+                                for c in range(len(GRANT_COLUMNS))]
+        self._fit_grant_columns()
+
+    def _fit_grant_columns(self) -> None:
+        """Every column in view: when the grants are wider than the list, the long patterns
+        and paths (Subject, Value, Scope) give up width, elided with their whole text in the
+        tooltip, so Since and Rule are never pushed off the right edge."""
+        natural = getattr(self, "_natural_widths", None)
+        if not natural:
+            return
+        widths = [min(w, WIDEST.get(name, w)) for w, name in zip(natural, GRANT_COLUMNS, strict=True)]
+        room = self.grants.viewport().width()
+        wide = [i for i, name in enumerate(GRANT_COLUMNS) if name in WIDEST]
+        fixed = sum(w for i, w in enumerate(widths) if i not in wide)
+        wanted = sum(widths[i] for i in wide)
+        if room > 0 and fixed + wanted > room:
+            share = max(0, room - fixed) / wanted if wanted else 0
+            for i in wide:
+                widths[i] = max(MIN_WIDE, int(widths[i] * share))
+        for column, width in enumerate(widths[:-1]):  # the last one stretches
+            self.grants.setColumnWidth(column, width)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_grant_columns()
 
     def _fill_history(self, history: list[dict]) -> None:
         if history:
@@ -316,12 +351,12 @@ class PermissionsTab(QWidget):
             after = change["new_value"] or ""
             if change["secret_changed"]:
                 after = f"{after} (secret changed)"
-            cells = (local_time(change["at"]), change["change"], change["tool"], change["kind"], change["subject"],
+            cells = (local_time(change["at"]), change["change"], tool_name(change["tool"]), change["kind"], change["subject"],
                      change["old_value"] or "", after, risk)
             for column, text in enumerate(cells):
                 self.history.setItem(row, column, QTableWidgetItem(str(text)))
             if risk in BADGE:
-                self.history.item(row, 7).setForeground(QBrush(QColor(BADGE[risk])))
+                self.history.item(row, 7).setForeground(QBrush(QColor(self.risk_text_color(risk))))
         self.history.resizeColumnsToContents()  # whole timestamps and patterns, not "2026-11-26T…"
 
     def _fill_actions(self, totals: dict[str, dict[str, int]]) -> None:
@@ -342,7 +377,7 @@ class PermissionsTab(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.actions.setItem(row, column, item)
             if values["risky_unattended"]:
-                self.actions.item(row, 3).setForeground(QBrush(QColor(BADGE["high"])))
+                self.actions.item(row, 3).setForeground(QBrush(QColor(self.risk_text_color("high"))))
 
 
 def local_time(iso_utc: str | None) -> str:

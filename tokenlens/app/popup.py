@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from tokenlens.app.charts import Sparkline, SplitBar
 from tokenlens.insights import Glance, format_cost, format_tokens
+from tokenlens.tools import tool_name
 
 
 def compare_text(glance: Glance) -> str:
@@ -36,9 +37,25 @@ def compare_text(glance: Glance) -> str:
     return f"{ratio:.1f}× your 7-day average ({avg})"
 
 
-def tooltip_text(glance: Glance | None, paused: bool = False) -> str:
+# What the tray icon draws (tokenlens.app.icons.paint_gauge), said where the person sees it.
+GAUGE_MEANING = "Icon: the full ring is your 7-day daily average; the arc is today so far (amber once past it)."
+
+
+def gauge_text(glance: Glance | None) -> str:
+    """The popup's header line: what the ring stands for, and where today's arc is now."""
+    if glance is None or glance.ratio_to_average is None:
+        return ("The tray ring fills as today goes on; once there are earlier days, a full ring is your "
+                "7-day daily average.")
+    share = f"{100 * glance.ratio_to_average:.0f}%"
+    return (f"Tray ring = your 7-day daily average ({format_tokens(glance.avg7_tokens)}); "
+            f"the arc is today: {share} of it{' (amber past 100%)' if glance.ratio_to_average > 1 else ''}.")
+
+
+def tooltip_text(glance: Glance | None, paused: bool = False, warning: str | None = None) -> str:
+    """The tray tooltip: the numbers, then what is wrong (paused, unreadable folders), then
+    what the icon means: last, as some hosts cut a long tooltip (Windows at 127 characters)."""
     if glance is None:
-        return "tokenlens — reading your logs…"
+        return "tokenlens — reading your logs…" + (f"\n⚠ {warning}" if warning else "")
     lines = [
         "tokenlens",
         f"Today: {format_tokens(glance.today_tokens)} tokens · {format_cost(glance.today_cost)}",
@@ -46,6 +63,9 @@ def tooltip_text(glance: Glance | None, paused: bool = False) -> str:
     ]
     if paused:
         lines.append("Watching paused")
+    if warning:
+        lines.append(f"⚠ {warning}")
+    lines.append(GAUGE_MEANING)
     return "\n".join(lines)
 
 
@@ -74,6 +94,10 @@ class GlancePopup(QFrame):
         self.today_cost = QLabel("")
         self.compare = QLabel("")
         self.compare.setWordWrap(True)
+        self.gauge_note = QLabel(gauge_text(None))
+        self.gauge_note.setObjectName("gaugeNote")
+        self.gauge_note.setWordWrap(True)
+        self.gauge_note.setStyleSheet("color: palette(placeholder-text);")
         self.week_value = QLabel("–")
         self.sparkline = Sparkline()
         self.split = SplitBar()
@@ -106,6 +130,7 @@ class GlancePopup(QFrame):
         layout.setSpacing(6)
         layout.addLayout(head)
         layout.addWidget(self.compare)
+        layout.addWidget(self.gauge_note)
         layout.addSpacing(4)
         layout.addWidget(_caption("Last 14 days"))
         layout.addWidget(self.sparkline)
@@ -122,11 +147,11 @@ class GlancePopup(QFrame):
         self.today_cost.setText(f"≈ {format_cost(glance.today_cost)} at list prices")
         self.week_value.setText(f"{format_tokens(glance.week_tokens)} · {format_cost(glance.week_cost)}")
         self.compare.setText(compare_text(glance))
-        self.sparkline.set_values([d.tokens for d in glance.series14])
-        self.sparkline.setToolTip(
-            "\n".join(f"{d.day.strftime('%a %d %b')}: {format_tokens(d.tokens)}" for d in glance.series14)
-        )
-        self.split.set_parts([(tool, tokens, format_tokens(tokens)) for tool, tokens, _ in glance.by_tool_today])
+        self.gauge_note.setText(gauge_text(glance))
+        # The bars name the day under the pointer themselves (no 14-line tooltip to read).
+        self.sparkline.set_values([d.tokens for d in glance.series14], [d.day for d in glance.series14], format_tokens)
+        self.split.set_parts([(tool, tool_name(tool), tokens, format_tokens(tokens))
+                              for tool, tokens, _ in glance.by_tool_today])
         self.set_risky(risky)
 
     def set_risky(self, risky: int | None) -> None:

@@ -33,6 +33,10 @@ class AppSettings:
         save_settings(self.data_dir, current)
         self._values = current
 
+    def get(self, key: str):
+        """A feature's own key (e.g. app/limits_view.py's), as stored."""
+        return self._values.get(key)
+
     def disabled_sources(self) -> list[str]:
         return sorted(disabled_in(self._values))
 

@@ -33,8 +33,10 @@ THRESHOLD_STEP = 1000  # the spin box counts thousands of tokens
 class SettingsTab(QWidget):
     changed = Signal()
 
-    def __init__(self, settings: AppSettings, env: Env, launch_command: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, settings: AppSettings, env: Env, launch_command: list[str], parent: QWidget | None = None,
+                 autosync=None) -> None:
         super().__init__(parent)
+        from tokenlens.app.devices import DevicesSection
         from tokenlens.tools import all_sources
 
         self._settings = settings
@@ -95,14 +97,25 @@ class SettingsTab(QWidget):
         self.threshold.setSpecialValueText("off")
         self.threshold.setSuffix(" k tokens")
         self.threshold.setValue((settings.daily_threshold() or 0) // THRESHOLD_STEP)
-        self.threshold.valueChanged.connect(self._save_threshold)
+        # Saved when editing ends (Enter, focus out, an arrow step), not on each keystroke:
+        # typing 150 passes through 1 and 15, and the nudge would fire at a value never meant.
+        self.threshold.setKeyboardTracking(False)
+        self.threshold.editingFinished.connect(self._save_threshold)
         self.threshold.setMaximumWidth(200)
 
         form = QFormLayout()
         form.addRow("Count days in", self.zone)
         form.addRow("", self.autostart)
-        form.addRow("Nudge me past", self.threshold)
-        form.addRow("", _note("A private note from the tray when today's usage passes this. Only you see it."))
+        # The box and its note as one field: a note on a form row of its own is given a
+        # two-line height and floats a line below the box.
+        nudge = QWidget()
+        nudge_layout = QVBoxLayout(nudge)
+        nudge_layout.setContentsMargins(0, 0, 0, 0)
+        nudge_layout.setSpacing(2)
+        nudge_layout.addWidget(self.threshold)
+        nudge_layout.addWidget(_note("A private note from the tray when today's usage passes this (saved when you"
+                                     " press Enter or leave the box). Only you see it."))
+        form.addRow("Nudge me past", nudge)
 
         inner = QWidget()
         layout = QVBoxLayout(inner)
@@ -110,13 +123,22 @@ class SettingsTab(QWidget):
         layout.addWidget(self.retention_box)
         layout.addSpacing(8)
         layout.addLayout(form)
-        layout.addWidget(_note(f"Settings and the ledger live in {settings.data_dir}. Nothing leaves this device."))
+        layout.addSpacing(8)
+        self.devices = DevicesSection(settings.data_dir, autosync)
+        layout.addWidget(self.devices)
+        layout.addSpacing(8)
+        layout.addWidget(_note(f"Settings and the ledger live in {settings.data_dir}. Nothing leaves this device"
+                               " but what you sync to your own folder."))
         layout.addStretch(1)
         show_scrolling(self, inner)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.refresh_retention()
         super().showEvent(event)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._save_threshold()  # a value stepped with the arrows, the window closed before focus moved
+        super().hideEvent(event)
 
     def refresh_retention(self) -> None:
         from tokenlens.status import log_retention, retention_text
@@ -157,9 +179,12 @@ class SettingsTab(QWidget):
         self._settings.update(**{AUTOSTART: on})
         self.changed.emit()
 
-    @Slot(int)
-    def _save_threshold(self, value: int) -> None:
-        self._settings.update(**{DAILY_THRESHOLD: value * THRESHOLD_STEP or None})
+    @Slot()
+    def _save_threshold(self) -> None:
+        value = self.threshold.value() * THRESHOLD_STEP or None
+        if value == self._settings.daily_threshold():
+            return  # focus left without a change: nothing to save, no rescan
+        self._settings.update(**{DAILY_THRESHOLD: value})
         self.changed.emit()
 
 

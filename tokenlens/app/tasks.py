@@ -111,9 +111,15 @@ def wait_for_all(timeout_ms: int = 5000) -> bool:
     return _pool.waitForDone(timeout_ms)
 
 
-def open_read_ledger(data_dir: Path):
+def open_read_ledger(data_dir: Path, devices=()):
     """A connection of the job's own. Migrations are checked as on every open (one query when
-    there is nothing to do): a tab may be the first to open a new data dir."""
+    there is nothing to do): a tab may be the first to open a new data dir. `devices`: only
+    these devices' events are seen on it (the device filter; store.queries.restrict_to_devices)."""
     from tokenlens.store import open_ledger
 
-    return open_ledger(data_dir)
+    db = open_ledger(data_dir)
+    if devices:
+        from tokenlens.store.queries import restrict_to_devices
+
+        restrict_to_devices(db, devices)
+    return db

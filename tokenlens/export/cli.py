@@ -29,8 +29,10 @@ NOISE_HELP = (
 @click.option("--tz", metavar="ZONE", help="IANA time zone for the period's boundaries (default: local).")
 @click.option("--no-scan", is_flag=True, help="Summarize the ledger as is, without reading new log lines.")
 @click.option("--new-key", is_flag=True, help="Make a new device key first: later files cannot be linked to earlier ones.")
+@click.option("--all-devices", is_flag=True,
+              help="Sum all your devices synced with `tokenlens sync` (default: this device only); the file says so.")
 @pass_ctx
-def export(ctx: Context, out, period, preview, noise, tz, no_scan, new_key) -> None:
+def export(ctx: Context, out, period, preview, noise, tz, no_scan, new_key, all_devices) -> None:
     """Write an anonymized summary of one period, to hand to your team yourself.
 
     It holds coarse figures only (2 significant digits) per tool and per model family, the
@@ -58,11 +60,13 @@ def export(ctx: Context, out, period, preview, noise, tz, no_scan, new_key) -> N
                 return
         if not no_scan:
             ctx.scan()
-        summary = build_summary(ctx.db, ctx.data_dir, period, tz=tz, noise=noise)
+        summary = build_summary(ctx.db, ctx.data_dir, period, tz=tz, noise=noise, all_devices=all_devices)
         if preview:
             sys.stdout.buffer.write(summary.data)
             sys.stdout.flush()
-            click.echo(f"tokenlens: preview only, nothing written; device key: {summary.key.detail}", err=True)
+            covers = "all your devices" if all_devices else "this device only"
+            click.echo(f"tokenlens: preview only, nothing written; covers {covers}; device key: {summary.key.detail}",
+                       err=True)
             return
         write_summary(Path(out), summary.data)
         log_export(ctx.db, summary)

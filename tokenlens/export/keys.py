@@ -72,8 +72,8 @@ def _note_failure(exc: Exception) -> str:
     return _reason(exc)
 
 
-def key_file_path(data_dir: Path) -> Path:
-    return data_dir / KEY_FILENAME
+def key_file_path(data_dir: Path, filename: str = KEY_FILENAME) -> Path:
+    return data_dir / filename
 
 
 def pseudonym(secret: bytes, period: str, purpose: str = PSEUDONYM_PURPOSE) -> str:
@@ -114,27 +114,27 @@ def backend_name() -> str:
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
-def _keyring_get() -> tuple[bytes | None, str | None]:
+def _keyring_get(username: str = KEYRING_USERNAME) -> tuple[bytes | None, str | None]:
     """(key or None, why the keyring could not be asked or None)."""
     if _declined is not None:
         return None, _declined
     try:
         import keyring
 
-        return _decode(keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME)), None
+        return _decode(keyring.get_password(KEYRING_SERVICE, username)), None
     except Exception as exc:  # NoKeyringError, KeyringLocked, D-Bus errors: all mean "no keyring"
         return None, _note_failure(exc)
 
 
-def _keyring_store(secret: bytes) -> str | None:
+def _keyring_store(secret: bytes, username: str = KEYRING_USERNAME) -> str | None:
     """Store and read back; None when the keyring really holds the key, else why not."""
     if _declined is not None:
         return _declined
     try:
         import keyring
 
-        keyring.set_password(KEYRING_SERVICE, KEYRING_USERNAME, _encode(secret))
-        stored = _decode(keyring.get_password(KEYRING_SERVICE, KEYRING_USERNAME))
+        keyring.set_password(KEYRING_SERVICE, username, _encode(secret))
+        stored = _decode(keyring.get_password(KEYRING_SERVICE, username))
     except Exception as exc:
         return _note_failure(exc)
     if stored != secret:
@@ -142,13 +142,13 @@ def _keyring_store(secret: bytes) -> str | None:
     return None
 
 
-def _keyring_delete() -> None:
+def _keyring_delete(username: str = KEYRING_USERNAME) -> None:
     if _declined is not None:
         return
     try:
         import keyring
 
-        keyring.delete_password(KEYRING_SERVICE, KEYRING_USERNAME)
+        keyring.delete_password(KEYRING_SERVICE, username)
     except Exception:  # nothing stored, or no keyring: either way there is nothing to remove
         return
 
@@ -167,8 +167,8 @@ def _reason(exc: Exception) -> str:
 # ---- the fallback file ---------------------------------------------------------------------
 
 
-def _read_key_file(data_dir: Path) -> bytes | None:
-    path = key_file_path(data_dir)
+def _read_key_file(data_dir: Path, filename: str = KEY_FILENAME) -> bytes | None:
+    path = key_file_path(data_dir, filename)
     try:
         text = path.read_text(encoding="ascii")
     except FileNotFoundError:
@@ -183,10 +183,10 @@ def _read_key_file(data_dir: Path) -> bytes | None:
     return secret
 
 
-def _write_key_file(data_dir: Path, secret: bytes) -> Path:
+def _write_key_file(data_dir: Path, secret: bytes, filename: str = KEY_FILENAME) -> Path:
     from tokenlens.config import DataDirError, ensure_data_dir
 
-    path = key_file_path(data_dir)
+    path = key_file_path(data_dir, filename)
     try:
         ensure_data_dir(data_dir)
         tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
@@ -283,6 +283,48 @@ def key_status(data_dir: Path) -> dict:
         if why:
             message += f" (no usable OS keyring: {why}; it will be a 0600 file in the data dir)"
     return {"location": location, "backend": backend_name(), "key_file": str(path), "message": message}
+
+
+# ---- other 32-byte secrets kept the same way (the sync key, tokenlens/sync/keys.py) -------
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """Where a named secret lives: the keyring entry `username`, else the 0600 file `filename`."""
+
+    username: str
+    filename: str
+
+    def load(self, data_dir: Path) -> DeviceKey | None:
+        """The secret, from the keyring (moving a file copy into it once it works) or the
+        file; None when neither holds it. KeyFileError when the file cannot be read."""
+        with _KEY_LOCK:
+            from_keyring, why = _keyring_get(self.username)
+            if from_keyring is not None:
+                return DeviceKey(from_keyring, "keyring", f"OS keyring ({backend_name()})")
+            from_file = _read_key_file(data_dir, self.filename)
+            if from_file is None:
+                return None
+            if why is None and _keyring_store(from_file, self.username) is None:
+                key_file_path(data_dir, self.filename).unlink(missing_ok=True)
+                return DeviceKey(from_file, "keyring", f"OS keyring ({backend_name()}), moved from the key file")
+            return DeviceKey(from_file, "file", _file_detail(key_file_path(data_dir, self.filename), why))
+
+    def store(self, data_dir: Path, secret: bytes) -> DeviceKey:
+        """Keep `secret`: in the keyring when it really keeps it, else in the 0600 file."""
+        with _KEY_LOCK:
+            why = _keyring_store(secret, self.username)
+            if why is None:
+                key_file_path(data_dir, self.filename).unlink(missing_ok=True)
+                return DeviceKey(secret, "keyring", f"OS keyring ({backend_name()})")
+            _keyring_delete(self.username)
+            path = _write_key_file(data_dir, secret, self.filename)
+            return DeviceKey(secret, "file", _file_detail(path, why))
+
+    def forget(self, data_dir: Path) -> None:
+        with _KEY_LOCK:
+            _keyring_delete(self.username)
+            key_file_path(data_dir, self.filename).unlink(missing_ok=True)
 
 
 def doctor_check(db, data_dir: Path, env) -> dict:

@@ -38,6 +38,11 @@ METHODOLOGY = (
     "Estimates from this device's local AI tool logs at list prices, not billing; "
     "figures rounded to 2 significant digits."
 )
+# With --all-devices: the file says so (team merge takes any short methodology text).
+METHODOLOGY_ALL_DEVICES = (
+    "Estimates from the local AI tool logs of all of this person's devices (synced through their own "
+    "folder) at list prices, not billing; figures rounded to 2 significant digits."
+)
 # Yes/no posture facts and the risk rules (tokenlens.permissions.rules) that make each true.
 POSTURE_FACTS = {
     "approve_everything_mode": ("MODE-1",),
@@ -158,13 +163,17 @@ def model_family(model: str) -> str:
 # ---- figures from the ledger ---------------------------------------------------------------
 
 
-def usage_figures(db: Ledger, period: Period, tz: str | None) -> dict:
+def usage_figures(db: Ledger, period: Period, tz: str | None, all_devices: bool = False) -> dict:
     """Exact sums for the period (bucketed in `tz` by tokenlens.reports), before coarsening."""
     from tokenlens.reports import build_report
+    from tokenlens.store.queries import has_imported_events
 
     kind = "weekly" if period.kind == "week" else "monthly"
     since, until = period.first.isoformat(), period.last.isoformat()
-    by_tool = build_report(db, kind, tz=tz, since=since, until=until, by="tool")
+    # A summary is this device's: events other devices brought through a synced folder
+    # (tokenlens/sync/) are theirs to export.
+    own = ("",) if not all_devices and has_imported_events(db) else ()
+    by_tool = build_report(db, kind, tz=tz, since=since, until=until, by="tool", devices=own)
     tools: dict[str, dict] = {}
     families: dict[str, dict] = {}
     for row in by_tool.rows:
@@ -177,7 +186,7 @@ def usage_figures(db: Ledger, period: Period, tz: str | None) -> dict:
             family["cost_usd"] += part["cost_usd_known"]
     totals = by_tool.totals
     all_input = totals["input_tokens"] + totals["cache_read_tokens"] + totals["cache_write_tokens"]
-    daily = build_report(db, "daily", tz=tz, since=since, until=until)
+    daily = build_report(db, "daily", tz=tz, since=since, until=until, devices=own)
     return {
         "total_tokens": totals["total_tokens"],
         "cost_usd": totals["cost_usd_known"],
@@ -264,6 +273,7 @@ def build_summary(
     today: date | None = None,
     key: DeviceKey | None = None,
     key_file_ok: bool = True,
+    all_devices: bool = False,
 ) -> Summary:
     from tokenlens.reports import ReportError, get_zone
 
@@ -275,14 +285,14 @@ def build_summary(
         raise ExportError(f"noise must be one of {', '.join(rr.PRESETS)}, not {noise!r}")
     resolved = resolve_period(period, today or datetime.now(zone).date())
     key = key or load_device_key(data_dir, file_ok=key_file_ok)
-    figures = usage_figures(db, resolved, zone.key)
+    figures = usage_figures(db, resolved, zone.key, all_devices)
     posture = posture_summary(db)
     document = {
         "schema": SCHEMA,
         "period": resolved.label,
         "device": pseudonym(key.secret, resolved.label),
         "app_version": __version__,
-        "methodology": METHODOLOGY,
+        "methodology": METHODOLOGY_ALL_DEVICES if all_devices else METHODOLOGY,
     }
     epsilon = rr.PRESETS[noise] if noise else None
     if epsilon is None:

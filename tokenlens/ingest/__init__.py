@@ -132,7 +132,7 @@ def scan(
         stats.events_before = count_events(db, stats.source)
     bulk = sum(p[3] for p in plan) >= PARALLEL_MIN_BYTES
     count = worker_count(workers, bulk, len(plan))
-    method = start_method() if count > 1 else None
+    method = start_method(chosen=workers is not None) if count > 1 else None
     step = _progress_counter(advanced, sum(p[3] for p in plan))
     if bulk:
         use_bulk_settings(db)

@@ -35,16 +35,18 @@ def unread_bytes(known: tuple | None, source: Source, found: Discovered) -> int 
 START_METHOD: str | None = None
 
 
-def start_method() -> str | None:
+def start_method(chosen: bool = False) -> str | None:
     """"fork" where it is safe and cheapest (Linux, no other thread running), else "spawn"
     (Windows has no fork; on macOS a fork is unsafe once system frameworks are loaded; in a
     threaded process a fork may copy a lock some other thread held). None: no way to start
-    a worker here; the scan reads in one process."""
+    a worker here; the scan reads in one process. `chosen`: the caller set the worker count
+    itself (as before spawn existed, it gets forks on Linux whatever threads it runs; the app
+    never does)."""
     if START_METHOD is not None:
         return START_METHOD
     import threading
 
-    if sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1:
+    if sys.platform.startswith("linux") and hasattr(os, "fork") and (chosen or threading.active_count() == 1):
         return "fork"
     import multiprocessing
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 
 from tokenlens.ingest.result import SourceScan
-from tokenlens.model import Action, UsageEvent
+from tokenlens.model import Skip, UsageEvent
 from tokenlens.store import writer
 from tokenlens.store.writer import HEAD_BYTES, Batch, FileRow, file_row, path_key
 from tokenlens.tools.source import (
@@ -94,7 +94,7 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
         # Per-file dedup: Claude Code writes one response as several lines with one key, so
         # only the line the upsert would keep (highest rank, the later on ties) is staged.
         pending: dict[tuple[str, str], UsageEvent] = {}
-        actions: list[Action] = []
+        actions: list = []
         skips: list[tuple[int, str]] = []
         offset = row.offset
         batch_start = offset
@@ -111,7 +111,10 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
             else:
                 try:
                     for item in source.parse_line(source.decode(line), state, ctx):
-                        if type(item) is Action:
+                        if type(item) is Skip:  # a part of the line was bad, the rest is kept
+                            skips.append((line_start, item.reason))
+                            continue
+                        if type(item) is not UsageEvent:  # actions, limit readings: staged as they come
                             actions.append(item)
                             continue
                         key = (item.tool, item.event_key)

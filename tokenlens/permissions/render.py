@@ -13,6 +13,7 @@ RISK_STYLE = dict(zip(RISK_LEVELS, ("bold red", "yellow", "cyan", "dim"), strict
 def print_permissions(payload: dict, *, diff: bool, acked: bool = False) -> None:
     from rich.console import Console
     from rich.markup import escape
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
@@ -29,11 +30,12 @@ def print_permissions(payload: dict, *, diff: bool, acked: bool = False) -> None
     for tool, grants in groupby(payload["grants"], key=lambda g: g["tool"]):
         table = Table(title=tool, title_justify="left", show_lines=False, expand=False)
         # Short words stay whole (a kind split as "allowed_too / l" read as two); long patterns
-        # and paths wrap at spaces, and fold only where one word is wider than its column.
+        # and paths wrap at spaces, and a word wider than its column ends in "…" rather than
+        # being split in two ("approval_polic / y"): --json and the hint below name it whole.
         for column in ("risk", "kind"):
             table.add_column(column, no_wrap=True)
         for column in ("subject", "value", "scope"):
-            table.add_column(column, overflow="fold")
+            table.add_column(column, overflow="ellipsis")
         table.add_column("since", no_wrap=True)
         hints = {}
         for g in grants:
@@ -43,7 +45,8 @@ def print_permissions(payload: dict, *, diff: bool, acked: bool = False) -> None
                 hints.setdefault(g["hint"], g["rule"])  # each names its grant and file: one line per grant
         console.print(table)
         for hint, rule in hints.items():
-            console.print(f"  [dim]{rule}:[/dim] {escape(hint)}")
+            # A hanging indent: a wrapped hint stays visibly one item, under its rule id.
+            console.print(Padding(Text.assemble((f"{rule}: ", "dim"), hint), (0, 0, 0, 2)))
     if diff:
         _print_diff(console, payload, acked)
     for problem in payload.get("problems", []):

@@ -145,6 +145,60 @@ RULES: dict[str, Rule] = {
 # fmt: on
 
 
+# What a high-risk grant lets the agent do, in plain words (the app's tooltip says this, then
+# the rule's hint: how to narrow it). One line per high rule (tests/test_app_readable.py).
+LETS_THE_AGENT: dict[str, str] = {
+    "MODE-1": "run any command and edit any file without asking you first",
+    "MODE-2": "run commands outside a sandbox, with your full access to files and network, without asking",
+    "MODE-3": "skip every permission prompt whenever you start it this way",
+    "SHELL-1": "run any shell command at all without asking",
+    "SHELL-2": "run a shell, interpreter, runner, sudo or network tool without asking: through it, any command",
+    "SHELL-4": "delete files or rewrite history (rm, force-push, reset --hard, DROP...) without asking",
+    "SHELL-5": "publish, push or deploy in your name without asking",
+    "FILE-1": "read your SSH keys, cloud credentials, .env files or other secrets",
+    "FILE-2": "edit its own config, your shell startup files or git hooks, and so grant itself more",
+    "FILE-3": "read and write across your home folder, / or a whole drive",
+    "NET-2": "reach any domain, every local socket or docker.sock (and so the host)",
+    "SBX-2": "run commands with no sandbox around them",
+    "TRUST-1": "load and obey the config files of any folder under this one (home, /, Downloads, temp)",
+    "TRUST-3": "use broad permissions that a repository's own config file grants it",
+    "MCP-1": "hold a secret in plain text that anything reading the config can copy",
+    "MCP-3": "send its traffic to a remote server over unencrypted http",
+    "MCP-4": "call every tool of this MCP server without asking",
+    "MCP-5": "run an inline shell script or a program from a temporary or relative path at each start",
+    "MCP-6": "read and write files anywhere under your home folder or /",
+    "MCP-7": "post, send mail or answer invites as you without asking",
+    "MCP-8": "spend money or change a cloud or payment account without asking",
+    "MCP-10": "delete, publish, deploy, send or pay through this tool without asking",
+    "HOOK-2": "run a project file's hook command as you",
+    "SECRET-1": "hold a secret in plain text that anything reading the config can copy",
+    "EXPO-1": "be reached from other machines, or without a token",
+    "EXPO-2": "take messages from anyone and act on them",
+    "HYG-1": "be reconfigured by other users of this computer (its config is writable by them)",
+}
+
+
+def grant_explanation(rule_id: str, hint: str, source_file: str = "") -> str:
+    """A grant explained for a tooltip: for a high one what it lets the agent do and how to
+    narrow it (the rule's hint, already filled in for this grant); else the rule's title and
+    hint. An unknown rule id (a newer ledger) gets the hint alone."""
+    known = RULES.get(rule_id)
+    if known is None:
+        lines = [hint]
+    elif known.risk == "high":
+        lets = LETS_THE_AGENT.get(rule_id, known.title[0].lower() + known.title[1:])
+        lines = [f"Lets the agent {lets}.", f"To narrow it: {_lower_first(hint)}."]
+    else:
+        lines = [f"{known.title}.", hint + ("" if hint.endswith(".") else ".")]
+    if source_file:
+        lines += ["", f"Set in {source_file}"]
+    return "\n".join(lines)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def rule(rule_id: str) -> Rule:
     return RULES[rule_id]
 

@@ -151,12 +151,14 @@ def ledger_path(data_dir: Path) -> Path:
     return data_dir / DB_FILENAME
 
 
-def connect(path: Path) -> Ledger:
-    """A connection with the pragmas every user of the ledger needs (GUI worker, CLI, tests)."""
+def connect(path: Path, busy_ms: int = BUSY_TIMEOUT_MS) -> Ledger:
+    """A connection with the pragmas every user of the ledger needs (GUI worker, CLI, tests).
+
+    `busy_ms`: how long to wait for a lock (the status line waits little: it must not hang)."""
     # check_same_thread=False: the app hands a connection to exactly one worker thread.
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=busy_ms / 1000, check_same_thread=False)
     db = Ledger(conn)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     db.execute("PRAGMA journal_mode = WAL")
     # In WAL mode NORMAL survives an application crash (kill -9); only an OS crash may
     # lose the newest commits, which the next scan re-reads from the logs.
@@ -250,6 +252,26 @@ def open_ledger(data_dir: Path, *, migrate: bool = True) -> Ledger:
         _close(db)
         raise LedgerError(f"cannot open ledger {path}: {exc.strerror or exc}") from exc
     return db
+
+
+def open_ledger_quickly(data_dir: Path, busy_ms: int) -> Ledger:
+    """An existing, migrated ledger opened waiting at most `busy_ms` for any lock (the status
+    line); anything else (no ledger yet, migrations pending) goes the usual way."""
+    path = ledger_path(data_dir)
+    if not path.is_file() or path.stat().st_size == 0:
+        return open_ledger(data_dir)
+    db = None
+    try:
+        db = connect(path, busy_ms)
+        if _stored_fingerprint(db) == schema_fingerprint():
+            return db
+    except sqlite3.DatabaseError as exc:
+        _close(db)
+        if is_damage(exc):
+            raise LedgerDamaged(path, str(exc)) from exc
+        raise LedgerError(f"cannot open ledger {path}: {failure_message(exc, path) or exc}") from exc
+    _close(db)
+    return open_ledger(data_dir)
 
 
 # A ledger file this old with nothing in it is not one being created by another process

@@ -12,6 +12,7 @@ A `spans` argument is a zone's UTC-offset spans, [(start_ms, end_ms, offset_seco
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from tokenlens.store.ledger import QUARTER_MS
@@ -19,7 +20,7 @@ from tokenlens.store.ledger import QUARTER_MS
 # ---- shared pieces ------------------------------------------------------------------------
 
 COST_SQL = "COALESCE(SUM(e.cost_usd), 0.0)"
-GROUP_COLUMNS = ("tool", "model", "project")
+GROUP_COLUMNS = ("tool", "model", "project", "device")
 
 
 def spans_cte(spans: list[tuple[int, int, int]]) -> tuple[str, list]:
@@ -28,7 +29,9 @@ def spans_cte(spans: list[tuple[int, int, int]]) -> tuple[str, list]:
     return f"WITH tz_spans(start_ms, end_ms, off) AS (VALUES {values})", [v for span in spans for v in span]
 
 
-def _event_filter(lo_ms: int | None, hi_ms: int | None, tools: Sequence[str] = ()) -> tuple[str, list]:
+def _event_filter(lo_ms: int | None, hi_ms: int | None, tools: Sequence[str] = (),
+                  devices: Sequence[str] = ()) -> tuple[str, list]:
+    """`devices`: values of events.device ('' is this device's own events); () is every device."""
     where, params = ["1=1"], []
     if lo_ms is not None:
         where.append("e.ts_ms >= ?")
@@ -39,6 +42,9 @@ def _event_filter(lo_ms: int | None, hi_ms: int | None, tools: Sequence[str] = (
     if tools:
         where.append(f"e.tool IN ({', '.join('?' for _ in tools)})")
         params.extend(tools)
+    if devices:
+        where.append(f"e.device IN ({', '.join('?' for _ in devices)})")
+        params.extend(devices)
     return " AND ".join(where), params
 
 
@@ -124,19 +130,20 @@ def absolute_projects(db) -> list[str]:
 
 
 def first_event_ms(db, at_or_after: int, *, lo_ms: int | None = None, hi_ms: int | None = None,
-                   tools: Sequence[str] = (), from_rollup: bool = False) -> int | None:
+                   tools: Sequence[str] = (), from_rollup: bool = False, devices: Sequence[str] = ()) -> int | None:
     """The earliest event time >= `at_or_after` matching the filter; None when there is none."""
-    where_sql, params = _event_filter(lo_ms, hi_ms, tools)
+    where_sql, params = _event_filter(lo_ms, hi_ms, tools, devices)
     table = ROLLUP_AS_EVENTS if from_rollup else "events"
     sql = f"SELECT MIN(e.ts_ms) FROM {table} e WHERE {where_sql} AND e.ts_ms >= ?"
     return db.execute(sql, [*params, at_or_after]).fetchone()[0]
 
 
 def calendar_sums(db, spans: list[tuple[int, int, int]], *, lo_ms: int | None = None, hi_ms: int | None = None,
-                  tools: Sequence[str] = (), by: str | None = None, from_rollup: bool = False) -> list[dict]:
+                  tools: Sequence[str] = (), by: str | None = None, from_rollup: bool = False,
+                  devices: Sequence[str] = ()) -> list[dict]:
     """Sums per local day ("bucket", ISO date), group, tool and model. `from_rollup` reads the
     quarter-hour rollup instead of the events (exact when every bound is on a quarter-hour)."""
-    where_sql, params = _event_filter(lo_ms, hi_ms, tools)
+    where_sql, params = _event_filter(lo_ms, hi_ms, tools, devices)
     cte, cte_params = spans_cte(spans)
     table = ROLLUP_AS_EVENTS if from_rollup else "events"
     sql = f"""
@@ -151,9 +158,9 @@ def calendar_sums(db, spans: list[tuple[int, int, int]], *, lo_ms: int | None = 
 
 
 def session_sums(db, *, lo_ms: int | None = None, hi_ms: int | None = None, tools: Sequence[str] = (),
-                 by: str | None = None) -> list[dict]:
+                 by: str | None = None, devices: Sequence[str] = ()) -> list[dict]:
     """Sums per (tool, session id), group and model ("bucket" is the session id)."""
-    where_sql, params = _event_filter(lo_ms, hi_ms, tools)
+    where_sql, params = _event_filter(lo_ms, hi_ms, tools, devices)
     sql = f"""
         SELECT e.session_id AS bucket, {_group_sql(by)} AS "group", e.tool AS tool, e.model AS model,
                MAX(e.project) AS project,
@@ -167,9 +174,9 @@ def session_sums(db, *, lo_ms: int | None = None, hi_ms: int | None = None, tool
 
 
 def minute_sums(db, *, lo_ms: int | None = None, hi_ms: int | None = None, tools: Sequence[str] = (),
-                by: str | None = None) -> list[dict]:
+                by: str | None = None, devices: Sequence[str] = ()) -> list[dict]:
     """Sums per UTC minute ("minute", ms / 60000), group, tool and model, oldest first."""
-    where_sql, params = _event_filter(lo_ms, hi_ms, tools)
+    where_sql, params = _event_filter(lo_ms, hi_ms, tools, devices)
     sql = f"""
         SELECT e.ts_ms / 60000 AS minute, {_group_sql(by)} AS "group", e.tool AS tool, e.model AS model,
                {SUMS_SQL}
@@ -260,6 +267,30 @@ def session_totals(db, lo_ms: int, hi_ms: int, limit: int | None = None) -> list
         sql += " LIMIT ?"
         params.append(limit)
     return db.execute(sql, params).fetchall()
+
+
+def session_models(db, tool: str, session_id: str) -> list[tuple]:
+    """One session's usage per model, largest first: (model, requests, first ms, last ms,
+    project, input, cache read, cache write 5m, cache write 1h, output, reasoning, total, cost,
+    unpriced events)."""
+    return db.execute(
+        f"""SELECT e.model, COUNT(*), MIN(e.ts_ms), MAX(e.ts_ms), MAX(e.project),
+                   SUM(e.input_tokens), SUM(e.cache_read_tokens), SUM(e.cache_write_5m_tokens),
+                   SUM(e.cache_write_1h_tokens), SUM(e.output_tokens), SUM(e.reasoning_tokens),
+                   SUM(e.total_tokens), {COST_SQL}, SUM(e.cost_usd IS NULL AND e.total_tokens > 0)
+            FROM events e WHERE e.session_id = ? AND e.tool = ?
+            GROUP BY e.model ORDER BY SUM(e.total_tokens) DESC, e.model""",
+        [session_id, tool],
+    ).fetchall()
+
+
+def session_actions(db, tool: str, session_id: str) -> list[tuple[str, int, int, int]]:
+    """What the agent did in one session: (category, calls, risky, risky and unattended)."""
+    return db.execute(
+        "SELECT category, COUNT(*), SUM(risky), SUM(risky AND unattended) FROM actions"
+        " WHERE tool = ? AND session_id = ? GROUP BY category ORDER BY COUNT(*) DESC, category",
+        [tool, session_id],
+    ).fetchall()
 
 
 def prompt_totals(db, lo_ms: int, hi_ms: int) -> tuple[int, int, int, float, int]:
@@ -423,3 +454,181 @@ def epsilon_per_distinct_export(db, period: str) -> list[tuple[str, float]]:
         " GROUP BY sha256",
         [period],
     ).fetchall()
+
+
+# ---- plan-window readings (tokenlens.limits) ----------------------------------------------
+
+LIMIT_COLUMNS = ("tool, account, window, window_minutes, observed_at_ms, last_seen_ms, used_percent,"
+                 " resets_at_ms, plan, source")
+
+
+def latest_limit_readings(db) -> list[dict]:
+    """The newest reading of each (tool, account, window); of two first seen at the same
+    time, the higher percentage (the one that can only be too cautious). The newest time per
+    window comes from the series index alone: the status line runs this on every message."""
+    cols = ", ".join(f"r.{c.strip()}" for c in LIMIT_COLUMNS.split(","))
+    sql = f"""
+        WITH newest AS (SELECT tool, account, window, MAX(observed_at_ms) AS at FROM limit_readings
+                        GROUP BY tool, account, window)
+        SELECT {cols} FROM newest n JOIN limit_readings r
+          ON r.tool = n.tool AND r.account = n.account AND r.window = n.window AND r.observed_at_ms = n.at
+        ORDER BY r.tool, r.account, r.window_minutes, r.window, r.used_percent DESC"""
+    out: dict[tuple, dict] = {}
+    for row in _dicts(db.execute(sql)):
+        out.setdefault((row["tool"], row["account"], row["window"]), row)
+    return list(out.values())
+
+
+def limit_readings_of(db, tool: str, account: str, window: str, since_ms: int | None = None) -> list[dict]:
+    """One window's readings, oldest first (since `since_ms`, first seen, when given)."""
+    sql = (f"SELECT {LIMIT_COLUMNS} FROM limit_readings WHERE tool = ? AND account = ? AND window = ?"
+           " AND observed_at_ms >= ? ORDER BY observed_at_ms, used_percent")
+    return _dicts(db.execute(sql, [tool, account, window, since_ms if since_ms is not None else -(1 << 62)]))
+
+
+def limit_reading_count(db) -> int:
+    return db.execute("SELECT COUNT(*) FROM limit_readings").fetchone()[0]
+
+
+def tokens_per_model_between(db, tool: str, lo_ms: int, hi_ms: int) -> list[tuple[str, int, float, int]]:
+    """(model, total tokens, cost, unpriced events) of one tool's events in [lo_ms, hi_ms)."""
+    # `+tool`: the time index, not (tool, event_key), which would walk every event of the tool
+    # for each span (calibration asks once per window instance: hundreds of spans).
+    sql = ("SELECT model, SUM(total_tokens), COALESCE(SUM(cost_usd), 0.0),"
+           " SUM(cost_usd IS NULL AND total_tokens > 0) FROM events"
+           " WHERE +tool = ? AND ts_ms >= ? AND ts_ms < ? GROUP BY model")
+    return [tuple(r) for r in db.execute(sql, [tool, lo_ms, hi_ms])]
+
+
+def tokens_and_cost_between(db, lo_ms: int, hi_ms: int) -> tuple[int, float, int]:
+    """(total tokens, cost, unpriced events) of every tool in [lo_ms, hi_ms): from the rollup
+    when it is exact and the bounds are on quarter-hours (the status line's "today"), else
+    from the events."""
+    exact = db.execute("SELECT NOT EXISTS (SELECT 1 FROM rollup_dirty)").fetchone()[0] == 1
+    if exact and lo_ms % QUARTER_MS == 0:
+        sql = ("SELECT COALESCE(SUM(total_tokens), 0), COALESCE(SUM(cost_usd), 0.0),"
+               " COALESCE(SUM(unpriced_events), 0) FROM rollup WHERE bucket >= ? AND bucket < ?")
+        # The quarter-hour holding hi_ms is counted whole: "today so far" has nothing after now.
+        row = db.execute(sql, [lo_ms // QUARTER_MS, -(-hi_ms // QUARTER_MS)]).fetchone()
+    else:
+        sql = ("SELECT COALESCE(SUM(total_tokens), 0), COALESCE(SUM(cost_usd), 0.0),"
+               " COALESCE(SUM(cost_usd IS NULL AND total_tokens > 0), 0) FROM events WHERE ts_ms >= ? AND ts_ms < ?")
+        row = db.execute(sql, [lo_ms, hi_ms]).fetchone()
+    return int(row[0]), float(row[1]), int(row[2])
+
+
+def file_stamp(db, path: str) -> tuple[int | None, int | None] | None:
+    """(size, mtime_ns) the ledger last read a file at; None for a file it never read."""
+    row = db.execute("SELECT size, mtime_ns FROM files WHERE path = ?", [path]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def skipped_limit_readings(db) -> dict[str, int]:
+    """Readings skipped as unusable: {"codex-log": log lines, "claude-statusline": payloads}."""
+    logs = db.execute("SELECT COUNT(*) FROM skips WHERE reason LIKE 'rate_limits.%'").fetchone()[0]
+    row = db.execute("SELECT value FROM meta WHERE key = 'statusline_readings_skipped'").fetchone()
+    return {"codex-log": logs, "claude-statusline": int(row[0]) if row and str(row[0]).isdigit() else 0}
+
+
+# ---- devices through a synced folder (tokenlens.sync) -------------------------------------
+
+# The columns of an event a segment carries, in order (tokenlens/sync/engine.py).
+SYNC_EVENT_COLUMNS = (
+    "tool", "event_key", "ts_ms", "session_id", "project", "model", "provider",
+    "input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
+    "output_tokens", "reasoning_tokens", "total_tokens", "cost_usd", "cost_source", "rank",
+    "replay_key", "is_replay",
+)
+
+
+def sync_config(db) -> tuple[str, str, str] | None:
+    """(folder, this device's id, the folder key's check) once this ledger syncs; else None."""
+    return db.execute("SELECT folder, device_id, key_check FROM sync_config WHERE id = 1").fetchone()
+
+
+def own_unsent_events(db) -> list[tuple]:
+    """This device's events not yet in a segment as they are now: (id, *SYNC_EVENT_COLUMNS)."""
+    cols = ", ".join(f"e.{c}" for c in SYNC_EVENT_COLUMNS)
+    return db.execute(
+        f"SELECT e.id, {cols} FROM events e LEFT JOIN sync_sent s ON s.event_id = e.id"
+        " WHERE e.device = '' AND (s.event_id IS NULL OR s.rank != e.rank OR s.ts_ms != e.ts_ms"
+        " OR s.total_tokens != e.total_tokens OR s.is_replay != e.is_replay) ORDER BY e.id").fetchall()
+
+
+def sent_versions(db, keys: list[tuple[str, str]]) -> list[tuple]:
+    """(id, rank, ts_ms, total_tokens, is_replay) of this device's events with these (tool, key)."""
+    import orjson
+
+    return db.execute(
+        "SELECT e.id, e.rank, e.ts_ms, e.total_tokens, e.is_replay FROM json_each(?) k"
+        " JOIN events e ON e.tool = json_extract(k.value, '$[0]') AND e.event_key = json_extract(k.value, '$[1]')"
+        " WHERE e.device = ''", [orjson.dumps(keys).decode()]).fetchall()
+
+
+def known_segments(db, device: str) -> set[int]:
+    return {seq for (seq,) in db.execute("SELECT seq FROM sync_segments WHERE device = ?", [device])}
+
+
+def device_row(db, device: str) -> tuple | None:
+    """(name, local_name, forgotten_ms) of a device seen (this one included)."""
+    return db.execute("SELECT name, local_name, forgotten_ms FROM devices WHERE id = ?", [device]).fetchone()
+
+
+def device_permissions(db, device: str) -> tuple | None:
+    return db.execute("SELECT scanned_ms, high, medium, low, info FROM device_permissions WHERE device = ?",
+                      [device]).fetchone()
+
+
+def devices_overview(db) -> list[dict]:
+    """Every device seen: its names, segments, events and days (UTC) covered; this device's
+    events are those with device ''."""
+    cfg = sync_config(db)
+    self_id = cfg[1] if cfg else ""
+    rows = db.execute(
+        "SELECT d.id, d.name, d.local_name, d.first_seen_ms, d.last_segment_ms, d.forgotten_ms,"
+        " (SELECT COUNT(*) FROM sync_segments s WHERE s.device = d.id),"
+        " p.scanned_ms, p.high, p.medium, p.low, p.info"
+        " FROM devices d LEFT JOIN device_permissions p ON p.device = d.id ORDER BY d.first_seen_ms, d.id").fetchall()
+    counts = {dev: (n, days, lo, hi) for dev, n, days, lo, hi in db.execute(
+        "SELECT device, COUNT(*), COUNT(DISTINCT ts_ms / 86400000), MIN(ts_ms), MAX(ts_ms) FROM events GROUP BY device")}
+    out = []
+    for dev, name, local, first, last_seg, forgotten, segs, scanned, high, medium, low, info in rows:
+        n, days, lo, hi = counts.get("" if dev == self_id else dev, (0, 0, None, None))
+        out.append({
+            "id": dev, "name": local or name, "this_device": dev == self_id, "first_seen_ms": first,
+            "last_segment_ms": last_seg, "forgotten_ms": forgotten, "segments": segs, "events": n,
+            "days_covered": days, "first_event_ms": lo, "last_event_ms": hi,
+            # (scanned_ms, grants per risk level in permissions.rules.RISK_LEVELS' order)
+            "permissions": None if scanned is None and high is None else [scanned, high, medium, low, info],
+        })
+    return out
+
+
+def device_names(db) -> dict[str, str]:
+    """Device column value ('' for this device) -> the name the person knows it by."""
+    cfg = sync_config(db)
+    names = {dev: local or name for dev, name, local in db.execute("SELECT id, name, local_name FROM devices")}
+    if cfg:
+        names[""] = names.pop(cfg[1], "this device")
+    names.setdefault("", "this device")
+    return names
+
+
+def has_imported_events(db) -> bool:
+    return db.execute("SELECT EXISTS (SELECT 1 FROM events WHERE device != '')").fetchone()[0] == 1
+
+
+_DEVICE_VALUE = re.compile(r"^(|[a-z2-7]{16})$")
+
+
+def restrict_to_devices(db, devices: Sequence[str]) -> None:
+    """From now on, every query on this connection sees only these devices' events ('' is
+    this device): a TEMP view named `events` shadows the table, SQLite resolving an
+    unqualified name in the temp schema first. For the app's read-only jobs (a device filter
+    over every tab query at once); never on a connection that writes events.
+    The values are inlined (a view takes no parameters), so each must be a device id."""
+    if not all(_DEVICE_VALUE.match(d) for d in devices) or not devices:
+        raise ValueError(f"not device ids: {list(devices)!r}")
+    listed = ", ".join(f"'{d}'" for d in devices)
+    db.execute("DROP VIEW IF EXISTS temp.events")
+    db.execute(f"CREATE TEMP VIEW events AS SELECT * FROM main.events WHERE device IN ({listed})")

@@ -254,6 +254,91 @@ M006_SQL = (
     ),
 )
 
+# Plan-window readings (issue 17). `account` is '' when unknown, not NULL: NULLs are distinct
+# in a UNIQUE index, so re-reading a log would add its readings again. `reading_key` is the
+# reading's content (reset and percentage, tools/codex/limits.py): a repeat of it is the same
+# row, first and last seen kept.
+M007_SQL = (
+    """
+        CREATE TABLE limit_readings (
+            id INTEGER PRIMARY KEY,
+            tool TEXT NOT NULL,
+            account TEXT NOT NULL DEFAULT '',
+            window TEXT NOT NULL,
+            window_minutes INTEGER,
+            reading_key TEXT NOT NULL,
+            observed_at_ms INTEGER NOT NULL,
+            last_seen_ms INTEGER NOT NULL,
+            used_percent REAL NOT NULL,
+            resets_at_ms INTEGER,
+            plan TEXT,
+            source TEXT NOT NULL,
+            file_id INTEGER REFERENCES files(id),
+            UNIQUE (tool, account, window, reading_key)
+        )""",
+    "CREATE INDEX limit_readings_series ON limit_readings (tool, account, window, observed_at_ms)",
+    # Codex files are read again from their start for the readings already behind their
+    # offsets; the events' upserts on stable keys make that idempotent (as in m006).
+    "DELETE FROM skips WHERE file_id IN (SELECT id FROM files WHERE source = 'codex')",
+    (
+        "UPDATE files SET offset = 0, head_len = 0, head_hash = NULL, state = NULL, size = NULL, "
+        "mtime_ns = NULL, lines_skipped = 0 WHERE source = 'codex'"
+    ),
+)
+
+# Several devices through a synced folder (tokenlens/sync/). `events.device` is '' for this
+# device's own events and the id of the device a segment brought the others from, so
+# `devices forget ID` deletes exactly those. `sync_sent` remembers what each own event looked
+# like when it went into a segment (a rebuilt ledger keeps event ids, salvage copies it), so
+# nothing is sent twice; `sync_segments` the segments written and read.
+M008_SQL = (
+    "ALTER TABLE events ADD COLUMN device TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX events_device ON events (device) WHERE device != ''",
+    """
+        CREATE TABLE sync_config (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            folder TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            key_check TEXT NOT NULL,
+            created_ms INTEGER NOT NULL
+        )""",
+    """
+        CREATE TABLE devices (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            local_name TEXT,
+            first_seen_ms INTEGER,
+            last_segment_ms INTEGER,
+            forgotten_ms INTEGER
+        )""",
+    """
+        CREATE TABLE sync_segments (
+            device TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            events INTEGER NOT NULL,
+            created_ms INTEGER NOT NULL,
+            PRIMARY KEY (device, seq)
+        ) WITHOUT ROWID""",
+    """
+        CREATE TABLE sync_sent (
+            event_id INTEGER PRIMARY KEY,
+            rank INTEGER NOT NULL,
+            ts_ms INTEGER NOT NULL,
+            total_tokens INTEGER NOT NULL,
+            is_replay INTEGER NOT NULL
+        )""",
+    """
+        CREATE TABLE device_permissions (
+            device TEXT PRIMARY KEY,
+            scanned_ms INTEGER,
+            high INTEGER NOT NULL DEFAULT 0,
+            medium INTEGER NOT NULL DEFAULT 0,
+            low INTEGER NOT NULL DEFAULT 0,
+            info INTEGER NOT NULL DEFAULT 0
+        )""",
+)
+
 # (migration name, its SQL) in order, for tests that build a ledger without sqlite-utils.
 FROZEN_SQL = (
     ("m001_usage_ledger", M001_SQL),
@@ -262,6 +347,8 @@ FROZEN_SQL = (
     ("m004_rollup_marks_changed_quarter_hours", M004_SQL),
     ("m005_rollup_counts_unpriced_events", M005_SQL),
     ("m006_codex_keys_by_root_and_totals", M006_SQL),
+    ("m007_limit_readings", M007_SQL),
+    ("m008_devices", M008_SQL),
 )
 
 
@@ -310,3 +397,17 @@ def m006_codex_keys_by_root_and_totals(db: Database) -> None:
     parent's rows collide with them): old keys are rewritten, old rows marked replays of
     their (time, totals), and Codex files read again (see M006_SQL)."""
     _run(db, M006_SQL)
+
+
+@migrations()
+def m007_limit_readings(db: Database) -> None:
+    """Plan-window readings: Codex's rate_limits, Claude Code's status line (issue 17); Codex
+    files are read again for the readings in what was already read."""
+    _run(db, M007_SQL)
+
+
+@migrations()
+def m008_devices(db: Database) -> None:
+    """Events other devices brought through a synced folder, kept apart by `events.device`;
+    the devices seen, the segments written and read, what was sent (see M008_SQL)."""
+    _run(db, M008_SQL)

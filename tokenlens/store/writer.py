@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from tokenlens.model import Action, UsageEvent
+from tokenlens.model import Action, LimitReading, UsageEvent
 from tokenlens.pricing import Pricer
 from tokenlens.store import rollup
 from tokenlens.store.ledger import BUSY_TIMEOUT_MS, Ledger, is_busy
@@ -200,6 +200,7 @@ class Batch:
     def _clear(self) -> None:
         self.events: list[tuple[FileRow, UsageEvent]] = []
         self.actions: list[tuple[FileRow, Action]] = []
+        self.readings: list[tuple[FileRow, LimitReading]] = []
         self.skips: list[tuple[FileRow, int, str]] = []
         self.rereads: list[FileRow] = []
         self.positions: list[tuple[FileRow, list]] = []
@@ -231,6 +232,9 @@ class Batch:
         for e in events:
             if isinstance(e, Action):
                 self.actions.append((row, e))
+            elif isinstance(e, LimitReading):
+                self.readings.append((row, e))
+                continue  # a reading is not usage: the file's last event time stays
             else:
                 self.events.append((row, e))
                 usage += 1
@@ -259,6 +263,10 @@ class Batch:
                 _upsert_events(db, self.events, self.pricer)
             if self.actions:
                 _insert_actions(db, self.actions)
+            if self.readings:
+                from tokenlens.store.writes import upsert_limit_readings
+
+                upsert_limit_readings(db, [r for _, r in self.readings], [row.id for row, _ in self.readings])
             if self.skips:
                 db.conn.executemany("INSERT OR IGNORE INTO skips (file_id, offset, reason) VALUES (?, ?, ?)",
                                     [(row.id, off, reason) for row, off, reason in self.skips])
@@ -294,6 +302,8 @@ def file_row(db: Ledger, source: Source, path: Path) -> FileRow:
     return FileRow(row[0], key, source.id, *row[1:8], state, row[9])
 
 
+# `device = ''`: an event another device brought first (tokenlens/sync/) that this device's
+# own logs also hold becomes this device's, so forgetting that other device keeps it.
 UPSERT_SQL = """
 INSERT INTO events (tool, event_key, ts_ms, session_id, project, model, provider,
     input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
@@ -309,7 +319,8 @@ ON CONFLICT (tool, event_key) DO UPDATE SET
     output_tokens = excluded.output_tokens, reasoning_tokens = excluded.reasoning_tokens,
     total_tokens = excluded.total_tokens, cost_usd = excluded.cost_usd,
     cost_source = excluded.cost_source, rank = excluded.rank,
-    replay_key = excluded.replay_key, is_replay = excluded.is_replay, file_id = excluded.file_id
+    replay_key = excluded.replay_key, is_replay = excluded.is_replay, file_id = excluded.file_id,
+    device = ''
 WHERE excluded.rank >= events.rank
 """
 

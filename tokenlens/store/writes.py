@@ -74,3 +74,159 @@ def log_export(db, ts_ms: int, period: str, sha256: str, noise_epsilon: float | 
         "INSERT INTO exports (ts_ms, period, sha256, noise_epsilon) VALUES (?, ?, ?, ?)",
         [ts_ms, period, sha256, noise_epsilon],
     )
+
+
+# ---- plan-window readings (tokenlens.limits; the scan's Batch, tokenlens.store.writer) ----
+
+UPSERT_LIMIT_READING_SQL = """
+INSERT INTO limit_readings (tool, account, window, window_minutes, reading_key, observed_at_ms,
+    last_seen_ms, used_percent, resets_at_ms, plan, source, file_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tool, account, window, reading_key) DO UPDATE SET
+    observed_at_ms = MIN(observed_at_ms, excluded.observed_at_ms),
+    last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms),
+    plan = COALESCE(excluded.plan, plan),
+    file_id = COALESCE(file_id, excluded.file_id)
+"""
+
+
+def upsert_limit_readings(db, readings: Sequence, file_ids: Sequence[int | None] | None = None) -> None:
+    """Record readings (tokenlens.model.LimitReading); a repeat of one only moves its first and
+    last sightings. `file_ids`: the log file each came from (None: the status line)."""
+    ids = file_ids if file_ids is not None else [None] * len(readings)
+    db.conn.executemany(UPSERT_LIMIT_READING_SQL, [
+        (r.tool, r.account, r.window, r.window_minutes, r.reading_key, r.observed_at_ms,
+         max(r.last_seen_ms, r.observed_at_ms), r.used_percent, r.resets_at_ms, r.plan, r.source, fid)
+        for r, fid in zip(readings, ids, strict=True)
+    ])
+
+
+STATUSLINE_SKIPPED_KEY = "statusline_readings_skipped"
+
+
+def count_skipped_statusline_readings(db, count: int) -> None:
+    """Status-line readings that were out of range have no log line to skip: counted here."""
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET"
+               " value = CAST(COALESCE(CAST(value AS INTEGER), 0) + excluded.value AS TEXT)",
+               [STATUSLINE_SKIPPED_KEY, str(count)])
+
+
+# ---- devices through a synced folder (tokenlens.sync.engine) ------------------------------
+
+# Another device's event: added when new; when the ledger has it already (a copied ~/.claude,
+# an NFS home: the same event on two devices) it counts once. Only a copy another device
+# brought is updated, and only by a later stage of the same event (a higher rank): this
+# device's own events are its logs' to change.
+IMPORT_EVENT_SQL = """
+INSERT INTO events (tool, event_key, ts_ms, session_id, project, model, provider,
+    input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
+    output_tokens, reasoning_tokens, total_tokens, cost_usd, cost_source, rank,
+    replay_key, is_replay, device)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (tool, event_key) DO UPDATE SET
+    ts_ms = excluded.ts_ms, session_id = excluded.session_id, project = excluded.project,
+    model = excluded.model, provider = excluded.provider,
+    input_tokens = excluded.input_tokens, cache_read_tokens = excluded.cache_read_tokens,
+    cache_write_5m_tokens = excluded.cache_write_5m_tokens,
+    cache_write_1h_tokens = excluded.cache_write_1h_tokens,
+    output_tokens = excluded.output_tokens, reasoning_tokens = excluded.reasoning_tokens,
+    total_tokens = excluded.total_tokens, cost_usd = excluded.cost_usd,
+    cost_source = excluded.cost_source, rank = excluded.rank,
+    replay_key = excluded.replay_key, is_replay = excluded.is_replay
+WHERE events.device != '' AND excluded.rank > events.rank
+"""
+
+
+def import_events(db, device: str, rows: list[tuple]) -> int:
+    """Another device's events (rows of queries.SYNC_EVENT_COLUMNS); how many were new.
+    Replays whose original is now in the ledger go, as the ingest does (store/writer.py)."""
+    import orjson
+
+    from tokenlens.store.writer import DROP_REPLAYS_SQL, executemany
+
+    keys = sorted({(row[0], row[1]) for row in rows})
+    known = db.execute(
+        "SELECT COUNT(*) FROM json_each(?) k JOIN events e ON e.tool = json_extract(k.value, '$[0]')"
+        " AND e.event_key = json_extract(k.value, '$[1]')", [orjson.dumps(keys).decode()]).fetchone()[0]
+    executemany(db, IMPORT_EVENT_SQL, [(*row, device) for row in rows])
+    added = len(keys) - known
+    replay_keys: dict[str, set[str]] = {}
+    for row in rows:
+        if row[17] is not None:
+            replay_keys.setdefault(row[0], set()).add(row[17])
+    for tool, keys in replay_keys.items():
+        db.execute(DROP_REPLAYS_SQL, [tool, orjson.dumps(sorted(keys)).decode()])
+    return added
+
+
+def mark_sent(db, rows: list[tuple[int, int, int, int, int]]) -> None:
+    """(event id, rank, ts_ms, total_tokens, is_replay) of own events now in a segment."""
+    db.conn.executemany(
+        "INSERT INTO sync_sent (event_id, rank, ts_ms, total_tokens, is_replay) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (event_id) DO UPDATE SET rank = excluded.rank, ts_ms = excluded.ts_ms,"
+        " total_tokens = excluded.total_tokens, is_replay = excluded.is_replay", rows)
+
+
+def set_sync_config(db, folder: str, device_id: str, key_check: str, now_ms: int) -> None:
+    db.execute("INSERT INTO sync_config (id, folder, device_id, key_check, created_ms) VALUES (1, ?, ?, ?, ?)"
+               " ON CONFLICT (id) DO UPDATE SET folder = excluded.folder, device_id = excluded.device_id,"
+               " key_check = excluded.key_check",
+               [folder, device_id, key_check, now_ms])
+
+
+def retire_own_id(db, old: str, new: str, now_ms: int) -> None:
+    """This device now syncs as `new`: it keeps its name, and its old id's segments (its own
+    events, which it has) are not read as another device's."""
+    db.execute("UPDATE devices SET local_name = (SELECT COALESCE(local_name, NULLIF(name, '')) FROM devices"
+               " WHERE id = ?) WHERE id = ? AND local_name IS NULL", [old, new])
+    db.execute("UPDATE devices SET forgotten_ms = ? WHERE id = ?", [now_ms, old])
+
+
+def note_device(db, device: str, name: str | None, now_ms: int, segment_ms: int | None = None) -> None:
+    """A device seen (its name as it calls itself, when known) and its newest segment's time."""
+    db.execute(
+        "INSERT INTO devices (id, name, first_seen_ms, last_segment_ms) VALUES (?, COALESCE(?, ''), ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET name = COALESCE(NULLIF(excluded.name, ''), devices.name),"
+        " last_segment_ms = MAX(COALESCE(devices.last_segment_ms, 0), COALESCE(excluded.last_segment_ms, 0))",
+        [device, name, now_ms, segment_ms])
+
+
+def set_local_name(db, device: str, name: str | None) -> None:
+    db.execute("UPDATE devices SET local_name = ? WHERE id = ?", [name, device])
+
+
+def publish_own_name(db, device: str) -> None:
+    """This device's new name went out in a segment: it is now its name everywhere."""
+    db.execute("UPDATE devices SET name = COALESCE(local_name, name), local_name = NULL WHERE id = ?", [device])
+
+
+def record_segment(db, device: str, seq: int, sha256: str, events: int, created_ms: int) -> None:
+    db.execute("INSERT OR REPLACE INTO sync_segments (device, seq, sha256, events, created_ms) VALUES (?, ?, ?, ?, ?)",
+               [device, seq, sha256, events, created_ms])
+
+
+def set_device_permissions(db, device: str, scanned_ms: int | None, counts: tuple[int, int, int, int]) -> None:
+    db.execute("INSERT OR REPLACE INTO device_permissions (device, scanned_ms, high, medium, low, info)"
+               " VALUES (?, ?, ?, ?, ?, ?)", [device, scanned_ms, *counts])
+
+
+def forget_device(db, device: str, now_ms: int) -> int:
+    """Remove what `device` brought; its segments are not read again. Every other device's
+    segments are read again at the next sync, so an event two devices both had (removed here
+    with the first one's copy) comes back from the other. Returns the events removed."""
+    removed = db.execute("DELETE FROM events WHERE device = ?", [device]).rowcount
+    db.execute("DELETE FROM device_permissions WHERE device = ?", [device])
+    db.execute("DELETE FROM sync_segments WHERE device NOT IN (SELECT device_id FROM sync_config)")
+    db.execute("UPDATE devices SET forgotten_ms = ? WHERE id = ?", [now_ms, device])
+    return removed
+
+
+def reset_sent(db) -> None:
+    """The ledger now syncs through a folder with another key: nothing is in it yet."""
+    db.execute("DELETE FROM sync_sent")
+    db.execute("DELETE FROM sync_segments")
+
+
+def forget_sent(db) -> None:
+    """This device's segments went missing from the folder: send all its events again."""
+    db.execute("DELETE FROM sync_sent")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from tokenlens.tools import (
     aider,
+    amazon_q,
     amp,
     antigravity,
     claude_code,
@@ -24,19 +25,22 @@ from tokenlens.tools import (
     droid,
     gemini_cli,
     goose,
-    grok_cli,
+    grok,
     hermes,
     jetbrains_ai,
     kilo,
     kilo_code,
     kimi,
+    kiro,
     openclaw,
     opencode,
     pi,
     qwen_code,
     roo_code,
     vscode,
+    warp,
     windsurf,
+    zcode,
     zed,
 )
 from tokenlens.tools.base import Tool
@@ -65,11 +69,15 @@ TOOLS: list[Tool] = [
     antigravity.TOOL,
     droid.TOOL,
     codebuff.TOOL,
+    grok.TOOL,
+    zcode.TOOL,
     cursor.TOOL,
+    warp.TOOL,
     windsurf.TOOL,
     jetbrains_ai.TOOL,
     devin_cli.TOOL,
-    grok_cli.TOOL,
+    kiro.TOOL,
+    amazon_q.TOOL,
     vscode.TOOL,
     claude_desktop.TOOL,
 ]
@@ -97,3 +105,12 @@ def scanner_for(grant_tool: str):
         if tool.permissions and grant_tool in (tool.id, tool.grant_id):
             return tool.scanner()
     return None
+
+
+def tool_name(tool_id: str) -> str:
+    """How a person reads a tool id ("claude-code" -> "Claude Code"); an id no tool in the
+    registry claims (a tool removed since its events were stored) is shown as it is."""
+    for tool in TOOLS:
+        if tool_id in (tool.id, tool.grant_id):
+            return tool.name
+    return tool_id

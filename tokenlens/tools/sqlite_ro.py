@@ -19,6 +19,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tokenlens.model import UsageEvent
+from tokenlens.tools.source import FileContext, SnapshotSource
+
 BUSY_RETRIES = 5
 BUSY_TIMEOUT_S = 1.0
 
@@ -84,3 +87,18 @@ def read_snapshot_db(path: Path, read: Callable[[sqlite3.Connection], tuple[list
 def table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
     """Column names of `table` (empty when it does not exist): schemas differ by version."""
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+class DatabaseSource(SnapshotSource):
+    """A reader of one tool's SQLite database: the file and its `-wal` change together, and a
+    damaged file counts as one bad record. Subclasses say what to read in `read_database`;
+    those that need more than the connection override `read_snapshot` too."""
+
+    def companion_files(self, path: Path) -> tuple[Path, ...]:
+        return (wal_path(path),)
+
+    def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
+        return read_snapshot_db(path, self.read_database)
+
+    def read_database(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
+        raise NotImplementedError

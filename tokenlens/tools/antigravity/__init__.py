@@ -17,4 +17,4 @@ def homes(env: Env) -> list[Path]:
             *editor_dirs(env, "Antigravity")]
 
 
-TOOL = Tool(__name__, "antigravity", "Antigravity", homes, usage="Antigravity")
+TOOL = Tool(__name__, "antigravity", "Antigravity", homes, usage="Antigravity", permissions=True)

@@ -62,12 +62,11 @@ from tokenlens.tools.source import (
     BadLine,
     Discovered,
     FileContext,
-    SnapshotSource,
     _identity,
     _walk_files,
     count,
 )
-from tokenlens.tools.sqlite_ro import read_snapshot_db, wal_path
+from tokenlens.tools.sqlite_ro import DatabaseSource, read_snapshot_db
 
 NOT_CONVERSATIONS = ("conversation_summaries.db", "heavy_ad_intervention_opt_out.db")
 MAX_BLOB_BYTES = 64 << 20
@@ -91,7 +90,7 @@ MODEL_IDS = {
 ROW_ERRORS = (WireError, BadLine, OverflowError)
 
 
-class Antigravity(SnapshotSource):
+class Antigravity(DatabaseSource):
     id = "antigravity"
     name = "Antigravity"
     patterns = ("*.db",)
@@ -109,9 +108,6 @@ class Antigravity(SnapshotSource):
                 if identity not in seen:
                     seen.add(identity)
                     yield Discovered(path, root, st)
-
-    def companion_files(self, path: Path) -> tuple[Path, ...]:
-        return (wal_path(path),)
 
     def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
         try:

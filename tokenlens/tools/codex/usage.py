@@ -21,7 +21,9 @@ Traps handled here (log_formats.md §2):
   key every row carries, dropped while an original with the same time and totals is in the
   ledger; the branch's own rows have new times and stay;
 - the archive moves a rollout, so the same events appear under two paths: keys are built
-  from the session, totals (and time), never the path.
+  from the session, totals (and time), never the path;
+- `token_count` lines also carry plan-window readings (`rate_limits`, also on `info: null`
+  lines): tools/codex/limits.py reads them, in every shape Codex has written.
 
 Residual risks: two calls of one lineage (two forks of one parent, one counter reset) whose
 four cumulative totals are all equal merge into one row; two sessions' calls logged in the
@@ -75,6 +77,7 @@ class Payload(msgspec.Struct):
     arguments: Any = None
     action: Any = None
     call_id: Any = None
+    rate_limits: Any = None  # token_count: plan-window readings (tools/codex/limits.py)
 
 
 class Line(msgspec.Struct):
@@ -136,8 +139,9 @@ class Codex(JsonlSource):
         if kind != "event_msg" or payload.type != "token_count":
             return []
         info = payload.info
+        limits = _limit_readings(obj, payload, state, ctx) if payload.rate_limits is not None else []
         if not isinstance(info, dict):
-            return []  # a rate-limit-only refresh
+            return limits  # a rate-limit-only refresh
         ts_ms = iso_to_ms(obj.timestamp)
         total = _vector(info.get("total_token_usage"), "total_token_usage")
         last = _vector(info.get("last_token_usage"), "last_token_usage")
@@ -148,7 +152,7 @@ class Codex(JsonlSource):
         if total is not None:
             state["prev"] = total
         if delta is None or replaying or not any(delta):
-            return []
+            return limits
         model = text(payload.model) or text(info.get("model")) or state.get("model") or FALLBACK_MODEL
         session = state.get("session") or _session_from_name(ctx.path)
         fresh_input, cached, output, reasoning = delta
@@ -159,6 +163,7 @@ class Codex(JsonlSource):
         # parent's key, whatever time it was stamped with. Without totals, the time too.
         key = f"{root}:{vector}" if total is not None else f"{root}:{ts_ms}:{vector}"
         return [
+            *limits,
             UsageEvent(
                 tool=self.id,
                 event_key=key,
@@ -179,6 +184,19 @@ class Codex(JsonlSource):
                 reasoning_tokens=min(reasoning, output),
             )
         ]
+
+
+def _limit_readings(obj: Line, payload: Payload, state: dict[str, Any], ctx: FileContext) -> list:
+    from tokenlens.tools.codex.limits import home_label, readings
+
+    try:
+        ts_ms = iso_to_ms(obj.timestamp)
+    except BadLine:
+        return []  # the usage part says so, where there is one
+    fork_second = state.get("fork_second")
+    if fork_second is not None and ts_ms // 1000 <= fork_second:
+        return []  # a subagent's copy of its parent's lines: the parent's readings, restamped
+    return readings(payload.rate_limits, ts_ms, home_label(ctx.root), state)
 
 
 TOOL_CALLS = ("function_call", "local_shell_call", "custom_tool_call", "web_search_call")

@@ -23,4 +23,5 @@ def homes(env: Env) -> list[Path]:
     return dirs
 
 
-TOOL = Tool(__name__, "crush", "Crush", homes, usage="Crush")
+TOOL = Tool(__name__, "crush", "Crush", homes, usage="Crush", permissions=True,
+            launch_flags=("crush --yolo", "crush -y"))

@@ -54,13 +54,12 @@ from tokenlens.tools.source import (
     BadLine,
     Discovered,
     FileContext,
-    SnapshotSource,
     _walk_files,
     iso_to_ms,
     read_json_settings,
     text,
 )
-from tokenlens.tools.sqlite_ro import read_snapshot_db, table_columns, wal_path
+from tokenlens.tools.sqlite_ro import DatabaseSource, read_snapshot_db, table_columns
 
 DB_NAME = "crush.db"
 PROJECTS = "projects.json"
@@ -85,7 +84,7 @@ def project_data_dirs(env: Env) -> list[tuple[Path, Path]]:
     return found
 
 
-class Crush(SnapshotSource):
+class Crush(DatabaseSource):
     id = "crush"
     name = "Crush"
     reads_usage = "partial"
@@ -99,9 +98,6 @@ class Crush(SnapshotSource):
         for root in self.roots(env):
             for path in _walk_files(root, (DB_NAME,)):
                 yield Discovered(path, root)
-
-    def companion_files(self, path: Path) -> tuple[Path, ...]:
-        return (wal_path(path),)
 
     def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
         project = str(path.parent.parent) if path.parent.name == DEFAULT_DATA_DIR else ""

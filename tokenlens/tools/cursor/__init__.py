@@ -1,4 +1,5 @@
-"""Cursor: ~/.cursor and its editor folders; no usable local token log."""
+"""Cursor: ~/.cursor (CLI and MCP config) and its editor folders (`<app data>/Cursor/User`,
+whose `globalStorage/state.vscdb` holds the IDE's chats)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,4 @@ def homes(env: Env) -> list[Path]:
     return [env.home / ".cursor", *editor_dirs(env, "Cursor")]
 
 
-WHY_NO_LOCAL_DATA = (
-    "Cursor keeps per-request tokens and cost only on cursor.com (dashboard / CSV export); "
-    "its local state.vscdb has no reliable token accounting"
-)
-
-TOOL = Tool(__name__, "cursor", "Cursor", homes, why_no_local_data=WHY_NO_LOCAL_DATA, permissions=True)
+TOOL = Tool(__name__, "cursor", "Cursor", homes, usage="Cursor", permissions=True)

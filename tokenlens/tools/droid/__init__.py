@@ -18,4 +18,5 @@ def homes(env: Env) -> list[Path]:
     return factory_dirs(env)
 
 
-TOOL = Tool(__name__, "droid", "Factory Droid", homes, usage="Droid")
+TOOL = Tool(__name__, "droid", "Factory Droid", homes, usage="Droid", permissions=True,
+            launch_flags=("--skip-permissions-unsafe", "droid exec --auto high"))

@@ -14,5 +14,6 @@ def homes(env: Env) -> list[Path]:
     return [Path(configured) if configured else env.home / ".hermes"]
 
 
-TOOL = Tool(__name__, "hermes", "Hermes Agent", homes, usage="Hermes",
+TOOL = Tool(__name__, "hermes", "Hermes Agent", homes, usage="Hermes", permissions=True,
+            launch_flags=("hermes --yolo", "HERMES_YOLO_MODE=1"),
             credential_paths=(r"/\.hermes/(.*/)?auth\.json", r"/\.hermes/(.*/)?\.env"))

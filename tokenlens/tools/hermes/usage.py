@@ -54,15 +54,13 @@ from tokenlens.tools import hermes as where
 from tokenlens.tools.source import (
     BadLine,
     Discovered,
-    FileContext,
-    SnapshotSource,
     _walk_files,
     count,
     iso_to_ms,
     note_unreadable,
     text,
 )
-from tokenlens.tools.sqlite_ro import read_snapshot_db, table_columns, wal_path
+from tokenlens.tools.sqlite_ro import DatabaseSource, table_columns
 
 DB_NAME = "state.db"
 SESSION_COLUMNS = (
@@ -89,7 +87,7 @@ PROVIDERS = {
 }
 
 
-class Hermes(SnapshotSource):
+class Hermes(DatabaseSource):
     id = "hermes"
     name = "Hermes Agent"
 
@@ -110,13 +108,7 @@ class Hermes(SnapshotSource):
                 for path in _walk_files(profile / DB_NAME, (DB_NAME,)):
                     yield Discovered(path, root)
 
-    def companion_files(self, path: Path) -> tuple[Path, ...]:
-        return (wal_path(path),)
-
-    def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
-        return read_snapshot_db(path, self._read)
-
-    def _read(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
+    def read_database(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
         present = table_columns(conn, "sessions")
         if "id" not in present:
             return [], 0

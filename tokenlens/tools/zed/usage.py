@@ -62,14 +62,12 @@ from tokenlens.tools import zed as where
 from tokenlens.tools.source import (
     BadLine,
     Discovered,
-    FileContext,
-    SnapshotSource,
     _walk_files,
     count,
     iso_to_ms,
     text,
 )
-from tokenlens.tools.sqlite_ro import read_snapshot_db, table_columns, wal_path
+from tokenlens.tools.sqlite_ro import DatabaseSource, table_columns
 
 try:  # Python 3.14+: the standard library's zstd
     from compression import zstd as _zstd
@@ -104,25 +102,19 @@ PROVIDERS = {
 }
 
 
-class Zed(SnapshotSource):
+class Zed(DatabaseSource):
     id = "zed"
     name = "Zed agent"
 
     def roots(self, env: Env) -> list[Path]:
-        return [home.joinpath(*DB_PATH) for home in where.homes(env)]
+        return [home.joinpath(*DB_PATH) for home in where.data_dirs(env)]
 
     def discover(self, env: Env) -> Iterator[Discovered]:
         for root in self.roots(env):
             for path in _walk_files(root, (DB_PATH[-1],)):
                 yield Discovered(path, root)
 
-    def companion_files(self, path: Path) -> tuple[Path, ...]:
-        return (wal_path(path),)
-
-    def read_snapshot(self, path: Path, ctx: FileContext) -> tuple[list[UsageEvent], int]:
-        return read_snapshot_db(path, self._read)
-
-    def _read(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
+    def read_database(self, conn: sqlite3.Connection) -> tuple[list[UsageEvent], int]:
         present = table_columns(conn, "threads")
         if not {"id", "data_type", "data"} <= present:
             return [], 0

@@ -1,0 +1,209 @@
+"""Permission scanners of issue 16's tools, on config files in each tool's real format (as its
+source reads them), rated by the one rule table (tokenlens/permissions/rules.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tokenlens.config import Env
+from tokenlens.permissions.scan import scan_all
+from tokenlens.permissions.secrets import Fingerprinter
+
+
+def write(path: Path, content: str | dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+def grants_of(env: Env, tool: str) -> dict[str, tuple[str, str, str]]:
+    """{subject: (kind, risk, rule)} of one tool's grants."""
+    result = scan_all(env, Fingerprinter(b"k" * 32))
+    assert not [p for p in result.problems if tool in p], result.problems
+    return {g.subject: (g.kind, g.risk, g.rule) for g in result.grants if g.tool == tool}
+
+
+def test_crush_allowed_tools_and_mcp_servers(home):
+    write(home / ".config" / "crush" / "crush.json", {
+        "$schema": "https://charm.land/crush.json",
+        "permissions": {"allowed_tools": ["view", "ls", "bash", "edit:write", "fetch", "mcp_github_delete_repo"]},
+        "mcp": {"github": {"type": "stdio", "command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"],
+                           "env": {"GITHUB_TOKEN": "ghp_" + "a" * 36}}}})
+    project = home / "work" / "app"
+    write(home / ".local" / "share" / "crush" / "projects.json",
+          {"projects": [{"path": str(project), "data_dir": ".crush", "last_accessed": "2026-08-01T10:00:00Z"}]})
+    write(project / ".crush.json", {"permissions": {"allowed_tools": ["bash:execute"]}})
+    grants = grants_of(Env(environ={"HOME": str(home)}), "crush")
+    assert grants["bash"] == ("allowed_tool", "high", "SHELL-1")
+    assert grants["bash:execute"][2] == "SHELL-1"  # the project's own file, found through projects.json
+    assert grants["edit:write"][2] == "MODE-5"
+    assert grants["fetch"][2] == "NET-1"
+    assert grants["view"] == ("allowed_tool", "low", "GRANT-0")
+    assert grants["mcp_github_delete_repo"][1] == "high"
+    assert any(k == "mcp_server" for k, _, _ in grants.values())
+    assert any(rule == "MCP-1" for _, _, rule in grants.values())  # the literal token in env
+
+
+def test_zed_tool_permissions_agent_modes_and_context_servers(home):
+    write(home / ".config" / "zed" / "settings.json", """// Zed settings
+{
+  "agent": {
+    "always_allow_tool_actions": true,
+    "tool_permissions": {
+      "default": "confirm",
+      "tools": {
+        "terminal": {"always_allow": [{"pattern": "^git\\\\s+status"}, {"pattern": "^rm\\\\b"}],
+                     "always_deny": [{"pattern": "sudo"}]},
+        "edit_file": {"default": "allow"},
+        "mcp:slack:send_message": {"default": "allow"},
+        "fetch": {"default": "deny"},
+      },
+    },
+  },
+  "agent_servers": {"claude": {"default_mode": "bypassPermissions"}},
+  "context_servers": {
+    "postgres": {"command": {"path": "npx", "args": ["-y", "@modelcontextprotocol/server-postgres"], "env": {}}},
+  },
+}
+""")
+    grants = grants_of(Env(environ={"HOME": str(home)}), "zed")
+    assert grants["agent.always_allow_tool_actions"] == ("approval_mode", "high", "MODE-1")
+    assert grants["agent.tool_permissions.default"] == ("approval_mode", "info", "MODE-0")
+    assert grants["terminal(/^git\\s+status/)"][1] == "low"
+    assert grants["terminal(/^rm\\b/)"] == ("allowed_tool", "high", "SHELL-4")
+    assert grants["terminal(/sudo/)"] == ("denied_tool", "info", "DENY-0")
+    assert grants["edit_file"] == ("allowed_tool", "low", "MODE-5")
+    assert grants["mcp:slack:send_message"][1] == "high"  # acts as you in chat, unasked
+    assert grants["fetch"][2] == "DENY-0"
+    assert grants["agent_servers.claude.default_mode"][2] == "MODE-1"
+    assert grants["postgres"][0] == "mcp_server" and grants["postgres"][2] == "MCP-2"  # unpinned npx package
+
+
+def test_droid_autonomy_level_allowlist_and_mcp(home):
+    write(home / ".factory" / "settings.json", {
+        "model": "opus", "sessionDefaultSettings": {"autonomyLevel": "high", "interactionMode": "auto"},
+        "commandAllowlist": ["ls", "git status", "git push"], "commandDenylist": ["rm -rf /"]})
+    write(home / ".factory" / "settings.local.json", {"autonomyLevel": "auto-low"})  # an older build's key
+    write(home / ".factory" / "mcp.json", {"mcpServers": {"stripe": {"command": "npx", "args": ["-y", "@stripe/mcp"]}}})
+    grants = grants_of(Env(environ={"HOME": str(home)}), "droid")
+    assert grants["sessionDefaultSettings.autonomyLevel"] == ("approval_mode", "high", "MODE-1")
+    assert grants["autonomyLevel"] == ("approval_mode", "low", "MODE-5")
+    assert grants["git push"] == ("command_pattern", "high", "SHELL-4")  # a prefix: git push --force too
+    assert grants["ls"][1] == "low"
+    assert grants["rm -rf /"] == ("denied_tool", "info", "DENY-0")
+    assert grants["stripe"][0] == "mcp_server"
+
+
+def test_hermes_approvals_allowlist_profiles_and_mcp(home):
+    write(home / ".hermes" / "config.yaml", """model:
+  default: anthropic/claude-sonnet-4.5
+approvals:
+  mode: off
+  timeout: 300
+  cron_mode: approve
+command_allowlist:
+  - rm -rf
+mcp_servers:
+  gmail:
+    command: npx
+    args: ["-y", "@gongrzhe/server-gmail-autoauth-mcp"]
+""")
+    write(home / ".hermes" / "profiles" / "work" / "config.yaml", "approvals:\n  mode: smart\n")
+    grants = scan_all(Env(environ={"HOME": str(home)}), Fingerprinter(b"k" * 32)).grants
+    got = {(g.scope, g.subject): (g.value, g.rule) for g in grants if g.tool == "hermes"}
+    assert got[("global", "approvals.mode")] == ("off", "MODE-1")  # YAML's bare off is false: still off
+    assert got[("global", "approvals.cron_mode")] == ("approve", "MODE-1")
+    assert got[("profile work", "approvals.mode")] == ("smart", "MODE-4")
+    assert got[("global", "rm -rf")][1] == "SHELL-4"
+    assert ("global", "gmail") in got
+
+
+def amazon_q_agent(name: str) -> dict:
+    """An agent config as `q agent create` writes it (crates/chat-cli/src/cli/agent/mod.rs)."""
+    return {"$schema": "https://raw.githubusercontent.com/aws/amazon-q-developer-cli/refs/heads/main/schemas/agent-v1.json",
+            "name": name, "description": "", "prompt": None,
+            "mcpServers": {"aws-docs": {"command": "uvx", "args": ["awslabs.aws-documentation-mcp-server@latest"]}},
+            "tools": ["*"], "toolAliases": {},
+            "allowedTools": ["fs_read", "fs_write", "use_aws", "@aws-docs"],
+            "toolsSettings": {"execute_bash": {"allowedCommands": ["git status", "terraform apply.*"],
+                                               "deniedCommands": ["rm .*"], "autoAllowReadonly": True},
+                              "fs_write": {"allowedPaths": ["~/.ssh/**", "src/**"]},
+                              "use_aws": {"allowedServices": ["s3"]}},
+            "resources": ["file://README.md"], "hooks": {}, "useLegacyMcpJson": True, "model": None}
+
+
+def test_amazon_q_agents_and_mcp(home):
+    write(home / ".aws" / "amazonq" / "cli-agents" / "ops.json", amazon_q_agent("ops"))
+    write(home / ".aws" / "amazonq" / "mcp.json", {"mcpServers": {"slack": {"command": "npx", "args": ["slack-mcp"]}}})
+    grants = grants_of(Env(environ={"HOME": str(home)}), "amazon-q")
+    assert grants["agent ops: fs_write"][2] == "MODE-5"
+    assert grants["agent ops: use_aws"] == ("allowed_tool", "high", "MCP-8")
+    assert grants["agent ops: fs_read"] == ("allowed_tool", "low", "GRANT-0")
+    assert grants["agent ops: @aws-docs"][1] in ("high", "medium")  # a whole MCP server, unasked
+    assert grants["agent ops: execute_bash /terraform apply.*/"] == ("command_pattern", "high", "SHELL-2")  # terraform: an escape hatch
+    assert grants["agent ops: execute_bash /rm .*/"] == ("denied_tool", "info", "DENY-0")
+    assert grants["agent ops: fs_write ~/.ssh/**"] == ("allowed_path", "high", "FILE-1")
+    assert grants["agent ops: use_aws s3"][2] == "MCP-8"
+    assert grants["agent ops: aws-docs"][0] == "mcp_server" and grants["slack"][0] == "mcp_server"
+
+
+def test_kiro_agents_mcp_auto_approve_and_no_usage(home, db):
+    write(home / ".kiro" / "agents" / "dev.json", {**amazon_q_agent("dev"), "allowedTools": ["*"]})
+    write(home / ".kiro" / "settings" / "mcp.json", {"mcpServers": {
+        "github": {"command": "docker", "args": ["run", "-i", "ghcr.io/github/github-mcp-server:1.2.0"],
+                   "autoApprove": ["get_issue", "merge_pull_request"]},
+        "old": {"command": "old-mcp", "disabled": True, "autoApprove": ["*"]}}})
+    grants = grants_of(Env(environ={"HOME": str(home)}), "kiro")
+    assert grants["agent dev: *"] == ("allowed_tool", "high", "MODE-1")
+    assert grants["mcp github: get_issue"][1] == "low"
+    assert grants["mcp github: merge_pull_request"][1] == "high"  # publishes, unasked
+    assert "mcp old: *" not in grants  # a disabled server runs nothing
+    from tokenlens.status import sources_status
+
+    row = {r["id"]: r for r in sources_status(db, Env(environ={"HOME": str(home)}))}["kiro"]
+    assert row["reads_usage"] is False and "credits" in row["why_not"] and row["found"] is True
+
+
+def test_antigravity_mcp_config_and_cli_permissions(home, tmp_path, db):
+    write(home / ".gemini" / "antigravity" / "mcp_config.json", {"mcpServers": {
+        "remote": {"serverUrl": "http://mcp.example.com/mcp"}}})
+    write(home / ".gemini" / "antigravity-cli" / "settings.json", {
+        "model": "Gemini 3.5 Flash (High)", "enableTerminalSandbox": False, "toolPermission": "always-proceed",
+        "trustedWorkspaces": [str(home), str(home / "work" / "app")]})
+    grants = grants_of(Env(environ={"HOME": str(home)}), "antigravity")
+    assert grants["toolPermission"] == ("approval_mode", "high", "MODE-1")
+    assert grants["enableTerminalSandbox"][2] == "SBX-2"
+    assert grants[str(home)] == ("trusted_folder", "high", "TRUST-1")
+    assert grants[str(home / "work" / "app")][2] == "TRUST-0"
+    assert grants["remote"][2] == "MCP-3"  # plain http
+
+
+def test_grok_permission_mode_rules_and_mcp_servers(home):
+    write(home / ".grok" / "config.toml", """[models]
+default = "grok-build"
+
+[ui]
+permission_mode = "always-approve"
+
+[permission]
+allow = ["Bash(git *)", "Bash(npm run build)", "Read", "MCPTool(slack__post_message)"]
+deny = ["Bash(rm -rf *)"]
+rules = [
+  { action = "allow", tool = "edit", pattern = "~/.zshrc" },
+  { action = "ask", tool = "webfetch" },
+]
+
+[mcp_servers.linear]
+command = "npx"
+args = ["-y", "mcp-remote", "https://mcp.linear.app/sse"]
+""")
+    grants = grants_of(Env(environ={"HOME": str(home)}), "grok")
+    assert grants["ui.permission_mode"] == ("approval_mode", "high", "MODE-1")
+    assert grants["Bash(git *)"][1] == "high"  # covers git push --force
+    assert grants["Bash(npm run build)"][1] == "low"
+    assert grants["MCPTool(slack__post_message)"][1] == "high"  # posts as you, unasked
+    assert grants["Bash(rm -rf *)"] == ("denied_tool", "info", "DENY-0")
+    assert grants["Edit(~/.zshrc)"] == ("allowed_tool", "high", "FILE-2")
+    assert grants["WebFetch"][2] == "DENY-0"
+    assert grants["linear"][0] == "mcp_server"
