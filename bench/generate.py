@@ -179,7 +179,22 @@ class ClaudeSession:
     parent_uuid: str | None = None
 
 
-class ClaudeWriter:
+class Filler:
+    """Content sizes scaled by `fill` (1.0: the realistic corpus; smaller: more API calls per
+    MB, as in a history of short tool results). With fill 1.0 the draws are unchanged."""
+
+    fill: float = 1.0
+
+    def chars(self, median: float, sigma: float, cap: int) -> int:
+        cap = cap if self.fill == 1.0 else max(8, int(cap * self.fill))
+        return lognormal_chars(self.rng, median * self.fill, sigma, cap)
+
+    def scaled(self, lo: int, hi: int) -> int:
+        n = self.rng.randint(lo, hi)
+        return n if self.fill == 1.0 else max(4, int(n * self.fill))
+
+
+class ClaudeWriter(Filler):
     def __init__(self, rng: random.Random, pool: TextPool, stats: Stats, parity: bool) -> None:
         self.rng, self.pool, self.stats, self.parity = rng, pool, stats, parity
 
@@ -199,7 +214,7 @@ class ClaudeWriter:
 
     def user_prompt(self, w: Writer, s: ClaudeSession, sidechain=False, agent_id=None) -> int:
         ts = self.tick(s, 20, 400)
-        text = self.pool.words(self.rng, lognormal_chars(self.rng, 300, 1.0, 6000))
+        text = self.pool.words(self.rng, self.chars(300, 1.0, 6000))
         line = self.base(s, "user", sidechain, agent_id)
         uid = new_uuid(self.rng)
         line.update({"message": {"role": "user", "content": text}, "uuid": uid, "timestamp": iso(ts)})
@@ -209,7 +224,7 @@ class ClaudeWriter:
 
     def tool_result(self, w: Writer, s: ClaudeSession, tool_id: str, sidechain=False, agent_id=None) -> int:
         ts = self.tick(s, 0.2, 30)
-        content = self.pool.words(self.rng, lognormal_chars(self.rng, 1200, 1.2, 120_000))
+        content = self.pool.words(self.rng, self.chars(1200, 1.2, 120_000))
         line = self.base(s, "user", sidechain, agent_id)
         uid = new_uuid(self.rng)
         if self.rng.random() < 0.5:
@@ -231,17 +246,17 @@ class ClaudeWriter:
         rng = self.rng
         blocks: list[dict] = []
         if rng.random() < 0.6:
-            thinking = self.pool.words(rng, lognormal_chars(rng, 1500, 1.0, 30_000))
-            blocks.append({"type": "thinking", "thinking": thinking, "signature": self.pool.blob(rng, rng.randint(300, 1500))})
+            thinking = self.pool.words(rng, self.chars(1500, 1.0, 30_000))
+            blocks.append({"type": "thinking", "thinking": thinking, "signature": self.pool.blob(rng, self.scaled(300, 1500))})
         if final_text or rng.random() < 0.5:
-            blocks.append({"type": "text", "text": self.pool.words(rng, lognormal_chars(rng, 600, 1.0, 8000))})
+            blocks.append({"type": "text", "text": self.pool.words(rng, self.chars(600, 1.0, 8000))})
         tool_ids = []
         if not final_text:
             for _ in range(1 if rng.random() < 0.75 else rng.randint(2, 3)):
                 tid = new_id(rng, "toolu_01", 22)
                 tool_ids.append(tid)
                 blocks.append({"type": "tool_use", "id": tid, "name": rng.choice(("Bash", "Read", "Edit", "Grep", "Write")),
-                               "input": {"command": self.pool.words(rng, rng.randint(20, 400))}})
+                               "input": {"command": self.pool.words(rng, self.scaled(20, 400))}})
         block_tokens = [len(orjson.dumps(b)) // 4 + 5 for b in blocks]
         output = sum(block_tokens) + rng.randint(0, 40)
 
@@ -378,7 +393,7 @@ class CodexSession:
     total: list[int] = field(default_factory=lambda: [0, 0, 0, 0])  # input, cached, output, reasoning
 
 
-class CodexWriter:
+class CodexWriter(Filler):
     def __init__(self, rng: random.Random, pool: TextPool, stats: Stats, parity: bool) -> None:
         self.rng, self.pool, self.stats, self.parity = rng, pool, stats, parity
         self.instructions = pool.words(rng, 9000)
@@ -410,21 +425,21 @@ class CodexWriter:
 
     def call(self, w: Writer, s: CodexSession, new_tokens: int, final: bool) -> None:
         rng, pool = self.rng, self.pool
-        reasoning_text = pool.words(rng, lognormal_chars(rng, 400, 0.8, 4000))
+        reasoning_text = pool.words(rng, self.chars(400, 0.8, 4000))
         self.item(w, s, "response_item", {"type": "reasoning", "summary": [{"type": "summary_text", "text": reasoning_text}],
-                                          "content": None, "encrypted_content": pool.blob(rng, lognormal_chars(rng, 3000, 0.8, 40_000))}, 1, 20)
+                                          "content": None, "encrypted_content": pool.blob(rng, self.chars(3000, 0.8, 40_000))}, 1, 20)
         self.item(w, s, "event_msg", {"type": "agent_reasoning", "text": reasoning_text})
         reasoning = len(reasoning_text) // 4 + rng.randint(50, 1500)
         if final:
-            text = pool.words(rng, lognormal_chars(rng, 700, 1.0, 8000))
+            text = pool.words(rng, self.chars(700, 1.0, 8000))
             self.item(w, s, "response_item", {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]})
             self.item(w, s, "event_msg", {"type": "agent_message", "message": text})
             visible = len(text) // 4
         else:
             call_id = new_id(rng, "call_", 24)
-            args = orjson.dumps({"command": ["bash", "-lc", pool.words(rng, rng.randint(20, 300))], "workdir": s.cwd}).decode()
+            args = orjson.dumps({"command": ["bash", "-lc", pool.words(rng, self.scaled(20, 300))], "workdir": s.cwd}).decode()
             self.item(w, s, "response_item", {"type": "function_call", "name": "shell", "arguments": args, "call_id": call_id})
-            output = pool.words(rng, lognormal_chars(rng, 2500, 1.3, 100_000))
+            output = pool.words(rng, self.chars(2500, 1.3, 100_000))
             self.item(w, s, "response_item", {"type": "function_call_output", "call_id": call_id,
                                               "output": orjson.dumps({"output": output, "metadata": {"exit_code": 0, "duration_seconds": 0.4}}).decode()}, 0.2, 20)
             visible = len(args) // 4
@@ -471,7 +486,7 @@ class CodexWriter:
             self.item(w, s, "turn_context", {"cwd": s.cwd, "approval_policy": "on-request",
                                              "sandbox_policy": {"mode": "workspace-write", "network_access": False},
                                              "model": s.model, "effort": rng.choice(("medium", "high")), "summary": "auto"}, 10, 600)
-            prompt = self.pool.words(rng, lognormal_chars(rng, 300, 1.0, 6000))
+            prompt = self.pool.words(rng, self.chars(300, 1.0, 6000))
             self.item(w, s, "response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": prompt}]})
             self.item(w, s, "event_msg", {"type": "user_message", "message": prompt, "images": []})
             new_tokens = len(prompt) // 4
@@ -487,8 +502,13 @@ class CodexWriter:
 
 def generate(out: Path, size: int, seed: int = 1, *, claude_share: float = 0.75, months: int = 6,
              end: datetime = datetime(2026, 11, 20, tzinfo=UTC), parity: bool = False,
-             session_bytes: int | None = None) -> Stats:
-    """Write a history of about `size` bytes under out/home; returns what was written."""
+             session_bytes: int | None = None, calls_per_mb: float | None = None) -> Stats:
+    """Write a history of about `size` bytes under out/home; returns what was written.
+
+    `calls_per_mb`: make it event-dense, about this many API calls (Claude responses and Codex
+    token_count lines) per MB (2**20 bytes), by shrinking the content around them. The
+    realistic corpus has about 90; a history of short prompts and tool results several
+    hundred. None: content at its realistic sizes."""
     rng = random.Random(seed)
     pool = TextPool(rng)
     stats = Stats()
@@ -515,7 +535,18 @@ def generate(out: Path, size: int, seed: int = 1, *, claude_share: float = 0.75,
         else:
             archived = (end - start).days > 45 and rng.random() < 0.5
             codex.session(codex_home, project, start, max(target, 4096), archived)
+        if calls_per_mb:
+            claude.fill = codex.fill = _refill(claude.fill, stats, calls_per_mb)
     return stats
+
+
+def _refill(fill: float, stats: Stats, calls_per_mb: float) -> float:
+    """Steer the content scale so the calls per MB written so far approach the target."""
+    calls = stats.claude_responses + stats.codex_token_lines
+    if not calls:
+        return fill
+    have = calls / (stats.bytes / (1 << 20))
+    return min(1.0, max(0.005, fill * (have / calls_per_mb) ** 1.2))
 
 
 def append_activity(home: Path, n_lines: int, seed: int = 99) -> int:
@@ -568,12 +599,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--claude-share", type=float, default=0.75, help="fraction of bytes from Claude Code")
     parser.add_argument("--months", type=int, default=6)
     parser.add_argument("--parity", action="store_true", help="a corpus ccusage cannot miscount")
+    parser.add_argument("--calls-per-mb", type=float, default=None,
+                        help="event-dense: about this many API calls per MB (realistic: ~90)")
     args = parser.parse_args(argv)
     if (args.out / "home").exists():
         print(f"generate: {args.out / 'home'} exists; remove it first", file=sys.stderr)
         return 2
     stats = generate(args.out, args.size, args.seed, claude_share=args.claude_share, months=args.months,
-                     parity=args.parity)
+                     parity=args.parity, calls_per_mb=args.calls_per_mb)
     print(orjson.dumps(stats.as_dict()).decode())
     return 0
 

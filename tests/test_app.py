@@ -483,3 +483,21 @@ def test_window_tabs_query_the_ledger_and_keyring_only_off_the_gui_thread(qtbot,
     assert window.export.preview.toPlainText().startswith("{")  # the work really ran
     assert window.sessions.model.rowCount() == 1
     assert on_gui_thread == []
+
+
+def test_a_file_being_written_is_read_alone_and_a_new_one_makes_a_full_scan(qtbot, make_app, home):
+    """While a tool writes, the app's scans read the written file only (no walk of every
+    log folder), at most about one a second; a file created is a full scan."""
+    add_usage(home, datetime.now(UTC) - timedelta(minutes=5), "w0", inp=500, out=500, cost=0.1)
+    app = make_app()
+    outcomes = []
+    app.live.updated.connect(outcomes.append)
+    for i in range(1, 6):  # five appends within about half a second: one scan, maybe two
+        add_usage(home, datetime.now(UTC), f"w{i}", inp=500, out=500, cost=0.1)
+        qtbot.wait(100)
+    qtbot.waitUntil(lambda: "Today: 6.00k tokens" in app.tray.toolTip(), timeout=3000)
+    assert outcomes and all(o.focused for o in outcomes)
+    assert len(outcomes) <= 2
+    add_usage(home, datetime.now(UTC), "n1", inp=1000, out=1000, cost=0.1, session="s-new", log="other")
+    qtbot.waitUntil(lambda: "Today: 8.00k tokens" in app.tray.toolTip(), timeout=3000)
+    assert not outcomes[-1].focused

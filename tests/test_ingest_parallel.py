@@ -155,3 +155,59 @@ def test_a_progress_callback_keeps_the_scan_parallel(tmp_path, home, env):
     assert len({pid for pid, _, _ in lines}) == 2  # this process and a worker both read
     files = {path for path, in db.execute("SELECT path FROM files")}
     assert sorted(path for _, _, path in lines) == sorted(files)  # each file announced once
+
+
+def test_spawned_workers_give_exactly_the_ledger_one_process_gives(tmp_path, home, env, monkeypatch):
+    """The start method of Windows and macOS (and of any threaded caller), run here on Linux:
+    workers are fresh interpreters that get only their plan, and still read their share."""
+    import tokenlens.ingest.parallel as parallel
+    import tokenlens.ingest.plan as plan
+
+    build_history(home)
+    one = open_ledger(tmp_path / "one")
+    sequential = scan(one, env, workers=1)
+    monkeypatch.setattr(plan, "START_METHOD", "spawn")
+    ran = []
+    real = parallel.ingest_in_parallel
+    monkeypatch.setattr(parallel, "ingest_in_parallel", lambda *a, **k: ran.append(k["method"]) or real(*a, **k))
+    done = []
+    two = open_ledger(tmp_path / "two")
+    spawned = scan(two, env, workers=2, advanced=lambda read, total: done.append((read, total)))
+    assert ran == ["spawn"]
+    assert ledger_state(one) == ledger_state(two)
+    assert spawned.events_added == sequential.events_added == 12 * 40 + 12 * 29
+    for sid, stats in sequential.sources.items():
+        other = spawned.sources[sid]
+        assert (other.files_read, other.lines_skipped, other.events_added) == (
+            stats.files_read, stats.lines_skipped, stats.events_added)
+    total = done[0][1]
+    assert done[0] == (0, total) and done[-1] == (total, total)  # every file's bytes, once, workers' too
+    assert len(done) == 1 + 2 * 12
+
+
+def test_spawned_workers_announce_files_through_the_scanning_process(tmp_path, home, env, monkeypatch):
+    import tokenlens.ingest.plan as plan
+
+    build_history(home)
+    monkeypatch.setattr(plan, "START_METHOD", "spawn")
+    announced = []
+    db = open_ledger(tmp_path / "l")
+    scan(db, env, progress=lambda source_id, path: announced.append((os.getpid(), str(path))), workers=2)
+    files = {path for path, in db.execute("SELECT path FROM files")}
+    assert sorted(path for _, path in announced) == sorted(files)  # each file announced once
+    assert {pid for pid, _ in announced} == {os.getpid()}
+
+
+def test_without_a_way_to_start_workers_the_scan_reads_in_one_process(tmp_path, home, env, monkeypatch):
+    import tokenlens.ingest.plan as plan
+
+    build_history(home)
+    one = open_ledger(tmp_path / "one")
+    scan(one, env, workers=1)
+    monkeypatch.setattr(plan, "START_METHOD", "no-such-start-method")  # multiprocessing refuses it
+    read_by = set()
+    two = open_ledger(tmp_path / "two")
+    result = scan(two, env, workers=2, progress=lambda source_id, path: read_by.add(os.getpid()))
+    assert read_by == {os.getpid()}
+    assert ledger_state(one) == ledger_state(two)
+    assert result.events_added == 12 * 40 + 12 * 29

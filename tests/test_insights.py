@@ -169,3 +169,22 @@ def test_local_day_follows_the_zone():
     at = int(datetime(2026, 3, 4, 23, 30, tzinfo=UTC).timestamp() * 1000)
     assert insights.local_day(UTCZ, at) == date(2026, 3, 4)
     assert insights.local_day(BERLIN, at) == date(2026, 3, 5)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns"])
+def test_the_app_reads_days_and_hours_from_the_rollup_with_the_events_numbers(history, zone):
+    """The tray's glance and the Overview read the quarter-hour rollup (a few rows per
+    quarter-hour) while it is exact, and give what the events give, in half-hour zones too."""
+    tz = ZoneInfo(zone)
+    lo, hi = insights.day_range_ms(tz, date(2026, 3, 1), date(2026, 3, 11))
+    statements = []
+    history.conn.set_trace_callback(statements.append)
+    series = insights.daily_series(history, tz, date(2026, 3, 1), date(2026, 3, 11), by="model")
+    grid = insights.hour_of_week(history, tz, lo, hi)
+    history.conn.set_trace_callback(None)
+    assert all("FROM rollup" in sql for sql in statements if "tz_spans" in sql)
+    assert sum("tz_spans" in sql for sql in statements) == 2
+    history.execute("INSERT INTO rollup_dirty (bucket) VALUES (0)")  # now only the events are trusted
+    assert insights.daily_series(history, tz, date(2026, 3, 1), date(2026, 3, 11), by="model") == series
+    assert insights.hour_of_week(history, tz, lo, hi) == grid
+    assert sum(map(sum, grid)) == 9500

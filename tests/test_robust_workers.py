@@ -157,3 +157,119 @@ def test_a_stop_outside_a_scan_says_only_that_it_stopped(tmp_path):
                           capture_output=True, text=True, timeout=60, env=cli_env(tmp_path))
     assert proc.returncode == 143
     assert proc.stderr.strip().splitlines() == ["tokenlens: stopped by SIGTERM"]
+
+
+# ---- spawned workers (Windows, macOS, threaded callers), run here on Linux ----------------
+#
+# A spawned worker's command line is multiprocessing's, not the scan's: it is found as a
+# descendant of the scan instead. multiprocessing's resource tracker, a child of the scan
+# too, must end with it as well.
+
+SPAWN = ("import tokenlens.ingest.plan as plan", "plan.START_METHOD = 'spawn'")
+
+
+def children_of(pid: int) -> set[int]:
+    """Every live process descending from `pid` (zombies count as gone)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    left = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            left.add(pid)
+    return left
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def wait_until_dead(pids: set[int], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert alive(pids) == set(), f"left running: {[_cmdline(pid) for pid in alive(pids)]}"
+
+
+def wait_for_spawned_workers(scan: subprocess.Popen) -> set[int]:
+    """Until a spawned worker has opened the ledger (its own connection: it is reading)."""
+    deadline = time.monotonic() + 60
+    while True:
+        assert scan.poll() is None, f"the scan ended before its workers read: {scan.stderr.read()}"
+        assert time.monotonic() < deadline, "no spawned worker ever opened the ledger"
+        kids = children_of(scan.pid)
+        for pid in kids:
+            try:
+                if any(os.readlink(fd).endswith("ledger.db") for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                    return kids
+            except OSError:
+                continue
+        time.sleep(0.01)
+
+
+@needs_proc
+def test_spawned_workers_die_with_a_killed_scan_and_the_totals_are_exact(history, uninterrupted, tmp_path):
+    rng = random.Random(19)
+    for attempt in range(2):
+        data_dir = tmp_path / f"data{attempt}"
+        scan = start_scan(history, data_dir, *SPAWN)
+        kids = wait_for_spawned_workers(scan)
+        time.sleep(rng.uniform(0.0, 0.3))
+        kids |= children_of(scan.pid)
+        scan.kill()
+        scan.wait()
+        wait_until_dead(kids)
+        finished = run_cli(history, data_dir, "scan")
+        assert finished.returncode == 0, finished.stderr
+        assert ledger_totals(data_dir / "ledger.db") == uninterrupted, f"attempt {attempt}"
+
+
+@needs_proc
+def test_spawned_workers_die_with_their_parent_without_prctl_too(history, uninterrupted, tmp_path):
+    data_dir = tmp_path / "data"
+    scan = start_scan(history, data_dir, *SPAWN, "import tokenlens.ingest.forked as forked",
+                      "forked.PR_SET_PDEATHSIG = 0")
+    kids = wait_for_spawned_workers(scan)
+    scan.kill()
+    scan.wait()
+    wait_until_dead(kids)
+    assert run_cli(history, data_dir, "scan").returncode == 0
+    assert ledger_totals(data_dir / "ledger.db") == uninterrupted
+
+
+@needs_proc
+def test_sigterm_stops_a_scan_with_spawned_workers_with_one_line(history, uninterrupted, tmp_path):
+    data_dir = tmp_path / "data"
+    scan = start_scan(history, data_dir, *SPAWN)
+    kids = wait_for_spawned_workers(scan)
+    scan.send_signal(signal.SIGTERM)
+    _, stderr = scan.communicate(timeout=30)
+    assert scan.returncode == 143
+    assert stderr.strip().splitlines() == [
+        "tokenlens: stopped by SIGTERM; what was read so far is kept, the next scan goes on from there"]
+    wait_until_dead(kids)  # multiprocessing's resource tracker may take a moment to see its pipe end
+    assert run_cli(history, data_dir, "scan").returncode == 0
+    assert ledger_totals(data_dir / "ledger.db") == uninterrupted

@@ -81,7 +81,10 @@ class Context:
         global _SCANNING
         off = disabled_sources(self.data_dir)
         _SCANNING = True  # left set if the scan is stopped: main() reads it for its message
-        result = scan(self.db, self.env, [s for s in all_sources() if s.id not in off])
+        from tokenlens.progress import scan_bar
+
+        with scan_bar() as advanced:
+            result = scan(self.db, self.env, [s for s in all_sources() if s.id not in off], advanced=advanced)
         _SCANNING = False
         return result
 

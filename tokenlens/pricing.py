@@ -95,6 +95,10 @@ class Pricer:
         self._rates: dict[tuple[str, str, int], ModelRates | None] = {}
         self._by_price: dict[int, tuple[object, ModelRates]] = {}
         self.unknown_models: set[tuple[str, str]] = set()
+        # (event provider, model) -> rates that hold for all time, (..., hour) -> for that hour:
+        # cost()'s one or two dict lookups for nearly every event (no provider guess, no
+        # table, no question to the parent).
+        self._known: dict[tuple, ModelRates] = {}
 
     def preload(self) -> None:
         """Load the price table now (before forking workers, so they share it)."""
@@ -127,6 +131,8 @@ class Pricer:
     def rates_and_scope(self, provider: str, model: str, ts_ms: int) -> tuple[ModelRates | None, bool]:
         """The rates, and whether they hold for all time (else only for that hour)."""
         rates = self.rates(provider, model, ts_ms)
+        if self._ask is not None:
+            return rates, (provider, model) in self._asked
         info = self._model(provider, model)
         return rates, info is None or not isinstance(info.prices, list)
 
@@ -186,8 +192,16 @@ class Pricer:
         """(cost in USD, where it came from: 'log' or 'table'), or (None, None) if unknown."""
         if _reported(event):
             return event.reported_cost_usd, "log"
+        rates = self._known.get((event.provider, event.model))
+        if rates is None:
+            rates = self._known.get((event.provider, event.model, event.ts_ms // HOUR_MS))
+        if rates is not None:
+            return price_with_rates(rates, event), "table"
         provider, model = self._provider(event)
-        rates = self.rates(provider, model, event.ts_ms)
+        rates, for_all_time = self.rates_and_scope(provider, model, event.ts_ms)
+        if rates is not None:
+            key = (event.provider, event.model) if for_all_time else (event.provider, event.model, event.ts_ms // HOUR_MS)
+            self._known[key] = rates
         if rates is None:
             if event.total_tokens:
                 self.unknown_models.add((event.tool, event.model))

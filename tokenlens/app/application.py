@@ -44,6 +44,7 @@ NO_TRAY_NOTE = (
     "running; closing it leaves tokenlens watching (launch it again to bring the window back)."
 )
 TRAY_RECHECK_MS = 30_000
+WINDOW_REFRESH_MS = 2000
 
 
 def login_command(data_dir: Path, default_data_dir: Path) -> list[str]:
@@ -122,6 +123,12 @@ class TokenlensApp(QObject):
         self.tray.setContextMenu(self.menu)
         self.tray.activated.connect(self.on_tray_activated)
         self.tray.setToolTip(tooltip_text(None))
+        # While a tool writes, scans come every second; the window's tab is re-read at most
+        # every WINDOW_REFRESH_MS (a single-shot timer that updates do not restart).
+        self._window_refresh = QTimer(self)
+        self._window_refresh.setSingleShot(True)
+        self._window_refresh.setInterval(WINDOW_REFRESH_MS)
+        self._window_refresh.timeout.connect(self.window.refresh)
         self._tray_check = QTimer(self)
         self._tray_check.setInterval(TRAY_RECHECK_MS)
         self._tray_check.timeout.connect(self.check_tray)
@@ -212,11 +219,15 @@ class TokenlensApp(QObject):
         self.scans_completed += 1
         self.glance = outcome.glance
         self.risky = outcome.risky_grants
-        self.unreadable = outcome.unreadable
+        if not outcome.focused:  # a scan of a few written files knows nothing of the others
+            self.unreadable = outcome.unreadable
         self._render_glance()
         self.popup.set_status(self.status_text(outcome.errors))
         self.limits.refresh()
-        self.window.refresh()
+        if outcome.first_scan:
+            self.window.refresh()
+        elif outcome.changed and not self._window_refresh.isActive():
+            self._window_refresh.start()  # coalesced: at most one re-read of the tab per interval
         self._maybe_nudge()
         if outcome.first_scan and not self.settings.welcomed():
             self.show_welcome(outcome.sources, outcome.retention)

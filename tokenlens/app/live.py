@@ -3,10 +3,16 @@
 - watchdog observes each source's directories recursively. Its callbacks run on the
   observer's thread, so they only emit a Qt signal (queued to the main thread); events are
   hints, never data.
-- A single-shot timer debounces hints; then `scan_job` runs through tokenlens.app.tasks
-  (the app's one way off the GUI thread) on a ledger connection of its own, runs
-  `tokenlens.ingest.scan` and computes today's glance from the same connection. One scan at
-  a time: hints during a scan ask for one more after it.
+- Hints are coalesced: the first starts a single-shot timer that later ones do not restart,
+  so a tool writing many lines a second costs at most one scan a second, and the tray is
+  at most that late. Then `scan_job` runs through tokenlens.app.tasks (the app's one way
+  off the GUI thread) on a ledger connection of its own, runs `tokenlens.ingest.scan` and
+  computes today's glance from the same connection. One scan at a time: hints during a
+  scan ask for one more after it.
+- A scan prompted only by files being written reads just those files (`scan(only=...)`, no
+  walk of every log folder); a file or folder created, moved or deleted, the periodic
+  rescan, "Scan now" and the first scan look at everything. The price table is loaded
+  once for the app's life (one `Pricer`), not once per scan.
 - A slow periodic rescan catches what the kernel dropped (inotify overflow, suspend, roots
   created later), and re-reads the agents' permission configs (also read once at start,
   after the first usage scan, whose projects it looks in): `permissions_job`, the same job
@@ -28,11 +34,12 @@ from tokenlens.config import Env
 
 log = logging.getLogger(__name__)
 
-DEBOUNCE_MS = 250
+COALESCE_MS = 1000
 RESCAN_MS = 5 * 60 * 1000
 # Events that mean a file's content or presence changed. Reading a file (as our own scan
 # does) raises opened/closed_no_write events: reacting to those would loop forever.
 CHANGE_EVENTS = frozenset({"modified", "created", "moved", "deleted", "closed"})
+WRITE_EVENTS = frozenset({"modified", "closed"})  # an existing file written: read just that file
 
 
 @dataclass
@@ -49,6 +56,8 @@ class ScanOutcome:
     # the scan found them (the GUI thread never walks the file system to learn this).
     unreadable: dict[str, list[dict]] = field(default_factory=dict)
     first_scan: bool = False
+    focused: bool = False  # read only files a watcher named: `unreadable` covers only their sources
+    changed: bool = False  # some file had new data (events added, or updated: a streamed response)
 
 
 @dataclass
@@ -83,8 +92,11 @@ def count_risky(summary: dict[str, int] | None) -> int | None:
     return summary["high"]
 
 
-def scan_job(data_dir: Path, env: Env, disabled_sources, tz_name: str, first_scan: bool) -> ScanOutcome:
-    """One background scan and the glance after it (tasks.Latest runs it off the GUI thread)."""
+def scan_job(data_dir: Path, env: Env, disabled_sources, tz_name: str, first_scan: bool,
+             only: set[Path] | None = None, pricer=None) -> ScanOutcome:
+    """One background scan and the glance after it (tasks.Latest runs it off the GUI thread).
+
+    `only`: read just these changed files (see tokenlens.ingest.scan)."""
     from tokenlens import insights
     from tokenlens.app.tasks import open_read_ledger
     from tokenlens.ingest import scan
@@ -96,7 +108,9 @@ def scan_job(data_dir: Path, env: Env, disabled_sources, tz_name: str, first_sca
     try:
         off = set(disabled_sources or ())
         chosen = [s for s in all_sources() if s.id not in off]
-        result = scan(db, env, chosen)
+        result = scan(db, env, chosen, pricer=pricer, only=only)
+        if first_scan and pricer is not None:
+            pricer.preload()  # now, at rest, rather than in the first scan while a tool writes
         try:
             zone = get_zone(tz_name or None)
         except ReportError:
@@ -108,6 +122,8 @@ def scan_job(data_dir: Path, env: Env, disabled_sources, tz_name: str, first_sca
             errors=[e for s in result.sources.values() for e in s.errors],
             unreadable=result.unreadable,
             first_scan=first_scan,
+            focused=only is not None,
+            changed=any(s.files_read for s in result.sources.values()),
         )
         if first_scan:
             outcome.sources = sources_status(db, env, disabled=off, unreadable=result.unreadable)
@@ -137,11 +153,13 @@ def permissions_job(data_dir: Path, env: Env) -> PermissionsOutcome:
 class _HintBridge(QObject):
     """watchdog handler whose callbacks (observer thread) only emit a queued signal."""
 
-    hint = Signal(str)
+    hint = Signal(str, bool)  # path, and whether it only says "this file was written"
 
     def dispatch(self, event) -> None:
         if event.event_type in CHANGE_EVENTS:
-            self.hint.emit(str(event.src_path))
+            # A folder "modified" (watchdog's note after a file in it changed) adds nothing: a
+            # file created, moved or deleted in it has an event of its own.
+            self.hint.emit(str(event.src_path), event.event_type in WRITE_EVENTS)
 
 
 def watch_plan(roots: list[Path]) -> list[tuple[Path, bool]]:
@@ -199,13 +217,17 @@ class LiveLedger(QObject):
         self._scans_done = 0
         self._permissions_wanted = False
         self._stopped = False
+        # Files written since the last scan began; None: something else changed, look at all.
+        self._written: set[Path] | None = None
+        self._scanning_all = True
+        self._pricer = None  # made by the first scan's job, then kept: the price table loads once
 
         self._bridge = _HintBridge()
         self._bridge.hint.connect(self._on_hint)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
-        self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.scan_now)
+        self._debounce.setInterval(COALESCE_MS)
+        self._debounce.timeout.connect(self._scan_written)
         self._periodic = QTimer(self)
         self._periodic.setInterval(RESCAN_MS)
         self._periodic.timeout.connect(self._periodic_rescan)
@@ -262,6 +284,15 @@ class LiveLedger(QObject):
 
     @Slot()
     def scan_now(self) -> None:
+        """A full scan: every source's folders looked at."""
+        self._written = None
+        self._scan()
+
+    @Slot()
+    def _scan_written(self) -> None:
+        self._scan()
+
+    def _scan(self) -> None:
         if self._stopped:
             return
         if self._busy:
@@ -271,7 +302,16 @@ class LiveLedger(QObject):
         self.busy_changed.emit(True)
         data_dir, env, first = self._data_dir, self._env, self._scans_done == 0
         disabled, tz = self._settings.disabled_sources(), self._settings.tz() or ""
-        self._scans.run(lambda: scan_job(data_dir, env, disabled, tz, first), self._on_finished, self._on_failed)
+        only = None if first else self._written
+        self._written = set()
+        self._scanning_all = only is None
+        if self._pricer is None:
+            from tokenlens.pricing import Pricer
+
+            self._pricer = Pricer()
+        pricer = self._pricer
+        self._scans.run(lambda: scan_job(data_dir, env, disabled, tz, first, only, pricer),
+                        self._on_finished, self._on_failed)
 
     @Slot()
     def scan_permissions(self) -> None:
@@ -295,11 +335,17 @@ class LiveLedger(QObject):
     def _on_permissions(self, outcome: PermissionsOutcome) -> None:
         self.permissions_scanned.emit(outcome)
 
-    @Slot(str)
-    def _on_hint(self, path: str) -> None:
-        if self._paused or not self._relevant(Path(path)):
+    @Slot(str, bool)
+    def _on_hint(self, path: str, written: bool = False) -> None:
+        hinted = Path(path)
+        if self._paused or not self._relevant(hinted):
             return
-        self._debounce.start()
+        if not written:
+            self._written = None
+        elif self._written is not None:
+            self._written.add(hinted)
+        if not self._debounce.isActive():  # never restarted: a steady writer still gets scans
+            self._debounce.start()
 
     def _relevant(self, path: Path) -> bool:
         """Inside a watched root, or on the way to a root that does not exist yet (a parent
@@ -321,7 +367,8 @@ class LiveLedger(QObject):
 
     def _finish_cycle(self) -> None:
         self._scans_done += 1
-        self._arm_watches()  # a root created since the last scan gets its recursive watch
+        if self._scanning_all:
+            self._arm_watches()  # a root created since the last scan gets its recursive watch
         self._busy = False
         self.busy_changed.emit(False)
         if self._permissions_wanted:
@@ -329,7 +376,7 @@ class LiveLedger(QObject):
             self.scan_permissions()
         if self._again:
             self._again = False
-            self.scan_now()
+            self._scan()
 
     # ---- watching -----------------------------------------------------------------
 

@@ -17,7 +17,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tokenlens.config import Env
-from tokenlens.ingest.plan import PARALLEL_MIN_BYTES, find_unreadable, unread_bytes, worker_count
+from tokenlens.ingest.plan import (
+    PARALLEL_MIN_BYTES,
+    find_unreadable,
+    start_method,
+    unread_bytes,
+    worker_count,
+)
 from tokenlens.ingest.read import ingest_file_safely
 from tokenlens.ingest.result import ScanResult, SourceScan
 from tokenlens.pricing import Pricer
@@ -39,8 +45,31 @@ from tokenlens.tools.source import Discovered, Source, recording_unreadable
 __all__ = ["ScanResult", "SourceScan", "find_unreadable", "scan"]
 
 
+def _progress_counter(advanced: Callable[[int, int], None] | None, total: int) -> Callable[[int], None] | None:
+    """`advanced(done, total)` as a step function taking each file's bytes (from any thread)."""
+    if advanced is None:
+        return None
+    import threading
+
+    lock = threading.Lock()
+    done = [0]
+
+    def step(nbytes: int) -> None:
+        with lock:
+            done[0] = min(total, done[0] + nbytes)
+            advanced(done[0], total)
+
+    advanced(0, total)
+    return step
 
 
+def _among(source: Source, env: Env, roots: list[Path], only: Iterable[Path]):
+    """What `source` discovers among the changed files `only`; None: none of them is its."""
+    mine = [p for p in only if any(p == r or r in p.parents for r in roots)]
+    if not mine:
+        return None
+    found = source.discover_among(env, mine)
+    return found if found is not None else source.discover(env)
 
 
 def scan(
@@ -50,12 +79,20 @@ def scan(
     pricer: Pricer | None = None,
     progress: Callable[[str, Path], None] | None = None,
     workers: int | None = None,
+    advanced: Callable[[int, int], None] | None = None,
+    only: Iterable[Path] | None = None,
 ) -> ScanResult:
     """Ingest every new line of every source; returns what was added per source.
 
     `workers`: processes to parse with (None: decide from the amount of unread data).
     `progress(source id, path)` is called just before each file is read, in whichever
-    process reads it (workers are forks: the callback is theirs too)."""
+    process reads it (forked workers call it themselves; spawned ones have it called here).
+    `advanced(bytes read, bytes to read)` is called in this process once the files to read
+    are known and after each file (from a worker-serving thread for the workers' files).
+    `only`: files a watcher saw change: each source reads those of them it would discover,
+    and nothing else (no walk; files gone are noted by the next full scan). A source that
+    cannot tell which files are its own without a walk (tools.source.discover_among) walks
+    as usual, if any of the files lies under its roots."""
     from tokenlens.tools import all_sources
 
     env = env or Env()
@@ -69,11 +106,16 @@ def scan(
     for source in sources if sources is not None else all_sources():
         if source.no_local_data_reason:
             continue
-        stats = result.sources[source.id] = SourceScan(source.id)
-        seen = seen_by_source[source.id] = set()
         with recording_unreadable() as unreadable:
-            roots_by_source[source.id] = source.roots(env)
-            for found in source.discover(env):
+            roots = source.roots(env)
+            if only is None:
+                discovered = source.discover(env)
+                roots_by_source[source.id] = roots
+            elif (discovered := _among(source, env, roots, only)) is None:
+                continue
+            stats = result.sources[source.id] = SourceScan(source.id)
+            seen = seen_by_source[source.id] = set()
+            for found in discovered:
                 stats.files_seen += 1
                 key = path_key(found.path)
                 seen.add(key)
@@ -90,26 +132,32 @@ def scan(
         stats.events_before = count_events(db, stats.source)
     bulk = sum(p[3] for p in plan) >= PARALLEL_MIN_BYTES
     count = worker_count(workers, bulk, len(plan))
+    method = start_method(chosen=workers is not None) if count > 1 else None
+    step = _progress_counter(advanced, sum(p[3] for p in plan))
     if bulk:
         use_bulk_settings(db)
     try:
-        if count > 1:
+        parallel = False
+        if method is not None:
             from tokenlens.ingest.parallel import ingest_in_parallel
 
-            ingest_in_parallel(db, plan, count, pricer, result, progress)
-        else:
+            parallel = ingest_in_parallel(db, plan, count, pricer, result, progress, method=method, advanced=step)
+        if not parallel:
             batch = Batch(db, pricer)
-            for source, found, stats, _ in plan:
+            for source, found, stats, unread in plan:
                 if progress:
                     progress(source.id, found.path)
                 ingest_file_safely(batch, source, found, stats)
+                if step:
+                    step(unread)
             batch.flush()
     finally:
         if bulk:
             restore_settings_and_checkpoint(db)
 
     for source_id, stats in result.sources.items():
-        stats.files_missing = mark_missing(db, source_id, seen_by_source[source_id], roots_by_source[source_id])
+        if source_id in roots_by_source:  # a full look at its roots: what is gone is known
+            stats.files_missing = mark_missing(db, source_id, seen_by_source[source_id], roots_by_source[source_id])
         if stats.events_before is not None:
             stats.events_after = count_events(db, source_id)
     if not rollup.is_exact(db):  # events changed by another hand since: re-sum them now

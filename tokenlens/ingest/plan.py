@@ -5,6 +5,7 @@ many processes to read with, and what exists but cannot be read.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 
 from tokenlens.config import Env
@@ -28,6 +29,28 @@ def unread_bytes(known: tuple | None, source: Source, found: Discovered) -> int 
             and tuple(known) == (st.st_size, st.st_mtime_ns, st.st_ino)):
         return None
     return st.st_size  # whole-file sources check their companion files in _ingest_file
+
+
+# How workers start: None decides (below); tests set "spawn" to run that path on Linux.
+START_METHOD: str | None = None
+
+
+def start_method(chosen: bool = False) -> str | None:
+    """"fork" where it is safe and cheapest (Linux, no other thread running), else "spawn"
+    (Windows has no fork; on macOS a fork is unsafe once system frameworks are loaded; in a
+    threaded process a fork may copy a lock some other thread held). None: no way to start
+    a worker here; the scan reads in one process. `chosen`: the caller set the worker count
+    itself (as before spawn existed, it gets forks on Linux whatever threads it runs; the app
+    never does)."""
+    if START_METHOD is not None:
+        return START_METHOD
+    import threading
+
+    if sys.platform.startswith("linux") and hasattr(os, "fork") and (chosen or threading.active_count() == 1):
+        return "fork"
+    import multiprocessing
+
+    return "spawn" if "spawn" in multiprocessing.get_all_start_methods() else None
 
 
 def worker_count(requested: int | None, bulk: bool, files: int) -> int:

@@ -91,7 +91,10 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
         state = row.state if row.state is not None else source.new_state()
         has_marker = _marker_test(source.line_markers)
         glance = source.glance if type(source).glance is not JsonlSource.glance else None
-        pending: list[UsageEvent] = []
+        # Per-file dedup: Claude Code writes one response as several lines with one key, so
+        # only the line the upsert would keep (highest rank, the later on ties) is staged.
+        pending: dict[tuple[str, str], UsageEvent] = {}
+        actions: list = []
         skips: list[tuple[int, str]] = []
         offset = row.offset
         batch_start = offset
@@ -110,8 +113,14 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
                     for item in source.parse_line(source.decode(line), state, ctx):
                         if type(item) is Skip:  # a part of the line was bad, the rest is kept
                             skips.append((line_start, item.reason))
-                        else:
-                            pending.append(item)
+                            continue
+                        if type(item) is not UsageEvent:  # actions, limit readings: staged as they come
+                            actions.append(item)
+                            continue
+                        key = (item.tool, item.event_key)
+                        kept = pending.get(key)
+                        if kept is None or item.rank >= kept.rank:
+                            pending[key] = item
                 except orjson.JSONDecodeError:
                     skips.append((line_start, "invalid JSON"))
                 except BadLine as exc:
@@ -119,12 +128,13 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
                 except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError):
                     skips.append((line_start, "unexpected record shape"))
             offset = next_offset
-            if len(pending) >= writer.BATCH_EVENTS or offset - batch_start >= writer.BATCH_BYTES:
-                _stage(batch, row, st, handle, offset, state, pending, skips, stats, offset - batch_start,
-                       at_end=False)
+            if len(pending) + len(actions) >= writer.BATCH_EVENTS or offset - batch_start >= writer.BATCH_BYTES:
+                _stage(batch, row, st, handle, offset, state, [*actions, *pending.values()], skips, stats,
+                       offset - batch_start, at_end=False)
                 batch.flush_if_full()
-                pending, skips, batch_start = [], [], offset
-        _stage(batch, row, st, handle, offset, state, pending, skips, stats, offset - batch_start)
+                pending, actions, skips, batch_start = {}, [], [], offset
+        _stage(batch, row, st, handle, offset, state, [*actions, *pending.values()], skips, stats,
+               offset - batch_start)
 
 
 def _stage(batch: Batch, row: FileRow, st, handle, offset, state, events, skips, stats, nbytes: int,

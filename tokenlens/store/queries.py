@@ -190,9 +190,11 @@ def minute_sums(db, *, lo_ms: int | None = None, hi_ms: int | None = None, tools
 
 
 def daily_tokens_and_cost(db, spans: list[tuple[int, int, int]], lo_ms: int, hi_ms: int, by: str = "tool",
-                          tool: str | None = None) -> list[tuple[str, str | None, int, float]]:
-    """[(local ISO day, group value, tokens, cost)] for events in [lo, hi)."""
+                          tool: str | None = None, from_rollup: bool = False) -> list[tuple[str, str | None, int, float]]:
+    """[(local ISO day, group value, tokens, cost)] for events in [lo, hi). `from_rollup`:
+    summed from the quarter-hour rollup (exact when it is and the bounds are quarter-hours)."""
     cte, params = spans_cte(spans)
+    table = ROLLUP_AS_EVENTS if from_rollup else "events"
     where, where_params = "e.ts_ms >= ? AND e.ts_ms < ?", [lo_ms, hi_ms]
     if tool:
         where += " AND e.tool = ?"
@@ -201,7 +203,7 @@ def daily_tokens_and_cost(db, spans: list[tuple[int, int, int]], lo_ms: int, hi_
         f"""{cte}
         SELECT date(e.ts_ms / 1000 + s.off, 'unixepoch') AS day, {_group_sql(by)} AS grp,
                SUM(e.total_tokens), {COST_SQL}
-        FROM events e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
+        FROM {table} e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
         WHERE {where}
         GROUP BY day, grp""",
         params + where_params,
@@ -209,15 +211,16 @@ def daily_tokens_and_cost(db, spans: list[tuple[int, int, int]], lo_ms: int, hi_
 
 
 def tokens_by_weekday_hour(db, spans: list[tuple[int, int, int]], lo_ms: int,
-                           hi_ms: int) -> list[tuple[int, int, int]]:
+                           hi_ms: int, from_rollup: bool = False) -> list[tuple[int, int, int]]:
     """[(local weekday with Sunday 0, local hour, tokens)] for events in [lo, hi)."""
     cte, params = spans_cte(spans)
+    table = ROLLUP_AS_EVENTS if from_rollup else "events"
     return db.execute(
         f"""{cte}
         SELECT CAST(strftime('%w', e.ts_ms / 1000 + s.off, 'unixepoch') AS INTEGER) AS wd,
                CAST(strftime('%H', e.ts_ms / 1000 + s.off, 'unixepoch') AS INTEGER) AS hr,
                SUM(e.total_tokens)
-        FROM events e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
+        FROM {table} e JOIN tz_spans s ON e.ts_ms >= s.start_ms AND e.ts_ms < s.end_ms
         WHERE e.ts_ms >= ? AND e.ts_ms < ?
         GROUP BY wd, hr""",
         params + [lo_ms, hi_ms],

@@ -7,6 +7,7 @@ Moved here from tokenlens/ingest.py, which now plans and reads (tokenlens/ingest
 
 from __future__ import annotations
 
+import operator
 import os
 import sqlite3
 import time
@@ -363,18 +364,26 @@ def _upsert_events(db: Ledger, events: list[tuple[FileRow, UsageEvent]], pricer:
         ))
         if e.replay_key is not None:
             replay_keys.setdefault(e.tool, set()).add(e.replay_key)
+    # Keys are random (message and request ids): in key order, each index page of the unique
+    # index is visited once per batch instead of once per row (a quarter of the insert time).
+    rows.sort(key=_index_order)
     executemany(db, UPSERT_SQL, rows)
     for tool, keys in replay_keys.items():
         db.execute(DROP_REPLAYS_SQL, [tool, orjson.dumps(sorted(keys)).decode()])
 
 
+_index_order = operator.itemgetter(0, 1)  # (tool, key): the unique index's order
+
+
 def _insert_actions(db: Ledger, actions: list[tuple[FileRow, Action]]) -> None:
+    rows = [
+        (a.tool, a.action_key, a.ts_ms, a.session_id, a.category, int(a.risky), int(a.unattended), row.id)
+        for row, a in actions
+    ]
+    rows.sort(key=_index_order)  # stable: of two rows with one key the first still wins
     executemany(
         db,
         "INSERT OR IGNORE INTO actions (tool, action_key, ts_ms, session_id, category, risky,"
         " unattended, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (a.tool, a.action_key, a.ts_ms, a.session_id, a.category, int(a.risky), int(a.unattended), row.id)
-            for row, a in actions
-        ],
+        rows,
     )

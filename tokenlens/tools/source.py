@@ -145,6 +145,27 @@ class Source:
 
     patterns: ClassVar[tuple[str, ...]] = ("*.jsonl",)
 
+    def discover_among(self, env: Env, paths: Iterable[Path]) -> list[Discovered] | None:
+        """Those of `paths` (files a watcher saw change) that `discover` would yield, each
+        with its root; None when this source cannot tell without discovering everything
+        (its own `discover`: companion files, a layout of its own)."""
+        if type(self).discover is not Source.discover:
+            return None
+        roots = self.roots(env)
+        matches = _pattern_matcher(self.patterns)
+        found = []
+        for path in paths:
+            root = next((r for r in roots if path == r or r in path.parents), None)
+            if root is None or not matches(path.name):
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue  # gone again, or unreadable: the next full scan says which
+            if S_ISREG(st.st_mode):
+                found.append(Discovered(path, root, st))
+        return found
+
     def reads_whole(self, path: Path) -> bool:
         """True when `path` is re-read whole (`read_snapshot`) rather than line by line.
 
@@ -238,7 +259,7 @@ def _walk_files(root: Path, patterns: tuple[str, ...]) -> Iterator[Path]:
         return
     if not S_ISDIR(st.st_mode):
         return
-    matches = re.compile("|".join(translate(p) for p in patterns)).match
+    matches = _pattern_matcher(patterns)
     # Only a symlinked directory can lead back up the tree (directories have no hard links),
     # so only those cost a stat for loop detection.
     visited = {(st.st_dev, st.st_ino)}
@@ -266,6 +287,10 @@ def _walk_files(root: Path, patterns: tuple[str, ...]) -> Iterator[Path]:
                 continue
 
     yield from walk(str(root))
+
+
+def _pattern_matcher(patterns: tuple[str, ...]) -> Callable[[str], Any]:
+    return re.compile("|".join(translate(p) for p in patterns)).match
 
 
 def files_in_project_chats(roots: list[Path], patterns: tuple[str, ...]) -> Iterator[Discovered]:

@@ -54,10 +54,20 @@ class Block(msgspec.Struct):
     input: ToolInput | None = None
 
 
+class Usage(msgspec.Struct):
+    # A struct rather than a dict: only these keys become Python objects.
+    input_tokens: Any = None
+    output_tokens: Any = None
+    cache_read_input_tokens: Any = None
+    cache_creation_input_tokens: Any = None
+    cache_creation: Any = None
+    speed: Any = None
+
+
 class Message(msgspec.Struct):
     id: Any = None
     model: Any = None
-    usage: dict | None = None
+    usage: Usage | None = None
     stop_reason: Any = None
     content: list[Block] | str | None = None
 
@@ -171,11 +181,11 @@ class ClaudeCode(JsonlSource):
         request_id = text(obj.requestId)
         session_id = text(obj.sessionId)
 
-        input_tokens = count(usage.get("input_tokens"), "input_tokens")
-        output_tokens = count(usage.get("output_tokens"), "output_tokens")
-        cache_read = count(usage.get("cache_read_input_tokens"), "cache_read_input_tokens")
-        cache_write = count(usage.get("cache_creation_input_tokens"), "cache_creation_input_tokens")
-        split = usage.get("cache_creation")
+        input_tokens = count(usage.input_tokens, "input_tokens")
+        output_tokens = count(usage.output_tokens, "output_tokens")
+        cache_read = count(usage.cache_read_input_tokens, "cache_read_input_tokens")
+        cache_write = count(usage.cache_creation_input_tokens, "cache_creation_input_tokens")
+        split = usage.cache_creation
         if isinstance(split, dict) and ("ephemeral_5m_input_tokens" in split or "ephemeral_1h_input_tokens" in split):
             write_5m = count(split.get("ephemeral_5m_input_tokens"), "ephemeral_5m_input_tokens")
             write_1h = count(split.get("ephemeral_1h_input_tokens"), "ephemeral_1h_input_tokens")
@@ -203,7 +213,7 @@ class ClaudeCode(JsonlSource):
             cache_write_1h_tokens=write_1h,
             output_tokens=output_tokens,
             reported_cost_usd=_reported_cost(obj.costUSD),
-            fast_mode=usage.get("speed") == "fast",
+            fast_mode=usage.speed == "fast",
             replay_key=message_id or None,
             is_replay=obj.isSidechain is True,
         )
@@ -218,7 +228,7 @@ def _tool_actions(tool: str, obj: Line, message: Message, state: dict[str, Any],
     actions = []
     for block in message.content:
         if block.type == "tool_use" and isinstance(block.id, str):
-            from tokenlens.actions import RISKY
+            from tokenlens.actions import RISKY  # lazily: `report` never classifies
             from tokenlens.tools.claude_code.actions import classify_claude
 
             command = {"command": block.input.command} if block.input is not None else None
