@@ -349,3 +349,24 @@ def test_double_clicking_a_session_opens_its_detail_read_off_the_gui_thread(qtbo
                      "shell | 1 | 0 | 0", "edit | 1 | 0 | 0", "destructive | 1 | 1 | 0"):
         assert expected in text, f"{expected!r} not in:\n{text}"
     assert "Cost: $" in text
+
+
+
+def test_settings_does_not_scroll_sideways_at_the_default_size(qtbot, make_app, home):  # noqa: F811
+    """33 sources in three columns of "Name  (id, status)" made Settings wider than the window;
+    each label is now the name and its status, with the id (for `--tool`) in the tooltip."""
+    from PySide6.QtWidgets import QScrollArea
+
+    from tokenlens.app.main_window import DEFAULT_SIZE
+
+    app = make_app()
+    window = app.window
+    window.resize(DEFAULT_SIZE)
+    window.show()
+    qtbot.waitExposed(window)
+    tab = app.settings_tab
+    window.tabs.setCurrentWidget(tab)
+    QApplication.processEvents()
+    assert tab.findChild(QScrollArea).horizontalScrollBar().maximum() == 0, "Settings scrolls sideways"
+    assert tab.source_boxes["cursor"].text() == "Cursor  (partial)"
+    assert tab.source_boxes["cursor"].toolTip().startswith("--tool cursor")

@@ -53,11 +53,14 @@ class SettingsTab(QWidget):
         self.source_boxes: dict[str, QCheckBox] = {}
         disabled = set(settings.disabled_sources())
         for source in all_sources():
-            partly = {False: ", no local usage", "partial": ", partial usage"}.get(source.reads_usage, "")
-            box = QCheckBox(f"{source.name}  ({source.id}{partly})")
+            # The id (for `--tool`) goes in the tooltip: three columns of "Name (id, status)"
+            # were wider than the window and scrolled sideways.
+            partly = {False: "  (no local usage)", "partial": "  (partial)"}.get(source.reads_usage, "")
+            box = QCheckBox(f"{source.name}{partly}")
             box.setChecked(source.id not in disabled)
             roots = ", ".join(str(p) for p in source.roots(env))
-            box.setToolTip(f"Reads: {roots}" if roots else (source.no_local_data_reason or ""))
+            reads = f"Reads: {roots}" if roots else (source.no_local_data_reason or "")
+            box.setToolTip(f"--tool {source.id}" + (f"\n{reads}" if reads else ""))
             box.toggled.connect(self._save_sources)
             index = len(self.source_boxes)
             self.source_boxes[source.id] = box
