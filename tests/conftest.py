@@ -67,3 +67,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         import shutil
 
         _require("syncthing", shutil.which("syncthing") is not None, "syncthing is not installed (run scripts/test.sh)")
+
+
+@pytest.fixture
+def file_keys():
+    """Keys in each data dir's 0600 file for the test's length (tests/sync_support.no_keyring:
+    one process plays several devices), then the keyring as it was."""
+    import keyring
+
+    from tests.sync_support import no_keyring
+
+    previous = no_keyring()
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """The synced folder the sync tests' devices share."""
+    path = tmp_path / "Sync"
+    path.mkdir()
+    return path

@@ -11,17 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.sync_support import PASSPHRASE, Device, no_keyring
+from tests.sync_support import PASSPHRASE, Device
 from tokenlens.config import Env
 
 
 @pytest.fixture(autouse=True)
-def _file_keys():
-    import keyring
-
-    previous = no_keyring()
-    yield
-    keyring.set_keyring(previous)
+def _file_keys(file_keys):
+    pass
 
 
 def test_devices_section_starts_syncing_lists_devices_and_the_app_syncs_after_scans(qtbot, tmp_path, monkeypatch):

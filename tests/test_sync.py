@@ -14,26 +14,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.sync_support import PASSPHRASE, Device, no_keyring
+from tests.sync_support import PASSPHRASE, Device
 from tokenlens.cli import cli
 from tokenlens.sync import segments
 from tokenlens.sync.engine import SyncError, SyncPaused
 
 
 @pytest.fixture(autouse=True)
-def _file_keys():
-    import keyring
-
-    previous = no_keyring()
-    yield
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    path = tmp_path / "Sync"
-    path.mkdir()
-    return path
+def _file_keys(file_keys):
+    pass
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.logs import CANARY
-from tests.sync_support import Device, no_keyring
+from tests.sync_support import Device
 from tokenlens.cli import cli
 from tokenlens.limits import window_states
 from tokenlens.store import queries
@@ -24,19 +24,8 @@ READING_AT_MS = 1_795_510_802_000  # 2026-11-24T09:00:02Z, when Device.codex's r
 
 
 @pytest.fixture(autouse=True)
-def _file_keys():
-    import keyring
-
-    previous = no_keyring()
-    yield
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    path = tmp_path / "Sync"
-    path.mkdir()
-    return path
+def _file_keys(file_keys):
+    pass
 
 
 @pytest.fixture
