@@ -23,6 +23,7 @@ from tokenlens.model import Action, LimitReading, UsageEvent
 from tokenlens.pricing import Pricer
 from tokenlens.store import rollup
 from tokenlens.store.ledger import BUSY_TIMEOUT_MS, Ledger, is_busy
+from tokenlens.store.writes import EVENT_INSERT_HEAD, EVENT_UPDATE_FROM_EXCLUDED
 from tokenlens.tools.source import Source
 
 HEAD_BYTES = 4096  # a file's head, hashed to notice it was rewritten
@@ -304,22 +305,10 @@ def file_row(db: Ledger, source: Source, path: Path) -> FileRow:
 
 # `device = ''`: an event another device brought first (tokenlens/sync/) that this device's
 # own logs also hold becomes this device's, so forgetting that other device keeps it.
-UPSERT_SQL = """
-INSERT INTO events (tool, event_key, ts_ms, session_id, project, model, provider,
-    input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
-    output_tokens, reasoning_tokens, total_tokens, cost_usd, cost_source, rank,
-    replay_key, is_replay, file_id)
+UPSERT_SQL = f"""
+{EVENT_INSERT_HEAD}file_id)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (tool, event_key) DO UPDATE SET
-    ts_ms = excluded.ts_ms, session_id = excluded.session_id, project = excluded.project,
-    model = excluded.model, provider = excluded.provider,
-    input_tokens = excluded.input_tokens, cache_read_tokens = excluded.cache_read_tokens,
-    cache_write_5m_tokens = excluded.cache_write_5m_tokens,
-    cache_write_1h_tokens = excluded.cache_write_1h_tokens,
-    output_tokens = excluded.output_tokens, reasoning_tokens = excluded.reasoning_tokens,
-    total_tokens = excluded.total_tokens, cost_usd = excluded.cost_usd,
-    cost_source = excluded.cost_source, rank = excluded.rank,
-    replay_key = excluded.replay_key, is_replay = excluded.is_replay, file_id = excluded.file_id,
+{EVENT_UPDATE_FROM_EXCLUDED}, file_id = excluded.file_id,
     device = ''
 WHERE excluded.rank >= events.rank
 """

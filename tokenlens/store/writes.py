@@ -113,17 +113,14 @@ def count_skipped_statusline_readings(db, count: int) -> None:
 
 # ---- devices through a synced folder (tokenlens.sync.engine) ------------------------------
 
-# Another device's event: added when new; when the ledger has it already (a copied ~/.claude,
-# an NFS home: the same event on two devices) it counts once. Only a copy another device
-# brought is updated, and only by a later stage of the same event (a higher rank): this
-# device's own events are its logs' to change.
-IMPORT_EVENT_SQL = """
-INSERT INTO events (tool, event_key, ts_ms, session_id, project, model, provider,
+# One event row's columns and its update from a newer stage, shared by this device's scans
+# (store/writer.py UPSERT_SQL) and other devices' imports (IMPORT_EVENT_SQL below), which differ
+# only in the last column and in when a stored row may be replaced.
+EVENT_INSERT_HEAD = """INSERT INTO events (tool, event_key, ts_ms, session_id, project, model, provider,
     input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
     output_tokens, reasoning_tokens, total_tokens, cost_usd, cost_source, rank,
-    replay_key, is_replay, device)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (tool, event_key) DO UPDATE SET
+    replay_key, is_replay, """
+EVENT_UPDATE_FROM_EXCLUDED = """ON CONFLICT (tool, event_key) DO UPDATE SET
     ts_ms = excluded.ts_ms, session_id = excluded.session_id, project = excluded.project,
     model = excluded.model, provider = excluded.provider,
     input_tokens = excluded.input_tokens, cache_read_tokens = excluded.cache_read_tokens,
@@ -132,7 +129,18 @@ ON CONFLICT (tool, event_key) DO UPDATE SET
     output_tokens = excluded.output_tokens, reasoning_tokens = excluded.reasoning_tokens,
     total_tokens = excluded.total_tokens, cost_usd = excluded.cost_usd,
     cost_source = excluded.cost_source, rank = excluded.rank,
-    replay_key = excluded.replay_key, is_replay = excluded.is_replay
+    replay_key = excluded.replay_key, is_replay = excluded.is_replay"""
+
+
+
+# Another device's event: added when new; when the ledger has it already (a copied ~/.claude,
+# an NFS home: the same event on two devices) it counts once. Only a copy another device
+# brought is updated, and only by a later stage of the same event (a higher rank): this
+# device's own events are its logs' to change.
+IMPORT_EVENT_SQL = f"""
+{EVENT_INSERT_HEAD}device)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+{EVENT_UPDATE_FROM_EXCLUDED}
 WHERE events.device != '' AND excluded.rank > events.rank
 """
 
