@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +37,16 @@ def claude_log(home: Path, name: str = "today") -> Path:
 def add_usage(home: Path, when: datetime, msg: str, *, inp: int, out: int, cost: float, session: str = "s-live",
               cwd: str = "/home/me/proj", log: str = "today") -> None:
     append(claude_log(home, log), claude_assistant(iso(when), session, msg, f"req-{msg}", inp=inp, out=out, cwd=cwd, costUSD=cost))
+
+
+def minutes_ago_today(minutes: int) -> datetime:
+    """A moment `minutes` ago but never before local midnight, so a test run just after
+    midnight still has its 'earlier' usage counted as today (CI once ran at 00:03)."""
+    now = datetime.now().astimezone()
+    if (now.replace(hour=23, minute=59, second=59) - now).total_seconds() < 30:
+        time.sleep(31)  # so the test's later appends are not tomorrow's
+        now = datetime.now().astimezone()
+    return max(now - timedelta(minutes=minutes), now.replace(hour=0, minute=0, second=1, microsecond=0))
 
 
 @pytest.fixture
@@ -353,7 +364,7 @@ def test_private_nudge_past_the_daily_threshold(qtbot, make_app, home, data_dir)
 
 
 def test_appended_usage_reaches_the_tray_within_two_seconds(qtbot, make_app, home):
-    add_usage(home, datetime.now(UTC) - timedelta(minutes=5), "first", inp=1000, out=1000, cost=0.5)
+    add_usage(home, minutes_ago_today(5), "first", inp=1000, out=1000, cost=0.5)
     app = make_app()
     assert "Today: 2.00k tokens · $0.50" in app.tray.toolTip()
     assert app.popup.today_value.text() == "2.00k tokens"
@@ -488,7 +499,7 @@ def test_window_tabs_query_the_ledger_and_keyring_only_off_the_gui_thread(qtbot,
 def test_a_file_being_written_is_read_alone_and_a_new_one_makes_a_full_scan(qtbot, make_app, home):
     """While a tool writes, the app's scans read the written file only (no walk of every
     log folder), at most about one a second; a file created is a full scan."""
-    add_usage(home, datetime.now(UTC) - timedelta(minutes=5), "w0", inp=500, out=500, cost=0.1)
+    add_usage(home, minutes_ago_today(5), "w0", inp=500, out=500, cost=0.1)
     app = make_app()
     outcomes = []
     app.live.updated.connect(outcomes.append)
