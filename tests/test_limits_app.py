@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_app import app_env, make_app  # noqa: F401 - fixtures
 from tokenlens import limits as core
-from tokenlens.model import LimitReading
+from tokenlens.limits import LimitReading
 
 MIN = 60_000
 HOUR = 60 * MIN

@@ -8,8 +8,7 @@ import pytest
 
 from tests.logs import append, codex_meta, codex_turn
 from tokenlens.ingest import scan
-from tokenlens.limits import window_states
-from tokenlens.model import LimitReading
+from tokenlens.limits import LimitReading, window_states
 from tokenlens.store.writer import write_transaction
 from tokenlens.store.writes import upsert_limit_readings
 from tokenlens.tools.codex.usage import Codex

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
 
 DATA_DIR_ENV = "TOKENLENS_DATA_DIR"
@@ -21,11 +20,23 @@ class DataDirError(Exception):
     """The data dir cannot be created or written; the message is one line for the person."""
 
 
-@dataclass(frozen=True)
 class Env:
-    """A snapshot of the environment the tools' files are found through."""
+    """A snapshot of the environment the tools' files are found through (`environ`: this
+    process's by default). A plain class, not a dataclass: the status line imports this module
+    on every run, and `dataclasses` costs it more than the rest of its imports together."""
 
-    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    __slots__ = ("environ",)
+
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        self.environ: dict[str, str] = dict(os.environ) if environ is None else environ
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Env) and other.environ == self.environ
+
+    __hash__ = None  # compared by content, which is a dict
+
+    def __repr__(self) -> str:
+        return f"Env({len(self.environ)} variables)"  # never their values: they may hold secrets
 
     @property
     def home(self) -> Path:
@@ -54,6 +65,17 @@ def default_data_dir() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("tokenlens", appauthor=False))
+
+
+def app_instance_name(data_dir: Path) -> str:
+    """The name the tray app listens on for its data dir (app/single_instance.py), which the
+    status line also looks for: one app per user and data dir. CRC-32, not a hash from
+    hashlib: it tells two data dirs apart, and the status line cannot spare hashlib's import."""
+    import zlib
+
+    checksum = zlib.crc32(str(Path(data_dir).resolve()).encode())
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return f"tokenlens-{uid}-{checksum:08x}"
 
 
 def resolve_data_dir(explicit: str | os.PathLike | None = None, env: Env | None = None) -> Path:

@@ -29,8 +29,8 @@ log, which makes tokens per percent look smaller (that is the evidence the issue
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import time
+from collections import namedtuple
 
 HOUR_MS = 3_600_000
 MIN_PACE_SPAN_MS = 5 * 60_000  # a rise over less than this says more about rounding than pace
@@ -39,15 +39,37 @@ FAMILY_SHARE = 0.9
 RESET_MATCH_MS = 90_000  # readings of one window instance: resets this close are the same
 
 
-@dataclass
-class Calibration:
-    family: str  # a model family, or "all" (every instance, one family or mixed)
-    tokens_per_percent: float
-    low: float
-    high: float | None  # None: the rise is too small to bound it from above
-    usd_per_percent: float | None  # None when part of the tokens has no known price
-    instances: int
-    points: float
+# The value types here are namedtuples and a slots class, not dataclasses: the status line
+# imports this module on every run, and `dataclasses` (with the `inspect` it loads) costs it
+# more than the rest of its imports together (bench/statusline.py).
+
+
+class LimitReading(namedtuple("LimitReading", [
+        "tool", "window", "window_minutes", "observed_at_ms", "used_percent", "resets_at_ms",
+        "reading_key", "source", "account", "plan", "last_seen_ms"], defaults=("", None, 0))):
+    """One reading of a plan window's use (Codex's rate_limits, Claude Code's status line).
+
+    `window`: "5h", "7d", or the window's length in minutes ("60"); a window whose length
+    changes is another window. `account`: "" when unknown (a NULL would defeat the ledger's
+    uniqueness rule). `reading_key` names the reading's content (its reset and percentage):
+    the same reading seen again (Codex repeats it on every token_count line) is one row whose
+    `last_seen_ms` moves; `observed_at_ms` stays the first time it was seen. `resets_at_ms`
+    and `plan` may be None."""
+
+    __slots__ = ()
+
+    @property
+    def ts_ms(self) -> int:
+        return self.observed_at_ms
+
+
+class Calibration(namedtuple("Calibration", ["family", "tokens_per_percent", "low", "high",
+                                             "usd_per_percent", "instances", "points"])):
+    """Tokens per 1 % of a window for a model family ("all": every instance, one family or
+    mixed), with its bounds `low`..`high` (`high` None: the rise is too small to bound it from
+    above); `usd_per_percent` None when part of the tokens has no known price."""
+
+    __slots__ = ()
 
     def as_json(self) -> dict:
         return {"family": self.family, "tokens_per_percent": round(self.tokens_per_percent),
@@ -56,25 +78,34 @@ class Calibration:
                 "instances": self.instances, "percent_points": round(self.points, 2)}
 
 
-@dataclass
 class WindowStatus:
-    tool: str
-    account: str
-    window: str
-    window_minutes: int | None
-    used_percent: float | None  # None: reset since the last reading, use unknown
-    resets_at_ms: int | None
-    observed_at_ms: int
-    last_seen_ms: int
-    source: str
-    plan: str | None
-    state: str  # current, stale, reset
-    pace_full_at_ms: int | None = None
-    pace: str = "unknown"  # full_at, not_before_reset, unknown
-    pace_basis: str | None = None  # "last hour", "window so far"
-    percent_per_hour: float | None = None
-    calibration: list[Calibration] = field(default_factory=list)
-    device: str = ""  # the name of the device whose window this is; "" for this device
+    """One window's state at a moment: `used_percent` None when it reset since the last
+    reading (use unknown); `state` current, stale or reset; `pace` full_at, not_before_reset
+    or unknown, on `pace_basis` ("last hour", "window so far"); `device` the name of the
+    device whose window this is ("" for this one). Pace and calibration are filled in after."""
+
+    __slots__ = ("tool", "account", "window", "window_minutes", "used_percent", "resets_at_ms",
+                 "observed_at_ms", "last_seen_ms", "source", "plan", "state", "pace_full_at_ms",
+                 "pace", "pace_basis", "percent_per_hour", "calibration", "device")
+
+    def __init__(self, tool: str, account: str, window: str, window_minutes: int | None,
+                 used_percent: float | None, resets_at_ms: int | None, observed_at_ms: int,
+                 last_seen_ms: int, source: str, plan: str | None, state: str,
+                 pace_full_at_ms: int | None = None, pace: str = "unknown", pace_basis: str | None = None,
+                 percent_per_hour: float | None = None, calibration: list[Calibration] | None = None,
+                 device: str = "") -> None:
+        self.tool, self.account, self.window, self.window_minutes = tool, account, window, window_minutes
+        self.used_percent, self.resets_at_ms = used_percent, resets_at_ms
+        self.observed_at_ms, self.last_seen_ms = observed_at_ms, last_seen_ms
+        self.source, self.plan, self.state = source, plan, state
+        self.pace_full_at_ms, self.pace, self.pace_basis = pace_full_at_ms, pace, pace_basis
+        self.percent_per_hour = percent_per_hour
+        self.calibration: list[Calibration] = calibration if calibration is not None else []
+        self.device = device
+
+    def __repr__(self) -> str:
+        return (f"WindowStatus({self.tool!r}, {self.window!r}, used={self.used_percent}, state={self.state!r},"
+                f" pace={self.pace!r}, device={self.device!r})")
 
     @property
     def tokens_per_percent(self) -> float | None:
@@ -100,7 +131,7 @@ class WindowStatus:
 def iso(ms: int | None) -> str | None:
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
 
 
 def stale_after_ms(window_minutes: int | None) -> int:

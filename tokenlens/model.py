@@ -44,33 +44,6 @@ class UsageEvent:
 
 
 @dataclass(slots=True)
-class LimitReading:
-    """One reading of a plan window's use (Codex's rate_limits, Claude Code's status line).
-
-    `window`: "5h", "7d", or the window's length in minutes ("60"); a window whose length
-    changes is another window. `account`: "" when unknown (a NULL would defeat the ledger's
-    uniqueness rule). `reading_key` names the reading's content (its reset and percentage):
-    the same reading seen again (Codex repeats it on every token_count line) is one row whose
-    `last_seen_ms` moves; `observed_at_ms` stays the first time it was seen."""
-
-    tool: str
-    window: str
-    window_minutes: int
-    observed_at_ms: int
-    used_percent: float
-    resets_at_ms: int | None
-    reading_key: str
-    source: str
-    account: str = ""
-    plan: str | None = None
-    last_seen_ms: int = 0
-
-    @property
-    def ts_ms(self) -> int:
-        return self.observed_at_ms
-
-
-@dataclass(slots=True)
 class Skip:
     """A line a parser could not use, with where it was and why (never its content)."""
 

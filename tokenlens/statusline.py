@@ -36,6 +36,10 @@ PENDING_FILE = "limits-pending.jsonl"
 INGEST_LOCK = "statusline-ingest.lock"
 INGEST_EVERY_S = 2.0
 BUSY_MS = 150
+# A reading the ledger saw this recently is not written again: a status line runs every few
+# hundred ms, and each write costs a commit (and, for the last connection, a checkpoint).
+# `limits` then shows it as observed at most this long ago.
+REFRESH_MS = 60_000
 CHAIN_TIMEOUT_S = 5.0
 MAX_STDIN = 1 << 20
 SEPARATOR = " · "
@@ -102,10 +106,11 @@ def record(db, data_dir: Path, found: list, skipped: int = 0) -> bool:
     read-only, damaged), they wait in a file and this returns False."""
     import sqlite3
 
+    from tokenlens.store.queries import limit_reading_seen_since
     from tokenlens.store.writes import count_skipped_statusline_readings, upsert_limit_readings
 
     waiting = _take_pending(data_dir)
-    todo = waiting + found
+    todo = waiting + [r for r in found if not limit_reading_seen_since(db, r, r.last_seen_ms - REFRESH_MS)]
     if not todo and not skipped:
         return True
     try:
@@ -129,7 +134,7 @@ def record(db, data_dir: Path, found: list, skipped: int = 0) -> bool:
 def _take_pending(data_dir: Path) -> list:
     import json
 
-    from tokenlens.model import LimitReading
+    from tokenlens.limits import LimitReading
 
     try:
         raw = (data_dir / PENDING_FILE).read_bytes()
@@ -145,7 +150,6 @@ def _take_pending(data_dir: Path) -> list:
 
 
 def _keep_pending(data_dir: Path, readings: list) -> None:
-    import dataclasses
     import json
 
     from tokenlens.config import create_private_file
@@ -153,7 +157,7 @@ def _keep_pending(data_dir: Path, readings: list) -> None:
     path = data_dir / PENDING_FILE
     try:
         create_private_file(path)
-        lines = b"".join(json.dumps(dataclasses.asdict(r)).encode() + b"\n" for r in readings)
+        lines = b"".join(json.dumps(r._asdict()).encode() + b"\n" for r in readings)
         path.write_bytes(lines)  # the waiting ones were read first: all of them are in `readings`
     except OSError:
         pass  # nowhere to keep them: the next payload carries the same windows again
@@ -207,7 +211,11 @@ def today_part(totals: tuple[int, float, int] | None) -> str | None:
 
 def compose(parts: tuple[str, ...], totals, statuses: list, account: str, now_ms: int, colours: bool) -> str:
     from tokenlens.tools.claude_code.statusline import TOOL as CLAUDE_CODE
-    from tokenlens.tools.codex.limits import TOOL as CODEX
+    from tokenlens.tools.codex import (
+        TOOL as CODEX_TOOL,  # not .limits: that loads the log reader's imports
+    )
+
+    CODEX = CODEX_TOOL.id
 
     mine = [s for s in statuses if s.tool == CLAUDE_CODE and (not account or s.account == account)]
     out = []
@@ -236,12 +244,11 @@ def statuses_from_payload(found: list, now_ms: int) -> list:
 
 
 def app_socket_name(data_dir: Path) -> str:
-    """As /proc/net/unix shows the app's QLocalServer (tests check it against the app's)."""
-    import hashlib
+    """As /proc/net/unix shows the app's QLocalServer: Qt puts a Linux local server's name in
+    the abstract namespace, which that file lists with a leading '@'."""
+    from tokenlens.config import app_instance_name
 
-    digest = hashlib.sha1(str(Path(data_dir).resolve()).encode()).hexdigest()[:12]
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return f"@tokenlens-{uid}-{digest}"
+    return "@" + app_instance_name(data_dir)
 
 
 def app_is_running(data_dir: Path) -> bool:
@@ -390,10 +397,9 @@ def _line_from_ledger(data_dir, payload, found, skipped, account, parts, now_ms,
         record(db, data_dir, found, skipped)  # what it cannot write waits in the pending file
         totals = queries.tokens_and_cost_between(db, *today_bounds(now_ms)) if "today" in parts else None
         statuses = window_states(db, now_ms, calibrate=False)
-        if not app_is_running(data_dir):
-            path = transcript_to_read(db, payload, env)
-            if path is not None:
-                spawn_ingest(path, data_dir)
+        path = transcript_to_read(db, payload, env)
+        if path is not None and not app_is_running(data_dir):  # the running app reads it itself
+            spawn_ingest(path, data_dir)
     finally:
         db.conn.close()
     return compose(parts, totals, statuses, account, now_ms, colours)

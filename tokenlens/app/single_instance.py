@@ -6,20 +6,18 @@ name carries the uid and a hash of the data dir, so a test (or a second ledger) 
 
 from __future__ import annotations
 
-import hashlib
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from tokenlens.config import app_instance_name
+
 SHOW = b"show\n"
 
 
 def server_name(data_dir: Path) -> str:
-    digest = hashlib.sha1(str(Path(data_dir).resolve()).encode()).hexdigest()[:12]
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return f"tokenlens-{uid}-{digest}"
+    return app_instance_name(data_dir)
 
 
 def ask_running_to_show(name: str, timeout_ms: int = 1000) -> bool:

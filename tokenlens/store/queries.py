@@ -486,6 +486,15 @@ def limit_readings_of(db, tool: str, account: str, window: str, since_ms: int | 
     return _dicts(db.execute(sql, [tool, account, window, since_ms if since_ms is not None else -(1 << 62)]))
 
 
+def limit_reading_seen_since(db, reading, since_ms: int) -> bool:
+    """Whether this reading (same window, same content) was last seen at `since_ms` or later:
+    the status line, run every few hundred ms with the same windows, then writes nothing."""
+    row = db.execute("SELECT 1 FROM limit_readings WHERE tool = ? AND account = ? AND window = ?"
+                     " AND reading_key = ? AND last_seen_ms >= ?",
+                     [reading.tool, reading.account, reading.window, reading.reading_key, since_ms]).fetchone()
+    return row is not None
+
+
 def device_limit_readings_of(db, device: str, tool: str, account: str, window: str,
                              since_ms: int | None = None) -> list[dict]:
     """limit_readings_of for another device's window (readings sync brought)."""

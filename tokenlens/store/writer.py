@@ -19,7 +19,8 @@ from typing import Any
 
 import orjson
 
-from tokenlens.model import Action, LimitReading, UsageEvent
+from tokenlens.limits import LimitReading
+from tokenlens.model import Action, UsageEvent
 from tokenlens.pricing import Pricer
 from tokenlens.store import rollup
 from tokenlens.store.ledger import BUSY_TIMEOUT_MS, Ledger, is_busy

@@ -8,92 +8,75 @@ then one line below. Nothing else names a tool.
 
 from __future__ import annotations
 
-from tokenlens.tools import (
-    aider,
-    amazon_q,
-    amp,
-    antigravity,
-    claude_code,
-    claude_desktop,
-    cline,
-    codebuff,
-    codex,
-    copilot_cli,
-    crush,
-    cursor,
-    devin_cli,
-    droid,
-    gemini_cli,
-    goose,
-    grok,
-    hermes,
-    jetbrains_ai,
-    kilo,
-    kilo_code,
-    kimi,
-    kiro,
-    openclaw,
-    opencode,
-    pi,
-    qwen_code,
-    roo_code,
-    vscode,
-    warp,
-    windsurf,
-    zcode,
-    zed,
-)
-from tokenlens.tools.base import Tool
+import importlib
 
-# In the order `sources` lists them: the tools with usage to read first.
-TOOLS: list[Tool] = [
-    claude_code.TOOL,
-    codex.TOOL,
-    gemini_cli.TOOL,
-    qwen_code.TOOL,
-    opencode.TOOL,
-    amp.TOOL,
-    openclaw.TOOL,
-    pi.TOOL,
-    copilot_cli.TOOL,
-    kimi.TOOL,
-    aider.TOOL,
-    goose.TOOL,
-    hermes.TOOL,
-    kilo.TOOL,
-    cline.TOOL,
-    roo_code.TOOL,
-    kilo_code.TOOL,
-    zed.TOOL,
-    crush.TOOL,
-    antigravity.TOOL,
-    droid.TOOL,
-    codebuff.TOOL,
-    grok.TOOL,
-    zcode.TOOL,
-    cursor.TOOL,
-    warp.TOOL,
-    windsurf.TOOL,
-    jetbrains_ai.TOOL,
-    devin_cli.TOOL,
-    kiro.TOOL,
-    amazon_q.TOOL,
-    vscode.TOOL,
-    claude_desktop.TOOL,
-]
+# In the order `sources` lists them: the tools with usage to read first. Imported on first
+# use (PEP 562 `__getattr__` below), so a module that needs one tool's files (the status line
+# reading Claude Code's payload) does not import all of them.
+TOOL_PACKAGES: tuple[str, ...] = (
+    "claude_code",
+    "codex",
+    "gemini_cli",
+    "qwen_code",
+    "opencode",
+    "amp",
+    "openclaw",
+    "pi",
+    "copilot_cli",
+    "kimi",
+    "aider",
+    "goose",
+    "hermes",
+    "kilo",
+    "cline",
+    "roo_code",
+    "kilo_code",
+    "zed",
+    "crush",
+    "antigravity",
+    "droid",
+    "codebuff",
+    "grok",
+    "zcode",
+    "cursor",
+    "warp",
+    "windsurf",
+    "jetbrains_ai",
+    "devin_cli",
+    "kiro",
+    "amazon_q",
+    "vscode",
+    "claude_desktop",
+)
+
+
+def __getattr__(name: str):
+    if name == "TOOLS":
+        return _registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _registry() -> list:
+    """TOOLS: every tool's `Tool` (tokenlens.tools.base), in TOOL_PACKAGES' order, built once
+    and then a plain module attribute (which a test may replace)."""
+    found = globals().get("TOOLS")
+    if found is None:
+        found = globals()["TOOLS"] = [importlib.import_module(f"{__name__}.{package}").TOOL
+                                      for package in TOOL_PACKAGES]
+    return found
 
 
 def all_sources() -> list:
     """A fresh usage reader for every tool that has one (incl. the no-local-data ones)."""
-    return [tool.source() for tool in TOOLS if tool.listed]
+    return [tool.source() for tool in _registry() if tool.listed]
 
 
 def source_ids() -> list[str]:
-    return [tool.id for tool in TOOLS if tool.listed]
+    return [tool.id for tool in _registry() if tool.listed]
 
 
 def get_source(source_id: str):
-    for tool in TOOLS:
+    for tool in _registry():
         if tool.id == source_id and tool.listed:
             return tool.source()
     raise KeyError(source_id)
@@ -101,7 +84,7 @@ def get_source(source_id: str):
 
 def scanner_for(grant_tool: str):
     """The permissions module whose grants carry this tool id (None for an unknown one)."""
-    for tool in TOOLS:
+    for tool in _registry():
         if tool.permissions and grant_tool in (tool.id, tool.grant_id):
             return tool.scanner()
     return None
@@ -110,7 +93,7 @@ def scanner_for(grant_tool: str):
 def tool_name(tool_id: str) -> str:
     """How a person reads a tool id ("claude-code" -> "Claude Code"); an id no tool in the
     registry claims (a tool removed since its events were stored) is shown as it is."""
-    for tool in TOOLS:
+    for tool in _registry():
         if tool_id in (tool.id, tool.grant_id):
             return tool.name
     return tool_id

@@ -11,29 +11,34 @@ needed (a report never loads a permission scanner); a broken one fails loudly.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 from types import ModuleType
 
 from tokenlens.config import Env
 
 
-@dataclass(frozen=True)
-class Tool:
-    package: str  # e.g. "tokenlens.tools.claude_code"
-    id: str  # as in the ledger, `--tool`, grants
-    name: str  # as a person reads it
-    homes: Callable[[Env], list[Path]]  # where the tool keeps its files, overrides honoured
-    usage: str | None = None  # the class in `<package>.usage` that reads its logs
-    permissions: bool = False  # `<package>.permissions` has `scan(ctx)` (and maybe `projects(ctx)`)
-    credential_paths: tuple[str, ...] = ()  # regexes over '/'-paths of files never opened
-    launch_flags: tuple[str, ...] = ()  # "YOLO" switches, when found in a shell alias or rc file
-    grant_id: str | None = None  # the tool id its grants carry, where it differs from `id`
-    # A tool that keeps no usable token log on this computer says why (`sources` lists it with
-    # that reason, never as zero usage); `installed_at` (default: its homes) tells whether it is there.
-    why_no_local_data: str | None = None
-    installed_at: Callable[[Env], list[Path]] | None = None
+class Tool(namedtuple("Tool", [
+        "package", "id", "name", "homes", "usage", "permissions", "credential_paths", "launch_flags",
+        "grant_id", "why_no_local_data", "installed_at"], defaults=(None, False, (), (), None, None, None))):
+    """One tool, as its package's `__init__.py` builds it:
+
+    - `package`: e.g. "tokenlens.tools.claude_code"; `id`: as in the ledger, `--tool`, grants;
+      `name`: as a person reads it;
+    - `homes(env) -> [Path]`: where the tool keeps its files, overrides honoured;
+    - `usage`: the class in `<package>.usage` that reads its logs (None: no reader);
+    - `permissions`: `<package>.permissions` has `scan(ctx)` (and maybe `projects(ctx)`);
+    - `credential_paths`: regexes over '/'-paths of files never opened;
+    - `launch_flags`: "YOLO" switches, when found in a shell alias or rc file;
+    - `grant_id`: the tool id its grants carry, where it differs from `id`;
+    - `why_no_local_data`: a tool that keeps no usable token log on this computer says why
+      (`sources` lists it with that reason, never as zero usage); `installed_at(env)`
+      (default: its homes) tells whether it is there.
+
+    A namedtuple, not a dataclass: every tool package builds one on import, the status line's
+    included, and `dataclasses` costs that more than the rest of its imports together."""
+
+    __slots__ = ()
 
     @property
     def listed(self) -> bool:

@@ -17,9 +17,8 @@ config dir (`/login`) cannot be told apart locally and share its windows.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from tokenlens.model import LimitReading
+from tokenlens.limits import LimitReading
 
 SOURCE = "claude-statusline"
 TOOL = "claude-code"
@@ -27,7 +26,7 @@ WINDOWS = (("five_hour", "5h", 300), ("seven_day", "7d", 10080))
 SKEW_MS = 60_000
 
 
-def config_dir_of(transcript_path: Any, configured: str | None) -> Path | None:
+def config_dir_of(transcript_path: object, configured: str | None) -> Path | None:
     if isinstance(transcript_path, str) and transcript_path:
         path = Path(transcript_path)
         if len(path.parents) >= 3 and path.parents[1].name == "projects":
@@ -80,7 +79,7 @@ def readings(payload: dict, now_ms: int, account: str) -> tuple[list[LimitReadin
     return found, skipped
 
 
-def _reset_ms(value: Any) -> int | None:
+def _reset_ms(value: object) -> int | None:
     """Epoch seconds (a number or its digits); an ISO time is taken too, in case."""
     if isinstance(value, bool) or value is None:
         return None

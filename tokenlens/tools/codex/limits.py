@@ -34,7 +34,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tokenlens.model import LimitReading, Skip
+from tokenlens.limits import LimitReading
+from tokenlens.model import Skip
 
 SOURCE = "codex-log"
 TOOL = "codex"
