@@ -9,6 +9,8 @@ Cases, over a ledger that has read the whole history (a first scan, not timed):
   the detached reader of that one transcript, at most one every 2 s; its work is not in the
   line's time, nor in its CPU time, but shares the machine with the next run);
 - app running (the tray app, offscreen, on the same ledger): the line never reads a transcript;
+- installed from a wheel, as a person's `pip install` or `pipx` puts it (a venv of its own in
+  bench/out, built from this tree, no editable-install finder in its start-up), app not running;
 - the floor: `python -c pass` run just before each line (so the shared machine's load hits
   both alike; the table gives the line's own cost as the median difference), and the import
   of the statusline module alone, no work.
@@ -78,8 +80,8 @@ def cpu_delta(total: float) -> float:
     return delta
 
 
-def time_line(env: dict, data: Path, stdin: bytes) -> tuple[float, float]:
-    seconds, cpu, out = timed([*LINE, "--data-dir", str(data)], env, stdin)
+def time_line(env: dict, data: Path, stdin: bytes, line: list[str] = LINE) -> tuple[float, float]:
+    seconds, cpu, out = timed([*line, "--data-dir", str(data)], env, stdin)
     if not out.strip() or b"unavailable" in out or out.startswith(b"failed"):
         raise SystemExit(f"bench: status line failed: {out!r}")
     return seconds, cpu_delta(cpu)
@@ -102,6 +104,22 @@ def append_message(transcript: Path, n: int) -> None:
                                   "cache_creation_input_tokens": 0}}}
     with open(transcript, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(line) + "\n")
+
+
+def installed_python() -> str:
+    """The python of a venv holding tokenlens installed from a wheel of this tree, without its
+    dependencies: the status line needs none of them (tests/test_statusline.py checks that)."""
+    venv = OUT / "wheel-venv"
+    wheels = OUT / "wheel"
+    shutil.rmtree(venv, ignore_errors=True)
+    shutil.rmtree(wheels, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels),
+                    str(ROOT)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", *map(str, wheels.glob("*.whl"))],
+                   check=True, stdout=subprocess.DEVNULL)
+    return python
 
 
 def stats(samples: list[float]) -> tuple[float, float]:
@@ -161,15 +179,16 @@ def main(argv: list[str] | None = None) -> int:
         cpu_delta(usage.ru_utime + usage.ru_stime)  # the scan's CPU is no line's
         time_line(env, data, body)  # the first line after the scan
 
-        def paired(before_each=None) -> tuple[list, list]:
+        def paired(before_each=None, python: str = sys.executable) -> tuple[list, list]:
             """Each run of the line right after a `python -c pass`: load on the shared machine
             hits both alike, so the difference is the line's own cost."""
             lines, floors = [], []
+            line = [python, *LINE[1:]]
             for n in range(args.runs):
                 if before_each:
                     before_each(n)
-                floors.append(time_cmd(floor_cmd, env))
-                lines.append(time_line(env, data, body))
+                floors.append(time_cmd([python, *floor_cmd[1:]], env))
+                lines.append(time_line(env, data, body, line))
             return lines, floors
 
         results["app not running, transcript unchanged"] = paired()
@@ -179,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.3)  # Claude Code runs it at most every 300 ms
 
         results["app not running, a new message before each"] = paired(grow)
+        wheel_python = installed_python()
+        time_line(env, data, body, [wheel_python, *LINE[1:]])  # its first run compiles nothing: pip did
+        results["installed from a wheel, app not running, transcript unchanged"] = paired(python=wheel_python)
         app = start_app(env, data, home)
         try:
             results["app running"] = paired()

@@ -92,8 +92,8 @@ def test_app_popup_bars_tooltip_tab_and_alerts_once(qtbot, make_app, data_dir): 
     tab = app.limits_tab
     with qtbot.waitSignal(tab.loaded, timeout=15_000):
         app.window.show_tab("Limits")
-    assert [tab.choice.itemText(i) for i in range(tab.choice.count())] == ["Claude Code 5h (~/.claude)",
-                                                                           "Claude Code 7d (~/.claude)"]
+    assert [tab.choice.itemText(i) for i in range(tab.choice.count())] == ["Claude Code 5h · ~/.claude",
+                                                                           "Claude Code 7d · ~/.claude"]
     assert [r["used_percent"] for r in tab.chart.readings] == [70.0, 86.0]
     app.shutdown()
     # a restart: remembered, not told again
@@ -146,3 +146,45 @@ def test_alerts_wait_while_a_fullscreen_window_has_the_focus(qtbot, make_app, da
     qtbot.waitUntil(lambda: app.limits.looks >= 2, timeout=15_000)
     told = [n for n in app.notifications if "Claude Code 5h" in n]
     assert len(told) == 1 and told[0].startswith("While tokenlens was not running: Claude Code 5h window at 96% (past 95%)")
+
+
+def put_other_device(data_dir, device: str, name: str, *items):
+    """Readings as a synced folder brings them (tokenlens/sync/engine.py): kept apart, per device."""
+    import sqlite3
+
+    conn = sqlite3.connect(data_dir / "ledger.db")
+    with conn:
+        conn.execute("INSERT INTO devices (id, name, first_seen_ms) VALUES (?, ?, 0)", [device, name])
+        conn.executemany(
+            "INSERT INTO device_limit_readings (device, tool, account, window, window_minutes, reading_key,"
+            " observed_at_ms, last_seen_ms, used_percent, resets_at_ms, plan, source)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(device, r.tool, r.account, r.window, r.window_minutes, r.reading_key, r.observed_at_ms,
+              r.last_seen_ms, r.used_percent, r.resets_at_ms, r.plan, r.source) for r in items])
+    conn.close()
+
+
+@pytest.mark.usefixtures("app_env")
+def test_the_limits_tab_lists_another_devices_windows_by_its_name_with_their_history(qtbot, make_app,  # noqa: F811
+                                                                                     data_dir):
+    now = int(time.time() * 1000)
+    put(data_dir, reading("5h", 300, now - 2 * MIN, 30.0, now + 2 * HOUR))
+    put_other_device(data_dir, "abcdefghijklmnop", "laptop",
+                     reading("7d", 10080, now - 3 * HOUR, 50.0, now + 2 * 24 * HOUR),
+                     reading("7d", 10080, now - HOUR, 61.0, now + 2 * 24 * HOUR))
+    app = make_app()
+    app.window.show()
+    tab = app.limits_tab
+    with qtbot.waitSignal(tab.loaded, timeout=15_000):
+        app.window.show_tab("Limits")
+    assert [tab.choice.itemText(i) for i in range(tab.choice.count())] == [
+        "Claude Code 5h · ~/.claude", "[laptop] Claude Code 7d · ~/.claude"]
+    tab.choice.setCurrentIndex(1)
+    assert [r["used_percent"] for r in tab.chart.readings] == [50.0, 61.0]
+    assert "laptop's own usage" in tab.calibration.text()
+    bars = [b for b in tab.bars.bars if b.isVisibleTo(tab.bars)]
+    assert [(b.status.device, b.status.used_percent) for b in bars] == [("", 30.0), ("laptop", 61.0)]
+    # the popup and the alerts are this device's windows only
+    qtbot.waitUntil(lambda: app.limits.looks >= 1, timeout=15_000)
+    assert [b.status.window for b in app.limits.bars.bars if b.isVisibleTo(app.limits.bars)] == ["5h"]
+    app.shutdown()

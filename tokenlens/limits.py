@@ -82,18 +82,19 @@ class WindowStatus:
     """One window's state at a moment: `used_percent` None when it reset since the last
     reading (use unknown); `state` current, stale or reset; `pace` full_at, not_before_reset
     or unknown, on `pace_basis` ("last hour", "window so far"); `device` the name of the
-    device whose window this is ("" for this one). Pace and calibration are filled in after."""
+    device whose window this is ("" for this one), `device_id` its id in the ledger. Pace and
+    calibration are filled in after."""
 
     __slots__ = ("tool", "account", "window", "window_minutes", "used_percent", "resets_at_ms",
                  "observed_at_ms", "last_seen_ms", "source", "plan", "state", "pace_full_at_ms",
-                 "pace", "pace_basis", "percent_per_hour", "calibration", "device")
+                 "pace", "pace_basis", "percent_per_hour", "calibration", "device", "device_id")
 
     def __init__(self, tool: str, account: str, window: str, window_minutes: int | None,
                  used_percent: float | None, resets_at_ms: int | None, observed_at_ms: int,
                  last_seen_ms: int, source: str, plan: str | None, state: str,
                  pace_full_at_ms: int | None = None, pace: str = "unknown", pace_basis: str | None = None,
                  percent_per_hour: float | None = None, calibration: list[Calibration] | None = None,
-                 device: str = "") -> None:
+                 device: str = "", device_id: str = "") -> None:
         self.tool, self.account, self.window, self.window_minutes = tool, account, window, window_minutes
         self.used_percent, self.resets_at_ms = used_percent, resets_at_ms
         self.observed_at_ms, self.last_seen_ms = observed_at_ms, last_seen_ms
@@ -101,7 +102,7 @@ class WindowStatus:
         self.pace_full_at_ms, self.pace, self.pace_basis = pace_full_at_ms, pace, pace_basis
         self.percent_per_hour = percent_per_hour
         self.calibration: list[Calibration] = calibration if calibration is not None else []
-        self.device = device
+        self.device, self.device_id = device, device_id
 
     def __repr__(self) -> str:
         return (f"WindowStatus({self.tool!r}, {self.window!r}, used={self.used_percent}, state={self.state!r},"
@@ -172,6 +173,7 @@ def _window_state(db, latest: dict, now_ms: int, calibrate: bool, device: str = 
 
     status = _status(latest, now_ms)
     status.device = (name or f"device {device[:6]}") if device else ""
+    status.device_id = device
     if status.state != "reset":
         since = latest["observed_at_ms"] - (latest["window_minutes"] or 0) * 60_000 - HOUR_MS
         _add_pace(status, _instance(history_of(since), latest))

@@ -106,7 +106,7 @@ class LimitBar(QWidget):
         width = self.width()
         top = fm.ascent()
         painter.setPen(_text_color(self))
-        painter.drawText(0, top, core.window_label(s) + (f" · {s.account}" if self.show_account else ""))
+        painter.drawText(0, top, bar_label(s, self.show_account))
         value = "–" if s.used_percent is None else f"{s.used_percent:.0f}%"
         painter.drawText(width - fm.horizontalAdvance(value), top, value)
         bar = QRectF(0, top + 4, width, 7)
@@ -228,19 +228,36 @@ class HistoryChart(QWidget):
         painter.end()
 
 
+def window_key(s: core.WindowStatus) -> tuple[str, str, str, str]:
+    return (s.device_id, s.tool, s.account, s.window)
+
+
 def load_limits(data_dir: Path, now_ms: int) -> dict:
-    """In the background: every window's status, and each window's readings of 14 days."""
+    """In the background: every window's status (this device's, then the other devices' that a
+    synced folder brought), and each window's readings of 14 days."""
     from tokenlens.store import queries
 
     db = open_read_ledger(data_dir)
     try:
-        states = core.window_states(db, now_ms)
+        states = core.window_states(db, now_ms, with_devices=True)
         since = now_ms - HISTORY_DAYS * 86_400_000
-        history = {(s.tool, s.account, s.window): queries.limit_readings_of(db, s.tool, s.account, s.window, since)
-                   for s in states}
+        history = {}
+        for s in states:
+            if s.device_id:
+                rows = queries.device_limit_readings_of(db, s.device_id, s.tool, s.account, s.window, since)
+            else:
+                rows = queries.limit_readings_of(db, s.tool, s.account, s.window, since)
+            history[window_key(s)] = rows
     finally:
         db.conn.close()
     return {"states": states, "history": history, "now": now_ms}
+
+
+def bar_label(s: core.WindowStatus, with_account: bool) -> str:
+    """"Claude Code 5h", with the account where one tool has several, and another device's
+    name in front ("[laptop] Codex 5h"), as `tokenlens limits` shows them."""
+    label = core.window_label(s) + (f" · {s.account}" if with_account and s.account else "")
+    return f"[{s.device}] {label}" if s.device else label
 
 
 class LimitsTab(QWidget):
@@ -294,8 +311,7 @@ class LimitsTab(QWidget):
         self.choice.blockSignals(True)
         self.choice.clear()
         for s in states:
-            label = core.window_label(s) + (f" ({s.account})" if s.account else "")
-            self.choice.addItem(label, (s.tool, s.account, s.window))
+            self.choice.addItem(bar_label(s, True), window_key(s))
         index = self.choice.findData(current) if current is not None else 0
         self.choice.setCurrentIndex(max(0, index))
         self.choice.blockSignals(False)
@@ -309,11 +325,12 @@ class LimitsTab(QWidget):
         key = self.choice.currentData()
         now = self.data["now"]
         self.chart.set_readings(self.data["history"].get(key, []), now - HISTORY_DAYS * 86_400_000, now)
-        status = next((s for s in self.data["states"] if (s.tool, s.account, s.window) == key), None)
+        status = next((s for s in self.data["states"] if window_key(s) == key), None)
         text = calibration_text(status) if status else ""
         if status is not None and not text:
-            text = ("Calibration: not yet — it needs two readings of one window that rose, with this computer's own"
-                    " usage between them.")
+            whose = f"{status.device}'s" if status.device else "this computer's"
+            text = ("Calibration: not yet — it needs two readings of one window that rose, with"
+                    f" {whose} own usage between them.")
         self.calibration.setText(text)
 
 
