@@ -25,7 +25,7 @@ from tokenlens.app.devices import AutoSync
 from tokenlens.app.icons import app_icon, gauge_fraction, glance_icon
 from tokenlens.app.live import LiveLedger, PermissionsOutcome, ScanOutcome, count_risky
 from tokenlens.app.main_window import LedgerView, MainWindow
-from tokenlens.app.popup import GlancePopup, tooltip_text
+from tokenlens.app.popup import GlancePopup, reading_percent, reading_text, tooltip_text
 from tokenlens.app.settings import NOTIFIED_PERMISSION_SCAN, WELCOMED, AppSettings
 from tokenlens.app.settings_tab import SettingsTab
 from tokenlens.app.welcome import WelcomeDialog
@@ -79,11 +79,13 @@ class TokenlensApp(QObject):
         self.read_db = open_ledger(data_dir)
         self.view = LedgerView(data_dir, self.zone, now_ms)
         self.glance: Glance | None = None
+        self.filling = False  # the glance is the first scan's pass one: today only
         self.risky: int | None = None
         # What the last scan could not read; while non-empty the tray shows a warning mark.
         self.unreadable: dict[str, list[dict]] = {}
         self.welcome: WelcomeDialog | None = None
-        self.scans_completed = 0
+        self.scans_completed = 0  # whole scans: the first scan's pass one (`filling`) is not one
+        self.reading: tuple[int, int] | None = None  # (bytes read, to read) of a big scan under way
         self.permission_scans_completed = 0
         self.notifications: list[str] = []  # what the person was told, in order (tray or banner)
         self._nudged_day = None
@@ -93,6 +95,7 @@ class TokenlensApp(QObject):
         self.live.updated.connect(self.on_updated)
         self.live.failed.connect(self.on_failed)
         self.live.busy_changed.connect(self.on_busy)
+        self.live.progressed.connect(self.on_progress)
         self.live.permissions_scanned.connect(self.on_permissions_scanned)
         # Several devices (tokenlens/sync/): a sync after each scan and every few minutes.
         self.autosync = AutoSync(data_dir, self)
@@ -216,7 +219,10 @@ class TokenlensApp(QObject):
 
     @Slot(object)
     def on_updated(self, outcome: ScanOutcome) -> None:
-        self.scans_completed += 1
+        self.filling = outcome.filling
+        if not outcome.filling:
+            self.scans_completed += 1
+            self._reading(None)
         self.glance = outcome.glance
         self.risky = outcome.risky_grants
         if not outcome.focused:  # a scan of a few written files knows nothing of the others
@@ -224,6 +230,9 @@ class TokenlensApp(QObject):
         self._render_glance()
         self.popup.set_status(self.status_text(outcome.errors))
         self.limits.refresh()
+        if outcome.filling:
+            self.window.refresh()  # today is in; the welcome and the nudge wait for the rest
+            return
         if outcome.first_scan:
             self.window.refresh()
         elif outcome.changed and not self._window_refresh.isActive():
@@ -245,7 +254,8 @@ class TokenlensApp(QObject):
         return "\n".join(([f"⚠ {warning}"] if warning else []) + (["; ".join(others[:2])] if others else []))
 
     def _tooltip(self) -> str:
-        text = tooltip_text(self.glance, self.live.paused, self.unreadable_warning())
+        text = tooltip_text(self.glance, self.live.paused, self.unreadable_warning(), reading_percent(self.reading),
+                            filling=self.filling)
         tightest = self.limits.tooltip_line()
         if not tightest or self.glance is None:
             return text
@@ -253,9 +263,24 @@ class TokenlensApp(QObject):
         # After the numbers, before the warnings and what the ring means (hosts cut long tips).
         return "\n".join([*lines[:3], tightest, *lines[3:]])
 
+    @Slot(object, object)
+    def on_progress(self, done: int, total: int) -> None:
+        """A big scan's progress (LiveLedger.progressed, on this thread): paint it only."""
+        self._reading((done, total))
+
+    def _reading(self, reading: tuple[int, int] | None) -> None:
+        if reading is None and self.reading is None:
+            return
+        self.reading = reading
+        self.window.set_progress(reading)
+        self.popup.set_progress(reading_text(reading))
+        self.tray.setToolTip(self._tooltip())
+
     @Slot(str)
     def on_failed(self, message: str) -> None:
         log.warning("scan failed: %s", message)
+        self.filling = False
+        self._reading(None)
         self.popup.set_status(message)
         self.tray.setToolTip(f"{self._tooltip()}\n{message}")
 
@@ -265,11 +290,13 @@ class TokenlensApp(QObject):
 
     def _render_glance(self) -> None:
         glance = self.glance
-        fraction = gauge_fraction(glance.ratio_to_average, glance.today_tokens) if glance else 0.0
+        # While the history fills in, the 7-day average is not known yet: no ratio to draw.
+        ratio = None if glance is None or self.filling else glance.ratio_to_average
+        fraction = gauge_fraction(ratio, glance.today_tokens) if glance else 0.0
         self.tray.setIcon(glance_icon(fraction, self.live.paused, warning=bool(self.unreadable)))
         self.tray.setToolTip(self._tooltip())
         if glance is not None:
-            self.popup.set_glance(glance, self.risky)
+            self.popup.set_glance(glance, self.risky, filling=self.filling)
 
     @Slot(object)
     def on_permissions_scanned(self, outcome: PermissionsOutcome) -> None:

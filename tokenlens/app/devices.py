@@ -105,9 +105,12 @@ class AutoSync(QObject):
         self.run(lambda: sync_job(self._data_dir))
 
     @Slot(object)
-    def after_scan(self, _outcome=None) -> None:
+    def after_scan(self, outcome=None) -> None:
         """LiveLedger.updated: the scan's new events go out now, or once the gap since the last
-        sync has passed (one deferred sync, however many scans meanwhile)."""
+        sync has passed (one deferred sync, however many scans meanwhile). Not after the first
+        scan's pass one (`filling`): the whole history follows within the same scan."""
+        if outcome is not None and outcome.filling:
+            return
         if self._last_start is None:
             self.sync_now()
             return

@@ -13,6 +13,14 @@
   walk of every log folder); a file or folder created, moved or deleted, the periodic
   rescan, "Scan now" and the first scan look at everything. The price table is loaded
   once for the app's life (one `Pricer`), not once per scan.
+- The first scan comes in two passes when the history is long: pass one reads only the files
+  changed since the start of the local day (less a margin for clock skew: a file last written
+  before today cannot hold today's events) and its glance is painted at once, marked
+  `filling`; pass two reads everything else, newest first (tokenlens.ingest.plan). A history
+  with little left over after pass one is read whole in one job, as one outcome.
+- A scan with much to read reports its progress: `scan(advanced=...)` on the worker thread,
+  throttled there, relayed to the GUI thread by a queued signal (`progressed`); the GUI
+  thread only paints it.
 - A slow periodic rescan catches what the kernel dropped (inotify overflow, suspend, roots
   created later), and re-reads the agents' permission configs (also read once at start,
   after the first usage scan, whose projects it looks in): `permissions_job`, the same job
@@ -24,10 +32,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from tokenlens.app.tasks import Latest
 from tokenlens.config import Env
@@ -40,6 +50,15 @@ RESCAN_MS = 5 * 60 * 1000
 # does) raises opened/closed_no_write events: reacting to those would loop forever.
 CHANGE_EVENTS = frozenset({"modified", "created", "moved", "deleted", "closed"})
 WRITE_EVENTS = frozenset({"modified", "closed"})  # an existing file written: read just that file
+# The first scan's pass one reads files changed since local midnight less this (clock skew,
+# a file closed just before midnight with its last lines after it).
+TODAY_MARGIN_NS = 3600 * 10**9
+# Below this much left for pass two, the first scan reads everything in one job: a second
+# delivery would only flicker.
+TWO_PASS_MIN_BYTES = 32 << 20
+# A scan shows its progress only with this much to read, at most every PROGRESS_EVERY_S.
+PROGRESS_MIN_BYTES = 8 << 20
+PROGRESS_EVERY_S = 0.1
 
 
 @dataclass
@@ -58,6 +77,10 @@ class ScanOutcome:
     first_scan: bool = False
     focused: bool = False  # read only files a watcher named: `unreadable` covers only their sources
     changed: bool = False  # some file had new data (events added, or updated: a streamed response)
+    # The first scan's pass one: today's files only, the rest of the history still to read
+    # (`deferred_bytes` of it). Its glance has today right; earlier days fill in after.
+    filling: bool = False
+    deferred_bytes: int = 0
 
 
 @dataclass
@@ -93,10 +116,14 @@ def count_risky(summary: dict[str, int] | None) -> int | None:
 
 
 def scan_job(data_dir: Path, env: Env, disabled_sources, tz_name: str, first_scan: bool,
-             only: set[Path] | None = None, pricer=None) -> ScanOutcome:
+             only: set[Path] | None = None, pricer=None, today_first: bool = False,
+             advanced: Callable[[int, int], None] | None = None) -> ScanOutcome:
     """One background scan and the glance after it (tasks.Latest runs it off the GUI thread).
 
-    `only`: read just these changed files (see tokenlens.ingest.scan)."""
+    `only`: read just these changed files (see tokenlens.ingest.scan). `today_first`: the
+    first scan's pass one; when much is left for later its outcome is `filling` (not yet the
+    first scan's), else the rest is read here too. `advanced(done, total)`: progress, called
+    on this thread (see tokenlens.ingest.scan)."""
     from tokenlens import insights
     from tokenlens.app.tasks import open_read_ledger
     from tokenlens.ingest import scan
@@ -104,26 +131,35 @@ def scan_job(data_dir: Path, env: Env, disabled_sources, tz_name: str, first_sca
     from tokenlens.status import log_retention, sources_status
     from tokenlens.tools import all_sources
 
+    try:
+        zone = get_zone(tz_name or None)
+    except ReportError:
+        zone = get_zone(None)
     db = open_read_ledger(data_dir)
     try:
         off = set(disabled_sources or ())
         chosen = [s for s in all_sources() if s.id not in off]
-        result = scan(db, env, chosen, pricer=pricer, only=only)
+        since = today_cutoff_ns(zone, insights.now_ms()) if today_first else None
+        result = scan(db, env, chosen, pricer=pricer, only=only, advanced=advanced, modified_since_ns=since)
+        added, read = result.events_added, _files_read(result)
+        filling = result.deferred_bytes >= TWO_PASS_MIN_BYTES
+        if result.deferred_files and not filling:
+            result = scan(db, env, chosen, pricer=pricer, advanced=advanced)
+            added, read = added + result.events_added, read + _files_read(result)
+        first_scan = first_scan and not filling
         if first_scan and pricer is not None:
             pricer.preload()  # now, at rest, rather than in the first scan while a tool writes
-        try:
-            zone = get_zone(tz_name or None)
-        except ReportError:
-            zone = get_zone(None)
         outcome = ScanOutcome(
             glance=insights.glance(db, zone),
-            events_added=result.events_added,
+            events_added=added,
             risky_grants=risky_grants(db),
             errors=[e for s in result.sources.values() for e in s.errors],
             unreadable=result.unreadable,
             first_scan=first_scan,
             focused=only is not None,
-            changed=any(s.files_read for s in result.sources.values()),
+            changed=read > 0,
+            filling=filling,
+            deferred_bytes=result.deferred_bytes if filling else 0,
         )
         if first_scan:
             outcome.sources = sources_status(db, env, disabled=off, unreadable=result.unreadable)
@@ -131,6 +167,44 @@ def scan_job(data_dir: Path, env: Env, disabled_sources, tz_name: str, first_sca
         return outcome
     finally:
         db.conn.close()
+
+
+def _files_read(result) -> int:
+    return sum(s.files_read for s in result.sources.values())
+
+
+def today_cutoff_ns(zone, at_ms: int) -> int:
+    """Pass one's `modified_since_ns`: the start of the local day at `at_ms`, less the margin."""
+    from tokenlens import insights
+
+    today = insights.local_day(zone, at_ms)
+    return insights.day_range_ms(zone, today, today)[0] * 1_000_000 - TODAY_MARGIN_NS
+
+
+def throttled(emit: Callable[[int, int], None], min_bytes: int, every_s: float,
+              clock: Callable[[], float] = time.monotonic) -> Callable[[int, int], None]:
+    """`scan(advanced=...)` that passes (done, total) on at most once per `every_s` (the
+    start and the end always), and nothing for a scan with under `min_bytes` to read: a GUI
+    repainting for every small file would cost more than the reading."""
+    last: list[float | None] = [None]
+
+    def advanced(done: int, total: int) -> None:
+        if total < min_bytes:
+            return
+        now = clock()
+        if 0 < done < total and last[0] is not None and now - last[0] < every_s:
+            return
+        last[0] = now
+        emit(done, total)
+
+    return advanced
+
+
+class _ProgressRelay(QObject):
+    """Lives on the GUI thread; a scan's worker emits `moved`, which arrives queued here."""
+
+    # (bytes read, bytes to read); objects, as a 5 GB history overflows Qt's 32-bit int
+    moved = Signal(object, object)
 
 
 def permissions_job(data_dir: Path, env: Env) -> PermissionsOutcome:
@@ -199,6 +273,9 @@ class LiveLedger(QObject):
     failed = Signal(str)
     busy_changed = Signal(bool)
     permissions_scanned = Signal(object)  # PermissionsOutcome, on the main thread
+    # (bytes read, bytes to read) of the scan under way, on the main thread; only for a scan
+    # with much to read (PROGRESS_MIN_BYTES), at most ten a second
+    progressed = Signal(object, object)
 
     def __init__(self, data_dir: Path, env: Env, settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -224,6 +301,8 @@ class LiveLedger(QObject):
 
         self._bridge = _HintBridge()
         self._bridge.hint.connect(self._on_hint)
+        self._progress = _ProgressRelay(self)
+        self._progress.moved.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(COALESCE_MS)
@@ -300,17 +379,24 @@ class LiveLedger(QObject):
             return
         self._busy = True
         self.busy_changed.emit(True)
-        data_dir, env, first = self._data_dir, self._env, self._scans_done == 0
-        disabled, tz = self._settings.disabled_sources(), self._settings.tz() or ""
+        first = self._scans_done == 0
         only = None if first else self._written
         self._written = set()
         self._scanning_all = only is None
+        self._run_job(first, only, today_first=first)
+
+    def _run_job(self, first: bool, only: set[Path] | None, today_first: bool = False) -> None:
+        data_dir, env = self._data_dir, self._env
+        disabled, tz = self._settings.disabled_sources(), self._settings.tz() or ""
         if self._pricer is None:
             from tokenlens.pricing import Pricer
 
             self._pricer = Pricer()
         pricer = self._pricer
-        self._scans.run(lambda: scan_job(data_dir, env, disabled, tz, first, only, pricer),
+        # A focused scan reads a few written files: nothing worth a progress bar.
+        advanced = None if only is not None else throttled(self._progress.moved.emit, PROGRESS_MIN_BYTES,
+                                                           PROGRESS_EVERY_S)
+        self._scans.run(lambda: scan_job(data_dir, env, disabled, tz, first, only, pricer, today_first, advanced),
                         self._on_finished, self._on_failed)
 
     @Slot()
@@ -355,8 +441,18 @@ class LiveLedger(QObject):
                 return True
         return any(path == root or path in root.parents for root in self._missing_roots)
 
+    @Slot(object, object)
+    def _on_progress(self, done: int, total: int) -> None:
+        if self._busy:  # a late note of a scan already delivered is not painted
+            self.progressed.emit(done, total)
+
     @Slot(object)
     def _on_finished(self, outcome: ScanOutcome) -> None:
+        if outcome.filling and not self._stopped:
+            # Pass two starts before pass one is painted: reading goes on while the tray paints.
+            self._run_job(True, None)
+            self.updated.emit(outcome)
+            return
         self._finish_cycle()
         self.updated.emit(outcome)
 

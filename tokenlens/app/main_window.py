@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QProgressBar,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -37,6 +38,7 @@ from tokenlens.app.charts import Heatmap, StackedBars
 from tokenlens.app.devices import DeviceFilter
 from tokenlens.app.models import SessionsFilter, SessionsModel, project_label
 from tokenlens.app.pages import ViewOrMessage, show_scrolling
+from tokenlens.app.popup import reading_text
 from tokenlens.app.tasks import Latest, open_read_ledger
 from tokenlens.config import Env
 from tokenlens.insights import format_cost, format_tokens
@@ -376,6 +378,7 @@ class MainWindow(QMainWindow):
             " border-radius: 4px; padding: 6px 10px; }"
         )
         self.banner.hide()
+        self.progress = ScanProgress()
         self.tabs = QTabWidget()
         self.overview = OverviewTab(view)
         self.sessions = SessionsTab(view)
@@ -395,12 +398,17 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.banner)
+        layout.addWidget(self.progress)
         layout.addWidget(self.tabs)
         self.setCentralWidget(central)
 
     def set_banner(self, text: str) -> None:
         self.banner.setText(text)
         self.banner.setVisible(bool(text))
+
+    def set_progress(self, reading: tuple[int, int] | None) -> None:
+        """(bytes read, to read) of a big scan under way; None hides the bar."""
+        self.progress.show_reading(reading)
 
     def show_tab(self, name: str) -> None:
         for i in range(self.tabs.count()):
@@ -432,6 +440,35 @@ class MainWindow(QMainWindow):
         event.ignore()
         self.hide()
         self.closed.emit()
+
+
+class ScanProgress(QWidget):
+    """A line and a bar above the tabs while a big scan reads (the first start's history)."""
+
+    STEPS = 1000  # the bar's range: QProgressBar takes a 32-bit int, a history's bytes may not fit
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scanProgress")
+        self.label = QLabel("")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, self.STEPS)
+        self.bar.setTextVisible(False)
+        self.bar.setMaximumWidth(260)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 0, 2, 0)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.bar)
+        self.hide()
+
+    def show_reading(self, reading: tuple[int, int] | None) -> None:
+        if reading is None:
+            self.hide()
+            return
+        done, total = reading
+        self.label.setText(reading_text(reading))
+        self.bar.setValue(self.STEPS if done >= total else self.STEPS * done // max(1, total))
+        self.show()
 
 
 def default_size(available: QSize | None = None) -> QSize:

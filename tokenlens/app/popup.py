@@ -37,6 +37,9 @@ def compare_text(glance: Glance) -> str:
     return f"{ratio:.1f}× your 7-day average ({avg})"
 
 
+FILLING_NOTE = "Today is up to date; earlier days are still being read, newest first."
+
+
 # What the tray icon draws (tokenlens.app.icons.paint_gauge), said where the person sees it.
 GAUGE_MEANING = "Icon: the full ring is your 7-day daily average; the arc is today so far (amber once past it)."
 
@@ -51,16 +54,44 @@ def gauge_text(glance: Glance | None) -> str:
             f"the arc is today: {share} of it{' (amber past 100%)' if glance.ratio_to_average > 1 else ''}.")
 
 
-def tooltip_text(glance: Glance | None, paused: bool = False, warning: str | None = None) -> str:
+def reading_percent(reading: tuple[int, int] | None) -> int | None:
+    """How far a big scan is, in whole percent (never 100 before it is done)."""
+    if reading is None:
+        return None
+    done, total = reading
+    return 100 if done >= total else min(99, 100 * done // max(1, total))
+
+
+def reading_text(reading: tuple[int, int] | None) -> str:
+    """E.g. "Reading your history: 38 % (450 of 1,200 MB), newest first"; "" when no scan is."""
+    if reading is None:
+        return ""
+    done, total = reading
+    digits = 1 if total < 10_000_000 else 0
+    return (f"Reading your history: {reading_percent(reading)} % "
+            f"({done / 1e6:,.{digits}f} of {total / 1e6:,.{digits}f} MB), newest first")
+
+
+def tooltip_text(glance: Glance | None, paused: bool = False, warning: str | None = None,
+                 reading: int | None = None, filling: bool = False) -> str:
     """The tray tooltip: the numbers, then what is wrong (paused, unreadable folders), then
-    what the icon means: last, as some hosts cut a long tooltip (Windows at 127 characters)."""
+    what the icon means: last, as some hosts cut a long tooltip (Windows at 127 characters).
+
+    `reading`: percent of a big scan read; `filling`: the glance has today but not yet the
+    earlier days, whose average is then not shown (it would be too low)."""
+    progress = "reading history…" + (f" {reading} %" if reading is not None else "")
     if glance is None:
-        return "tokenlens — reading your logs…" + (f"\n⚠ {warning}" if warning else "")
+        head = f"tokenlens — {progress}" if reading is not None else "tokenlens — reading your logs…"
+        return head + (f"\n⚠ {warning}" if warning else "")
+    average = (f"7-day average: {progress}" if filling else
+               f"7-day average: {format_tokens(glance.avg7_tokens)} tokens · {format_cost(glance.avg7_cost)}")
     lines = [
         "tokenlens",
         f"Today: {format_tokens(glance.today_tokens)} tokens · {format_cost(glance.today_cost)}",
-        f"7-day average: {format_tokens(glance.avg7_tokens)} tokens · {format_cost(glance.avg7_cost)}",
+        average,
     ]
+    if reading is not None and not filling:
+        lines.append(f"Scanning: {progress}")
     if paused:
         lines.append("Watching paused")
     if warning:
@@ -106,6 +137,10 @@ class GlancePopup(QFrame):
         self.risky.hide()
         self.status = QLabel("")
         self.status.setObjectName("status")
+        self.progress = QLabel("")
+        self.progress.setObjectName("progress")
+        self.progress.setWordWrap(True)
+        self.progress.hide()
 
         self.open_button = QPushButton("Open tokenlens")
         self.open_button.setDefault(True)
@@ -138,16 +173,19 @@ class GlancePopup(QFrame):
         layout.addWidget(_caption("Today by tool"))
         layout.addWidget(self.split)
         layout.addWidget(self.risky)
+        layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
         self.setFixedWidth(320)
 
-    def set_glance(self, glance: Glance, risky: int | None = None) -> None:
+    def set_glance(self, glance: Glance, risky: int | None = None, filling: bool = False) -> None:
+        """`filling`: today is complete, earlier days are still being read."""
         self.today_value.setText(f"{format_tokens(glance.today_tokens)} tokens")
         self.today_cost.setText(f"≈ {format_cost(glance.today_cost)} at list prices")
-        self.week_value.setText(f"{format_tokens(glance.week_tokens)} · {format_cost(glance.week_cost)}")
-        self.compare.setText(compare_text(glance))
-        self.gauge_note.setText(gauge_text(glance))
+        self.week_value.setText("reading…" if filling else
+                                f"{format_tokens(glance.week_tokens)} · {format_cost(glance.week_cost)}")
+        self.compare.setText(FILLING_NOTE if filling else compare_text(glance))
+        self.gauge_note.setText(gauge_text(None if filling else glance))
         # The bars name the day under the pointer themselves (no 14-line tooltip to read).
         self.sparkline.set_values([d.tokens for d in glance.series14], [d.day for d in glance.series14], format_tokens)
         self.split.set_parts([(tool, tool_name(tool), tokens, format_tokens(tokens))
@@ -167,6 +205,13 @@ class GlancePopup(QFrame):
     def set_status(self, text: str) -> None:
         self.status.setText(text)
         self.status.setVisible(bool(text))
+
+    def set_progress(self, text: str) -> None:
+        """A big scan's progress line ("" hides it)."""
+        self.progress.setText(text)
+        if self.progress.isHidden() == bool(text):
+            self.progress.setVisible(bool(text))
+            self.adjustSize()
 
     def show_near(self, tray_geometry: QRect | None) -> None:
         """Next to the tray icon when the platform allows it, else as an ordinary window."""

@@ -19,7 +19,9 @@ from pathlib import Path
 from tokenlens.config import Env
 from tokenlens.ingest.plan import (
     PARALLEL_MIN_BYTES,
+    Planned,
     find_unreadable,
+    newest_first,
     start_method,
     unread_bytes,
     worker_count,
@@ -40,7 +42,7 @@ from tokenlens.store.writer import (
     use_bulk_settings,
     write_transaction,
 )
-from tokenlens.tools.source import Discovered, Source, recording_unreadable
+from tokenlens.tools.source import Source, recording_unreadable
 
 __all__ = ["ScanResult", "SourceScan", "find_unreadable", "scan"]
 
@@ -81,6 +83,7 @@ def scan(
     workers: int | None = None,
     advanced: Callable[[int, int], None] | None = None,
     only: Iterable[Path] | None = None,
+    modified_since_ns: int | None = None,
 ) -> ScanResult:
     """Ingest every new line of every source; returns what was added per source.
 
@@ -92,7 +95,12 @@ def scan(
     `only`: files a watcher saw change: each source reads those of them it would discover,
     and nothing else (no walk; files gone are noted by the next full scan). A source that
     cannot tell which files are its own without a walk (tools.source.discover_among) walks
-    as usual, if any of the files lies under its roots."""
+    as usual, if any of the files lies under its roots.
+    `modified_since_ns`: read only files that changed at or after this time (ns since the
+    epoch), the others being left for a later scan (`ScanResult.deferred_bytes`); everything
+    found still counts as seen, so nothing is marked missing.
+
+    Files are read newest first (plan.newest_first)."""
     from tokenlens.tools import all_sources
 
     env = env or Env()
@@ -100,7 +108,7 @@ def scan(
     started = time.perf_counter()
     result = ScanResult()
     known = known_files(db)
-    plan: list[tuple[Source, Discovered, SourceScan, int]] = []
+    plan: list[Planned] = []
     seen_by_source: dict[str, set[str]] = {}
     roots_by_source: dict[str, list[Path]] = {}
     for source in sources if sources is not None else all_sources():
@@ -120,20 +128,27 @@ def scan(
                 key = path_key(found.path)
                 seen.add(key)
                 try:
-                    unread = unread_bytes(known.get(key), source, found)
+                    change = unread_bytes(known.get(key), source, found)
                 except OSError as exc:
                     stats.note_error(key, exc)
                     continue
-                if unread is not None:
-                    plan.append((source, found, stats, unread))
+                if change is None:
+                    continue
+                if modified_since_ns is not None and change[1] < modified_since_ns:
+                    result.deferred_files += 1
+                    result.deferred_bytes += change[0]
+                    continue
+                plan.append(Planned(source, found, stats, *change))
         stats.unreadable[:0] = [{**u, "path": storable(u["path"])} for u in unreadable.values()]
 
-    for stats in {id(p[2]): p[2] for p in plan}.values():
+    plan = newest_first(plan)
+    for stats in {id(p.stats): p.stats for p in plan}.values():
         stats.events_before = count_events(db, stats.source)
-    bulk = sum(p[3] for p in plan) >= PARALLEL_MIN_BYTES
+    to_read = sum(p.unread for p in plan)
+    bulk = to_read >= PARALLEL_MIN_BYTES
     count = worker_count(workers, bulk, len(plan))
     method = start_method(chosen=workers is not None) if count > 1 else None
-    step = _progress_counter(advanced, sum(p[3] for p in plan))
+    step = _progress_counter(advanced, to_read)
     if bulk:
         use_bulk_settings(db)
     try:
@@ -144,7 +159,7 @@ def scan(
             parallel = ingest_in_parallel(db, plan, count, pricer, result, progress, method=method, advanced=step)
         if not parallel:
             batch = Batch(db, pricer)
-            for source, found, stats, unread in plan:
+            for source, found, stats, unread, _ in plan:
                 if progress:
                     progress(source.id, found.path)
                 ingest_file_safely(batch, source, found, stats)

@@ -1,5 +1,6 @@
 """A big first scan on every core: this process and worker processes (tokenlens.ingest.forked)
-each take the next file, biggest first, and write over connections of their own.
+each take the next file in the plan's order (newest first: tokenlens.ingest.plan.newest_first)
+and write over connections of their own.
 
 Workers are forks where that is safe (Linux, a single-threaded caller) and spawned
 interpreters elsewhere (Windows, macOS; `plan.start_method`). A spawned worker gets only its
@@ -26,7 +27,7 @@ START_ERRORS = (OSError, ImportError, RuntimeError, ValueError, pickle.PicklingE
 def ingest_in_parallel(db: Ledger, plan: list, count: int, pricer: Pricer, result: ScanResult,
                        progress=None, *, method: str = "fork",
                        advanced: Callable[[int], None] | None = None) -> bool:
-    """This process and `count - 1` workers each take the next file (biggest first).
+    """This process and `count - 1` workers each take the next file, in plan order.
 
     Only this process imports genai-prices (~0.2 s): it does so while the workers already
     parse, and answers their rate questions (each model once per worker). The workers die
@@ -38,9 +39,8 @@ def ingest_in_parallel(db: Ledger, plan: list, count: int, pricer: Pricer, resul
     from tokenlens.ingest.forked import Tasks, Workers
 
     db_path = db.execute("PRAGMA database_list").fetchone()[2]
-    order = sorted(range(len(plan)), key=lambda i: -plan[i][3])
-    jobs = [(plan[i][0], plan[i][1], plan[i][3]) for i in order]
-    tasks = Tasks(len(order))
+    jobs = [(p.source, p.found, p.unread) for p in plan]
+    tasks = Tasks(len(jobs))
     relay = method != "fork"  # a spawned worker cannot call this process's callback itself
 
     def heard(note) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from tokenlens.config import Env
 from tokenlens.store.writer import storable
@@ -22,13 +23,49 @@ PARALLEL_MIN_BYTES = 48 << 20
 MAX_WORKERS = 4
 
 
-def unread_bytes(known: tuple | None, source: Source, found: Discovered) -> int | None:
-    """None when the file is surely unchanged since its last read; else a size estimate."""
+class Planned(NamedTuple):
+    """One file a scan will read."""
+
+    source: Source
+    found: Discovered
+    stats: object  # the source's SourceScan, shared by its files
+    unread: int  # bytes, an estimate (the progress bar's unit)
+    changed_ns: int  # when it last changed (its mtime, or a companion's if later)
+
+
+def unread_bytes(known: tuple | None, source: Source, found: Discovered) -> tuple[int, int] | None:
+    """None when the file is surely unchanged since its last read; else (a size estimate,
+    when it last changed in ns: its own mtime, or a companion's if later)."""
     st = found.stat or os.stat(found.path)
     if (known is not None and not source.reads_whole(found.path)
             and tuple(known) == (st.st_size, st.st_mtime_ns, st.st_ino)):
         return None
-    return st.st_size  # whole-file sources check their companion files in _ingest_file
+    # Whole-file sources check their companion files in _ingest_file; a SQLite `-wal` written
+    # today makes its database today's even while the main file's mtime is older.
+    return st.st_size, max([st.st_mtime_ns, *_companion_mtimes(source, found)])
+
+
+def _companion_mtimes(source: Source, found: Discovered) -> list[int]:
+    if not source.reads_whole(found.path):
+        return []
+    stamps = []
+    for other in source.companion_files(found.path):
+        try:
+            stamps.append(os.stat(other).st_mtime_ns)
+        except OSError:
+            pass  # absent companions are the common case; a real read error shows in the read
+    return stamps
+
+
+def newest_first(plan: list) -> list:
+    """The read plan by when each file last changed, newest first, so whatever is watching a
+    big scan (the app, a progress bar) gets the recent days before the old history.
+
+    Order cannot change what is counted: an event in several files is one row kept by rank,
+    and a replay gives way to its original whichever is read first (store/writer.py). Only
+    which copy's session and file a row names, when two copies tie on rank, follows the read
+    order, as it already did between the parallel path's workers."""
+    return sorted(plan, key=lambda entry: -entry.changed_ns)
 
 
 # How workers start: None decides (below); tests set "spawn" to run that path on Linux.

@@ -41,6 +41,9 @@ class ScanResult:
     sources: dict[str, SourceScan] = field(default_factory=dict)
     unknown_models: set[tuple[str, str]] = field(default_factory=set)
     seconds: float = 0.0
+    # Changed files left unread by `scan(modified_since_ns=...)`: a later full scan reads them.
+    deferred_files: int = 0
+    deferred_bytes: int = 0
 
     @property
     def events_added(self) -> int:
