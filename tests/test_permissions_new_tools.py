@@ -207,3 +207,60 @@ args = ["-y", "mcp-remote", "https://mcp.linear.app/sse"]
     assert grants["Edit(~/.zshrc)"] == ("allowed_tool", "high", "FILE-2")
     assert grants["WebFetch"][2] == "DENY-0"
     assert grants["linear"][0] == "mcp_server"
+
+
+KILO_GLOBAL = """// Kilo CLI reads JSONC; it adds the $schema line itself on first load (config.ts `load`)
+{
+  "$schema": "https://app.kilo.ai/config.json",
+  "model": "kilo/anthropic/claude-sonnet-4.5",
+  "permission": {
+    "bash": {"*": "ask", "git push*": "allow"},
+    "edit": "allow",
+    "webfetch": "allow",
+    "read": null,  // Kilo's delete sentinel: no grant
+  },
+  "agent": {"code": {"permission": {"bash": "allow"}}},
+  "mcp": {
+    "linear": {"type": "remote", "url": "https://mcp.linear.app/mcp", "headers": {"Authorization": "Bearer %s"}},
+  },
+}
+"""
+
+
+def test_kilo_cli_permission_agents_mcp_and_its_folders(home, tmp_path, db):
+    """Kilo CLI keeps OpenCode's schema (Kilo-Org/kilocode packages/opencode/src/config/config.ts)
+    in its own files: ~/.config/kilo/kilo.jsonc, ~/.kilo/, a project's .kilo/ and the managed
+    %ProgramData%\\kilo; each rated as OpenCode's are, under the id kilo."""
+    write(home / ".config" / "kilo" / "kilo.jsonc", KILO_GLOBAL % ("sk-" + "b" * 40))
+    write(home / ".kilo" / "kilo.json", {"tools": {"todowrite": False}})  # legacy `tools`: false = disabled
+    project = home / "work" / "kapp"
+    write(project / ".kilo" / "kilo.json", {"permission": {"external_directory": {"~/.ssh/*": "allow"}}})
+    managed = tmp_path / "ProgramData"
+    write(managed / "kilo" / "opencode.json", {"permission": {"websearch": "deny"}})
+    db.execute("INSERT INTO events (tool, event_key, ts_ms, project) VALUES ('kilo', 'k', 1, ?)", [str(project)])
+    db.conn.commit()
+    env = Env(environ={"HOME": str(home), "ProgramData": str(managed)})
+    result = scan_all(env, Fingerprinter(b"k" * 32), db)
+    assert result.problems == []
+    kilo = {(g.scope, g.subject): (g.kind, g.risk, g.rule) for g in result.grants if g.tool == "kilo"}
+    assert kilo[("global", "bash")] == ("ask_tool", "info", "DENY-0")
+    assert kilo[("global", "bash(git push*)")] == ("allowed_tool", "high", "SHELL-4")  # force-push, unasked
+    assert kilo[("global", "agent code: bash")] == ("allowed_tool", "high", "SHELL-1")
+    assert kilo[("global", "edit")] == ("allowed_tool", "low", "MODE-5")
+    assert kilo[("global", "webfetch")] == ("allowed_tool", "medium", "NET-1")
+    assert kilo[("global", "linear")][0] == "mcp_server"
+    assert any(rule == "MCP-1" for _, _, rule in kilo.values())  # the literal bearer token in headers
+    assert kilo[("global", "websearch")] == ("denied_tool", "info", "DENY-0")  # the managed file
+    assert kilo[("global", "todowrite")] == ("denied_tool", "info", "DENY-0")  # from ~/.kilo
+    assert kilo[("~/work/kapp", "external_directory(~/.ssh/*)")][2] == "FILE-1"
+    assert not any(subject.startswith("read") for _, subject in kilo)
+    assert not any(g.tool == "opencode" for g in result.grants)  # Kilo's files are not OpenCode's
+    assert "sk-" + "b" * 40 not in repr(result.grants)
+
+
+def test_kilo_cli_without_a_bash_permission_runs_shell_commands_unasked(home):
+    """agent/agent.ts: every agent starts from `"*": "allow"`, as in OpenCode."""
+    write(home / ".config" / "kilo" / "config.json", {"permission": {"edit": "ask"}})
+    grants = grants_of(Env(environ={"HOME": str(home)}), "kilo")
+    assert grants["bash"] == ("allowed_tool", "high", "SHELL-1")
+    assert grants["edit"] == ("ask_tool", "info", "DENY-0")
