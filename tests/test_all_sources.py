@@ -26,7 +26,9 @@ import tests.test_source_aider as aider_fx
 import tests.test_source_amp as amp_fx
 import tests.test_source_antigravity as ag_fx
 import tests.test_source_cline as cline_fx
+import tests.test_source_codebuff as codebuff_fx
 import tests.test_source_copilot_cli as copilot_fx
+import tests.test_source_crush as crush_fx
 import tests.test_source_cursor as cursor_fx
 import tests.test_source_droid as droid_fx
 import tests.test_source_gemini_cli as gemini_fx
@@ -40,6 +42,7 @@ import tests.test_source_pi as pi_fx
 import tests.test_source_qwen_code as qwen_fx
 import tests.test_source_warp as warp_fx
 import tests.test_source_zcode as zcode_fx
+import tests.test_source_zed as zed_fx
 from tests.logs import (
     append,
     claude_assistant,
@@ -52,7 +55,7 @@ from tests.logs import (
 
 ALL_READ = ("claude-code", "codex", "gemini-cli", "qwen-code", "opencode", "amp", "openclaw",
             "copilot-cli", "aider", "goose", "hermes", "kilo", "kimi-cli", "pi", "cline", "roo-code", "kilo-code",
-            "antigravity", "droid", "grok", "zcode", "cursor", "warp")
+            "zed", "crush", "antigravity", "droid", "codebuff", "grok", "zcode", "cursor", "warp")
 DAY = "2026-11-18"
 DAY_START_S = int(datetime(2026, 11, 18, tzinfo=UTC).timestamp())
 TOKEN_KEYS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens",
@@ -310,6 +313,48 @@ def warp(home: Path) -> dict:
     return expect(1, inp=610, cr=4400, out=95, cost=0.006)  # what Warp charged, in cents
 
 
+def zed(home: Path) -> dict:
+    z = zed_fx
+    live = z.ZedDb(z.db_path(home))
+    # A turn of three requests: its request_token_usage entry is the last request's only; the
+    # cumulative total holds all three.
+    cumulative = z.usage(3 * 20, 90 + 70 + 110, cw=2400, cr=7000 + 7500 + 8100)
+    live.save("zt-1", iso(7, 45), cumulative, {"zu1": z.usage(20, 110, 0, 8100)})
+    live.save("zt-2", iso(7, 50), None, {})  # a draft: nothing sent, no event
+    # Continued: Zed replaces the row whole with the new cumulative total (one event per thread).
+    live.save("zt-3", iso(7, 55), z.usage(8, 30), {"zu9": z.usage(8, 30)})
+    live.save("zt-3", iso(7, 58), z.usage(8 + 9, 30 + 41, cr=900), {"zu9": z.usage(8, 30), "zu10": z.usage(9, 41, cr=900)})
+    live.close()
+    return expect(2, inp=60 + 17, cr=22600 + 900, cw=2400, out=270 + 71)
+
+
+def crush(home: Path) -> dict:
+    c, created = crush_fx, DAY_START_S + 6 * 3600  # seconds, as strftime('%s', 'now') writes them
+    project = home / "src" / "crush-app"
+    c.register(home, (project, str(project / ".crush")))
+    live = c.CrushDb(project / ".crush" / "crush.db")
+    live.session("cs-1", created)
+    live.step("cs-1", created + 10, 0.0141, 21000, 500)
+    live.step("cs-1", created + 40, 0.0259, 28000, 700)  # the token fields are a gauge: never counted
+    live.session("cs-1-task", created + 20, parent="cs-1")  # a sub-agent, its cost added to its parent
+    live.step("cs-1-task", created + 30, 0.003, 4000, 90)
+    live.conn.execute("UPDATE sessions SET cost = cost + 0.003 WHERE id = 'cs-1'")
+    live.close()
+    return expect(1, cost=0.0141 + 0.0259 + 0.003)  # cost only, zero tokens
+
+
+def codebuff(home: Path) -> dict:
+    b = codebuff_fx
+    # An Anthropic-style message (input fresh), then OpenRouter-style agent messages whose cached
+    # tokens are inside the prompt; the second's stored run state repeats the first's entry.
+    b.write_chat(b.chat_file(home, "2026-11-18T05-00-00.000Z"), [
+        b.user("u1", iso(5)), b.ai_anthropic("a1", iso(5, 0, 4), 130, 410, cw=2100),
+        b.user("u2", iso(5, 1)), b.ai_openrouter("a2", iso(5, 1, 5), 5200, 310, 4100, reasoning=90),
+        b.ai_openrouter("a3", iso(5, 3), 6100, 205, 5150, earlier=(5200, 310, 4100, 90))])
+    return expect(3, inp=130 + (5200 - 4100) + (6100 - 5150), cr=4100 + 5150, cw=2100, out=410 + 310 + 205,
+                  reasoning=90)
+
+
 @pytest.fixture
 def all_tools_home(tmp_path: Path):
     """(home, env for the CLI, expected per tool id)."""
@@ -331,7 +376,10 @@ def all_tools_home(tmp_path: Path):
         "cline": cline_family(home, cline_fx.CLINE, "Code", "1795510800000", (14, 420, 6100, 0), 0.031),
         "roo-code": cline_family(home, cline_fx.ROO, "Cursor", "1795510800001", (15, 430, 6200, 0), 0.032, True),
         "kilo-code": cline_family(home, cline_fx.KILO, "VSCodium", "1795510800002", (16, 440, 6300, 0), 0.033, True),
+        "zed": zed(home),
+        "crush": crush(home),
         "antigravity": antigravity(home),
+        "codebuff": codebuff(home),
         "grok": grok(home),
         "zcode": zcode(home),
         "cursor": cursor(home),
@@ -418,6 +466,8 @@ def test_all_ten_tools_through_the_cli(all_tools_home, tmp_path):
 
     SOURCES = [tool.source() for tool in TOOLS if tool.listed]
     listed = {row["id"]: row for row in tokenlens(data_dir, env, "sources", "--json")["sources"]}
+    # Every tool that reads usage (wholly or in part) has its fixture here.
+    assert {tool for tool, row in listed.items() if row["reads_usage"]} == set(ALL_READ)
     for tool, want in expected.items():
         row = listed[tool]
         assert row["found"] is True and row["paths_found"], tool

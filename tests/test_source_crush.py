@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
+from tests.ledger_helpers import cli_daily, scan_tool, tool_event_count, tool_totals
 from tests.logs import CANARY
 from tokenlens.config import Env
 from tokenlens.tools.crush import homes
@@ -170,3 +170,20 @@ def test_sources_says_partial(db, env, cdb, data_dir, home):
     row = next(r for r in json.loads(result.stdout)["sources"] if r["id"] == "crush")
     assert row["reads_usage"] == "partial" and row["events"] == 1
     assert row["why_not"].startswith("cost only") and row["note"] == row["why_not"]
+
+
+def test_a_session_near_local_midnight_lands_on_its_local_day(data_dir, home, cdb):
+    """`created_at` is epoch seconds (UTC). Berlin (UTC+2 in May): one session begun at 23:59:30
+    on May 17 and run on past midnight stays on May 17 (a session's cost is dated at its
+    creation); one begun at 00:00:30 is on May 18. In UTC both are May 17."""
+    late, early = T0 + 12 * 3600 + 59 * 60 + 30, T0 + 13 * 3600 + 30  # 21:59:30Z, 22:00:30Z
+    cdb.session("s-late", late)
+    cdb.step("s-late", late + 10, 0.011, 9000, 100)
+    cdb.step("s-late", late + 90, 0.013, 9500, 120)  # after local midnight
+    cdb.session("s-early", early)
+    cdb.step("s-early", early + 10, 0.2, 40000, 800)
+    days = cli_daily(data_dir, home, "crush", "Europe/Berlin")
+    assert {day: round(row["cost_usd"], 6) for day, row in days.items()} == {"2026-05-17": 0.024, "2026-05-18": 0.2}
+    assert all(row["total_tokens"] == 0 for row in days.values())
+    utc = cli_daily(data_dir, home, "crush", "UTC")
+    assert {day: round(row["cost_usd"], 6) for day, row in utc.items()} == {"2026-05-17": 0.224}

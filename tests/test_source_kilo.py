@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
+from tests.ledger_helpers import cli_daily, scan_tool, tool_event_count, tool_totals
 from tests.test_source_opencode import M1, M2, M3, T0, OpenCodeDb, data_of, expect
 from tokenlens.config import Env
 from tokenlens.tools.kilo.usage import Kilo
@@ -96,3 +96,17 @@ def test_bad_rows_are_skipped_and_counted(db, env, kdb):
     stats = run(db, env)
     assert stats.lines_skipped == 1
     assert_totals(db, expect(M2))
+
+
+def test_a_message_near_local_midnight_lands_on_its_local_day(data_dir, home, kdb):
+    """`time.created` is epoch milliseconds (UTC): in Tokyo (UTC+9, no DST) 14:59:59.900Z is
+    23:59:59.900 on May 17 and 15:00:00Z is midnight on May 18; both are May 17 in UTC."""
+    before, at = 1_779_029_999_900, 1_779_030_000_000  # 2026-05-17T14:59:59.900Z, T15:00:00Z
+    kdb.session("ses_1", before - 60_000)
+    kdb.message("msg_late", "ses_1", data_of(before, M1, provider="kilo"))
+    kdb.message("msg_midnight", "ses_1", data_of(at, M3, provider="kilo"))
+    days = cli_daily(data_dir, home, "kilo", "Asia/Tokyo")
+    assert {day: row["total_tokens"] for day, row in days.items()} == {
+        "2026-05-17": expect(M1)["total_tokens"], "2026-05-18": expect(M3)["total_tokens"]}
+    utc = cli_daily(data_dir, home, "kilo", "UTC")
+    assert {day: row["total_tokens"] for day, row in utc.items()} == {"2026-05-17": expect(M1, M3)["total_tokens"]}

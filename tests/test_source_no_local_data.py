@@ -6,7 +6,7 @@ from tokenlens.ingest import scan
 from tokenlens.status import sources_status
 from tokenlens.tools import all_sources
 
-EXPECTED = {"windsurf", "jetbrains-ai", "devin-cli", "vscode-copilot-chat", "kiro", "amazon-q"}
+EXPECTED = {"windsurf", "jetbrains-ai", "continue", "devin-cli", "vscode-copilot-chat", "kiro", "amazon-q"}
 
 
 def test_sources_lists_them_with_their_reason(db, env, home):
@@ -88,3 +88,30 @@ def test_sources_is_one_line_per_tool_unless_verbose(tmp_path, home):
     assert str(home) not in short and "Library/Application Support" not in short
     assert str(home / ".claude" / "projects") in verbose
     assert max(len(line) for line in short.splitlines()) <= 120
+
+
+def test_continue_is_found_at_its_global_dir_and_its_estimates_are_never_read(db, home, tmp_path):
+    """Continue's dev data holds its own tokenizer's estimates (core/llm/index.ts `_logEnd`):
+    `sources` finds the tool where CONTINUE_GLOBAL_DIR (or ~/.continue) is and says why there
+    is nothing to count; a scan reads none of it."""
+    import json
+
+    from tokenlens.config import Env
+
+    alt = tmp_path / "continue-home"
+    dev_data = alt / "dev_data" / "0.2.0"
+    dev_data.mkdir(parents=True)
+    # One event as DataLogger.logDevData writes it (packages/config-yaml schemas/data/tokensGenerated v0.2.0).
+    (dev_data / "tokensGenerated.jsonl").write_text(json.dumps({
+        "createdAt": "2026-05-17T09:30:00.000Z", "userId": "u", "userAgent": "Visual Studio Code/1.100",
+        "selectedProfileId": "local", "eventName": "tokensGenerated", "schema": "0.2.0",
+        "model": "claude-sonnet-4-5", "provider": "anthropic", "promptTokens": 5120, "generatedTokens": 310}) + "\n")
+    (alt / "sessions").mkdir()
+    moved = Env(environ={"HOME": str(home), "CONTINUE_GLOBAL_DIR": str(alt)})
+    row = {r["id"]: r for r in sources_status(db, moved)}["continue"]
+    assert (row["found"], row["events"], row["files"]) == (True, 0, 0)
+    assert "own tokenizer" in row["note"] and "estimate" in row["note"]
+    assert {r["id"]: r for r in sources_status(db, Env(environ={"HOME": str(home)}))}["continue"]["found"] is False
+    result = scan(db, moved)
+    assert "continue" not in result.sources
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0

@@ -14,7 +14,7 @@ import orjson
 import pytest
 import zstandard
 
-from tests.ledger_helpers import scan_tool, tool_event_count, tool_totals
+from tests.ledger_helpers import cli_daily, scan_tool, tool_event_count, tool_totals
 from tests.logs import CANARY
 from tokenlens.config import Env
 from tokenlens.tools.zed import data_dirs, homes
@@ -175,3 +175,15 @@ def test_homes_per_platform(tmp_path):
     # Its settings (the agent's permissions) are in the config dir, also one of its homes.
     assert homes(env) == [*data_dirs(env), tmp_path / ".config" / "zed", tmp_path / "AppData" / "Roaming" / "Zed"]
     assert Zed().roots(env)[0] == tmp_path / "xdg" / "zed" / "threads" / "threads.db"
+
+
+def test_a_thread_near_local_midnight_lands_on_its_local_day(data_dir, home, zdb):
+    """save_thread_sync writes `updated_at` as `DateTime<Utc>::to_rfc3339()` ("+00:00", db.rs
+    @ 0642ec7e49e2d2c06f55db8c5bb2d4eca0f5223b): New York (UTC-4 in May) puts these two threads
+    on either side of its midnight, though both are on May 18 in UTC."""
+    zdb.save("th-late", "2026-05-18T03:45:00.120+00:00", usage(10, 20, 0, 300), {"u1": usage(10, 20, 0, 300)})
+    zdb.save("th-early", "2026-05-18T04:15:00+00:00", usage(30, 40), {"u2": usage(30, 40)})
+    days = cli_daily(data_dir, home, "zed", "America/New_York")
+    assert {day: row["total_tokens"] for day, row in days.items()} == {"2026-05-17": 330, "2026-05-18": 70}
+    utc = cli_daily(data_dir, home, "zed", "UTC")
+    assert {day: row["total_tokens"] for day, row in utc.items()} == {"2026-05-18": 400}

@@ -67,6 +67,8 @@ OVERRIDES = [
     ("hermes", {"HERMES_HOME": "{alt}"}, "{alt}", "config.yaml", "approvals:\n  mode: off\n", "approvals.mode"),
     ("droid", {"FACTORY_HOME_OVERRIDE": "{alt}"}, "{alt}/.factory", "settings.json",
      json.dumps({"sessionDefaultSettings": {"autonomyLevel": "high"}}), "sessionDefaultSettings.autonomyLevel"),
+    ("kilo", {"XDG_DATA_HOME": "{alt}/data", "XDG_CONFIG_HOME": "{alt}/config"}, "{alt}/config/kilo", "kilo.jsonc",
+     '// Kilo CLI\n{"permission": "allow"}\n', "permission"),
 ]
 
 

@@ -42,6 +42,7 @@ TOOL_PACKAGES: tuple[str, ...] = (
     "warp",
     "windsurf",
     "jetbrains_ai",
+    "continue_dev",
     "devin_cli",
     "kiro",
     "amazon_q",

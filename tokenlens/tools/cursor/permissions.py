@@ -2,25 +2,21 @@
 and the IDE's auto-run ("YOLO") settings inside `User/globalStorage/state.vscdb`.
 
 The state database also holds auth tokens: it is copied (db + -wal) to a private temp dir,
-opened read-only and immutable, and only the one named key is selected. `authInfo` in
-cli-config.json is never looked at.
+opened read-only, and only the one named key is selected (tokenlens/tools/vscode/state_db.py).
+`authInfo` in cli-config.json is never looked at.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import sqlite3
-import tempfile
 from pathlib import Path
-
-import orjson
 
 from tokenlens.permissions.base import ConfigFile, ScanContext, dig, str_list
 from tokenlens.permissions.mcp import add_servers
 from tokenlens.permissions.rules import mcp_allow_rule, path_rule, shell_rule
 from tokenlens.tools import cursor as where
 from tokenlens.tools.base import appdata_dirs
+from tokenlens.tools.vscode.state_db import extension_state
 
 TOOL = "cursor"
 STATE_KEY = "src.vs.platform.reactivestorage.browser.reactiveStorageServiceImpl.persistentStorage.applicationUser"
@@ -93,18 +89,8 @@ def mcp_entry_rule(entry: str) -> str:
 
 
 def _state_db(ctx: ScanContext, path: Path) -> None:
-    if not path.is_file():
-        return
-    value = read_state_key(path, STATE_KEY)
-    if value is None:
-        return
-    ctx.files[ctx.show(path)] = path.stat().st_mtime_ns // 1_000_000
-    try:
-        state = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        ctx.problems.append(f"{ctx.show(path)}: auto-run settings unreadable")
-        return
-    composer = state.get("composerState") if isinstance(state, dict) else None
+    state = extension_state(ctx, path, STATE_KEY, "auto-run settings")
+    composer = state.get("composerState") if state else None
     if not isinstance(composer, dict):
         return
     source = ConfigFile(path, None, 0)
@@ -116,32 +102,6 @@ def _state_db(ctx: ScanContext, path: Path) -> None:
             ctx.add(TOOL, "global", "command_pattern", entry, "auto-run", source, shell_rule(entry, prefix=True))
     for entry in str_list(composer.get("mcpAllowedTools")):
         ctx.add(TOOL, "global", "allowed_tool", f"mcp {entry}", "auto-run", source, mcp_entry_rule(entry))
-
-
-def read_state_key(path: Path, key: str) -> str | None:
-    """One value from a VS Code-family state DB without touching (or locking) the original."""
-    with tempfile.TemporaryDirectory(prefix="tokenlens-") as tmp:
-        copy = Path(tmp) / "state.vscdb"
-        try:
-            shutil.copyfile(path, copy)
-            wal = path.with_name(path.name + "-wal")
-            if wal.exists():
-                shutil.copyfile(wal, Path(tmp) / "state.vscdb-wal")
-        except OSError:
-            return None
-        try:
-            conn = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
-        except sqlite3.Error:
-            return None
-        try:
-            row = conn.execute("SELECT value FROM ItemTable WHERE key = ?", [key]).fetchone()
-        except sqlite3.Error:
-            return None
-        finally:
-            conn.close()
-    if row is None:
-        return None
-    return row[0].decode() if isinstance(row[0], bytes) else row[0]
 
 
 # Where a grant of each kind is set, for the hints (tokenlens.permissions.rules.hint_for).

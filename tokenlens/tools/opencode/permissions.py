@@ -4,10 +4,15 @@
 `permission` may be one string ("allow" = everything) or a map of tool -> action or
 tool -> {pattern: action} (the last matching pattern wins). Defaults are permissive: with no
 `bash` permission anywhere, shell commands run without asking. `auth.json` is never opened.
+
+The reading of a config is shared with the forks that keep OpenCode's schema (Kilo CLI,
+tokenlens/tools/kilo/permissions.py): each says where its files are in a `Layout`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,16 @@ from tokenlens.tools.base import system_dirs
 
 TOOL = "opencode"
 NAMES = ("opencode.json", "opencode.jsonc")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one tool of OpenCode's family reads its config files (all in OpenCode's schema)."""
+
+    tool: str  # the id its grants carry
+    name: str  # as a person reads it, for the note on its permissive default
+    global_files: Callable[[ScanContext], list[Path]]
+    project_files: tuple[str, ...]  # relative to a project root (or an ancestor of one)
 
 
 def global_files(ctx: ScanContext) -> list[Path]:
@@ -34,17 +49,24 @@ def global_files(ctx: ScanContext) -> list[Path]:
     return files
 
 
+LAYOUT = Layout(TOOL, "OpenCode", global_files, (*NAMES, *(f".opencode/{n}" for n in NAMES)))
+
+
 def scan(ctx: ScanContext) -> None:
-    globals_read = [c for c in (ctx.read(p, "jsonc") for p in global_files(ctx)) if c]
+    scan_layout(ctx, LAYOUT)
+
+
+def scan_layout(ctx: ScanContext, layout: Layout) -> None:
+    globals_read = [c for c in (ctx.read(p, "jsonc") for p in layout.global_files(ctx)) if c]
     for config in globals_read:
-        scan_config(ctx, "global", config)
+        scan_config(ctx, layout.tool, "global", config)
     if globals_read and not any(_sets_bash(c.data) for c in globals_read):
-        ctx.add(TOOL, "global", "allowed_tool", "bash", "allow (unset: OpenCode's default)", globals_read[0], "SHELL-1")
-    rels = [*NAMES, *(f".opencode/{n}" for n in NAMES)]
-    for root, path in ctx.project_files(*rels):
+        ctx.add(layout.tool, "global", "allowed_tool", "bash", f"allow (unset: {layout.name}'s default)",
+                globals_read[0], "SHELL-1")
+    for root, path in ctx.project_files(*layout.project_files):
         config = ctx.read(path, "jsonc")
         if config:
-            scan_config(ctx, ctx.scope_of(root), config)
+            scan_config(ctx, layout.tool, ctx.scope_of(root), config)
 
 
 def _sets_bash(data: Any) -> bool:
@@ -52,25 +74,25 @@ def _sets_bash(data: Any) -> bool:
     return isinstance(perm, str) or (isinstance(perm, dict) and ("bash" in perm or "*" in perm))
 
 
-def scan_config(ctx: ScanContext, scope: str, config: ConfigFile) -> None:
+def scan_config(ctx: ScanContext, tool: str, scope: str, config: ConfigFile) -> None:
     data = config.data if isinstance(config.data, dict) else {}
-    _permission(ctx, scope, data.get("permission"), config, "")
+    _permission(ctx, tool, scope, data.get("permission"), config, "")
     agents = data.get("agent")
     if isinstance(agents, dict):
         for name, agent in sorted(agents.items()):
             if isinstance(agent, dict):
-                _permission(ctx, scope, agent.get("permission"), config, f"agent {name}: ")
+                _permission(ctx, tool, scope, agent.get("permission"), config, f"agent {name}: ")
     tools = data.get("tools")
     if isinstance(tools, dict):
         for name, enabled in sorted(tools.items()):
             if enabled is False:
-                ctx.add(TOOL, scope, "denied_tool", str(name), "disabled", config, "DENY-0")
-    add_servers(ctx, TOOL, scope, data.get("mcp"), config)
+                ctx.add(tool, scope, "denied_tool", str(name), "disabled", config, "DENY-0")
+    add_servers(ctx, tool, scope, data.get("mcp"), config)
 
 
-def _permission(ctx: ScanContext, scope: str, perm: Any, config: ConfigFile, prefix: str) -> None:
+def _permission(ctx: ScanContext, tool: str, scope: str, perm: Any, config: ConfigFile, prefix: str) -> None:
     if isinstance(perm, str):
-        ctx.add(TOOL, scope, "approval_mode", prefix + "permission", perm, config,
+        ctx.add(tool, scope, "approval_mode", prefix + "permission", perm, config,
                 "MODE-1" if perm == "allow" else "MODE-0")
         return
     if not isinstance(perm, dict):
@@ -83,7 +105,7 @@ def _permission(ctx: ScanContext, scope: str, perm: Any, config: ConfigFile, pre
             subject = prefix + (str(name) if pattern == "*" else f"{name}({pattern})")
             kind = {"allow": "allowed_tool", "deny": "denied_tool"}.get(action, "ask_tool")
             rule = _allow_rule(ctx, str(name), str(pattern)) if action == "allow" else "DENY-0"
-            ctx.add(TOOL, scope, kind, subject, action, config, rule)
+            ctx.add(tool, scope, kind, subject, action, config, rule)
 
 
 def _allow_rule(ctx: ScanContext, name: str, pattern: str) -> str:
