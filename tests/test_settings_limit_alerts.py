@@ -36,6 +36,7 @@ def test_thresholds_typed_in_settings_are_saved_and_used_by_the_alerts(qtbot, tm
     assert load_settings(settings.data_dir)[THRESHOLDS_SETTING] == [50, 70, 95]
     assert tab.limit_alerts.text() == "50, 70, 95" and tab.limit_alerts_error.isHidden()
     watch = LimitsWatch(settings.data_dir, settings)
+    watch.bars.setParent(tab)  # as the popup holds them in the app: never a window of their own
     assert watch.thresholds() == (50, 70, 95)
     told = []
     watch.alert.connect(told.append)
