@@ -80,6 +80,7 @@ def test_app_popup_bars_tooltip_tab_and_alerts_once(qtbot, make_app, data_dir): 
     qtbot.waitUntil(lambda: app.limits.looks >= 1, timeout=15_000)
     bars = [b for b in app.limits.bars.bars if b.isVisibleTo(app.limits.bars)]
     assert [(b.status.window, b.status.used_percent) for b in bars] == [("5h", 86.0), ("7d", 40.0)]
+    assert "Limits tab" in bars[0].toolTip()  # the popup's windows are not calibrated: the tab is
     assert "Tightest limit: Claude Code 5h 86%" in app.tray.toolTip()
     alerts = [n for n in app.notifications if "Claude Code 5h window" in n]
     assert len(alerts) == 1 and alerts[0].startswith("While tokenlens was not running: Claude Code 5h window at 86%")

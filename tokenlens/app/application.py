@@ -123,6 +123,7 @@ class TokenlensApp(QObject):
             app_menu.addSeparator() if action is None else app_menu.addAction(action)
 
         self.tray = QSystemTrayIcon(glance_icon(0.0), self)
+        self._icon_key: tuple | None = None  # what the tray icon shows now (None: the empty ring)
         self.tray.setContextMenu(self.menu)
         self.tray.activated.connect(self.on_tray_activated)
         self.tray.setToolTip(tooltip_text(None))
@@ -229,7 +230,8 @@ class TokenlensApp(QObject):
             self.unreadable = outcome.unreadable
         self._render_glance()
         self.popup.set_status(self.status_text(outcome.errors))
-        self.limits.refresh()
+        if not outcome.focused or outcome.limit_readings:  # else the windows are as they were
+            self.limits.refresh()
         if outcome.filling:
             self.window.refresh()  # today is in; the welcome and the nudge wait for the rest
             return
@@ -293,7 +295,12 @@ class TokenlensApp(QObject):
         # While the history fills in, the 7-day average is not known yet: no ratio to draw.
         ratio = None if glance is None or self.filling else glance.ratio_to_average
         fraction = gauge_fraction(ratio, glance.today_tokens) if glance else 0.0
-        self.tray.setIcon(glance_icon(fraction, self.live.paused, warning=bool(self.unreadable)))
+        # Painted only when it would look different: a scan a second while a tool writes
+        # mostly moves the ring by less than a pixel.
+        icon_key = (round(fraction, 3), self.live.paused, bool(self.unreadable))
+        if icon_key != self._icon_key:
+            self._icon_key = icon_key
+            self.tray.setIcon(glance_icon(fraction, self.live.paused, warning=bool(self.unreadable)))
         self.tray.setToolTip(self._tooltip())
         if glance is not None:
             self.popup.set_glance(glance, self.risky, filling=self.filling)

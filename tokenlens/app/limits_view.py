@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -81,10 +81,12 @@ def calibration_text(s: core.WindowStatus) -> str:
 
 
 class LimitBar(QWidget):
-    """One window: name and percentage, a bar, and the reset and pace under it."""
+    """One window: name and percentage, a bar, and the reset and pace under it; its tooltip the
+    window's calibration where it was worked out (the Limits tab), else where to find it."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, calibrated: bool = True) -> None:
         super().__init__(parent)
+        self.calibrated = calibrated
         self.status: core.WindowStatus | None = None
         self.now_ms = 0
         self.show_account = False  # only where one tool has windows of several accounts
@@ -92,8 +94,11 @@ class LimitBar(QWidget):
 
     def set_status(self, status: core.WindowStatus, now_ms: int) -> None:
         self.status, self.now_ms = status, now_ms
-        self.setToolTip(calibration_text(status) or "No calibration yet: it needs two readings of one window "
-                        "with usage between them.")
+        if not self.calibrated:
+            self.setToolTip("Tokens per 1% of this window: in the window's Limits tab.")
+        else:
+            self.setToolTip(calibration_text(status) or "No calibration yet: it needs two readings of one window "
+                            "with usage between them.")
         self.update()
 
     def paintEvent(self, event) -> None:
@@ -127,10 +132,12 @@ class LimitBar(QWidget):
 
 
 class LimitBars(QWidget):
-    """Every known window as a bar (the popup); hidden while there is none."""
+    """Every known window as a bar (the popup; the Limits tab's, `calibrated`); hidden while
+    there is none."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, calibrated: bool = True) -> None:
         super().__init__(parent)
+        self.calibrated = calibrated
         self.setObjectName("limitBars")
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -147,7 +154,7 @@ class LimitBars(QWidget):
 
     def set_states(self, states: list[core.WindowStatus], now_ms: int) -> None:
         while len(self.bars) < len(states):
-            bar = LimitBar(self)
+            bar = LimitBar(self, self.calibrated)
             self.bars.append(bar)
             self._layout.addWidget(bar)
         accounts: dict[str, set] = {}
@@ -335,7 +342,12 @@ class LimitsTab(QWidget):
 
 
 class LimitsWatch(QObject):
-    """After each scan: the windows' states for the popup bars and the tooltip, and alerts."""
+    """The windows' states for the popup bars and the tooltip, and alerts: re-read after a scan
+    that brought readings (LiveLedger's outcome says so) and once a minute, for the readings the
+    status line writes straight into the ledger and for windows going stale or reset with time.
+    Without calibration (the Limits tab works it out): this runs while a tool is writing."""
+
+    EVERY_MS = 60_000
 
     changed = Signal()
     alert = Signal(str)
@@ -343,12 +355,16 @@ class LimitsWatch(QObject):
     def __init__(self, data_dir: Path, settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.data_dir, self.settings = data_dir, settings
-        self.bars = LimitBars()
+        self.bars = LimitBars(calibrated=False)
         self.states: list[core.WindowStatus] = []
         self.started_ms = int(time.time() * 1000)
         self.looks = 0
         self.deferred = 0  # looks whose alerts waited for a full-screen window to go
         self._jobs = Latest(self)
+        self._timer = QTimer(self)
+        self._timer.setInterval(self.EVERY_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
 
     def thresholds(self) -> tuple[int, ...]:
         return core.alert_thresholds(self.settings.get(THRESHOLDS_SETTING))
@@ -415,6 +431,6 @@ def fullscreen_focused(platform: str) -> bool | None:
 def core_states(data_dir: Path, now_ms: int) -> list[core.WindowStatus]:
     db = open_read_ledger(data_dir)
     try:
-        return core.window_states(db, now_ms, calibrate=True)
+        return core.window_states(db, now_ms, calibrate=False)
     finally:
         db.conn.close()

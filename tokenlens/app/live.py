@@ -81,6 +81,7 @@ class ScanOutcome:
     # (`deferred_bytes` of it). Its glance has today right; earlier days fill in after.
     filling: bool = False
     deferred_bytes: int = 0
+    limit_readings: int = 0  # plan-window readings among what was read
 
 
 @dataclass
@@ -141,11 +142,12 @@ def scan_job(data_dir: Path, env: Env, disabled_sources, tz_name: str, first_sca
         chosen = [s for s in all_sources() if s.id not in off]
         since = today_cutoff_ns(zone, insights.now_ms()) if today_first else None
         result = scan(db, env, chosen, pricer=pricer, only=only, advanced=advanced, modified_since_ns=since)
-        added, read = result.events_added, _files_read(result)
+        added, read, readings = result.events_added, _files_read(result), result.limit_readings
         filling = result.deferred_bytes >= TWO_PASS_MIN_BYTES
         if result.deferred_files and not filling:
             result = scan(db, env, chosen, pricer=pricer, advanced=advanced)
             added, read = added + result.events_added, read + _files_read(result)
+            readings += result.limit_readings
         first_scan = first_scan and not filling
         if first_scan and pricer is not None:
             pricer.preload()  # now, at rest, rather than in the first scan while a tool writes
@@ -160,6 +162,7 @@ def scan_job(data_dir: Path, env: Env, disabled_sources, tz_name: str, first_sca
             changed=read > 0,
             filling=filling,
             deferred_bytes=result.deferred_bytes if filling else 0,
+            limit_readings=readings,
         )
         if first_scan:
             outcome.sources = sources_status(db, env, disabled=off, unreadable=result.unreadable)

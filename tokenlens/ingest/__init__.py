@@ -12,6 +12,7 @@ re-reading a rewritten or moved file costs time, never correctness.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -33,6 +34,7 @@ from tokenlens.store import rollup
 from tokenlens.store.ledger import Ledger
 from tokenlens.store.writer import (
     Batch,
+    FileLookup,
     count_events,
     known_files,
     mark_missing,
@@ -66,8 +68,12 @@ def _progress_counter(advanced: Callable[[int, int], None] | None, total: int) -
 
 
 def _among(source: Source, env: Env, roots: list[Path], only: Iterable[Path]):
-    """What `source` discovers among the changed files `only`; None: none of them is its."""
-    mine = [p for p in only if any(p == r or r in p.parents for r in roots)]
+    """What `source` discovers among the changed files `only`; None: none of them is its.
+    (Compared as text: this runs for every source about once a second while a tool writes.)"""
+    case = os.path.normcase  # Windows paths compare without case, as Path's do
+    texts = {case(str(r)) for r in roots}
+    prefixes = tuple(t.rstrip(os.sep) + os.sep for t in texts)
+    mine = [p for p in only if case(str(p)) in texts or case(str(p)).startswith(prefixes)]
     if not mine:
         return None
     found = source.discover_among(env, mine)
@@ -96,6 +102,8 @@ def scan(
     and nothing else (no walk; files gone are noted by the next full scan). A source that
     cannot tell which files are its own without a walk (tools.source.discover_among) walks
     as usual, if any of the files lies under its roots.
+    A scan given `only` counts no events (`events_added` is 0): two counts of a tool's events
+    were most of what a watcher's scan of one written file cost; `files_read` says what changed.
     `modified_since_ns`: read only files that changed at or after this time (ns since the
     epoch), the others being left for a later scan (`ScanResult.deferred_bytes`); everything
     found still counts as seen, so nothing is marked missing.
@@ -107,7 +115,8 @@ def scan(
     pricer = pricer or Pricer()
     started = time.perf_counter()
     result = ScanResult()
-    known = known_files(db)
+    # A focused scan looks up its few files one by one, not every file the ledger knows.
+    known = known_files(db) if only is None else FileLookup(db)
     plan: list[Planned] = []
     seen_by_source: dict[str, set[str]] = {}
     roots_by_source: dict[str, list[Path]] = {}
@@ -142,7 +151,7 @@ def scan(
         stats.unreadable[:0] = [{**u, "path": storable(u["path"])} for u in unreadable.values()]
 
     plan = newest_first(plan)
-    for stats in {id(p.stats): p.stats for p in plan}.values():
+    for stats in {id(p.stats): p.stats for p in plan}.values() if only is None else ():
         stats.events_before = count_events(db, stats.source)
     to_read = sum(p.unread for p in plan)
     bulk = to_read >= PARALLEL_MIN_BYTES

@@ -114,11 +114,12 @@ def ingest_share(channel, db_path: str, jobs: list, progress=None, announce: boo
             ingest_file_safely(batch, source, found, stats)
             if count_bytes:
                 channel.note(("read", nbytes))
-            mine = out["stats"].setdefault(source.id, [0, 0, [], []])
+            mine = out["stats"].setdefault(source.id, [0, 0, [], [], 0])
             mine[0] += stats.files_read
             mine[1] += stats.lines_skipped
             mine[2] += stats.errors
             mine[3] += stats.unreadable
+            mine[4] += stats.limit_readings
         batch.flush()
         out["unknown"] = sorted(pricer.unknown_models)
     finally:
@@ -127,10 +128,11 @@ def ingest_share(channel, db_path: str, jobs: list, progress=None, announce: boo
 
 
 def _merge_share(share: dict, result: ScanResult) -> None:
-    for source_id, (files_read, lines_skipped, errors, unreadable) in share["stats"].items():
+    for source_id, (files_read, lines_skipped, errors, unreadable, readings) in share["stats"].items():
         stats = result.sources[source_id]
         stats.files_read += files_read
         stats.lines_skipped += lines_skipped
+        stats.limit_readings += readings
         stats.errors += errors
         stats.unreadable += unreadable
     result.unknown_models |= {tuple(u) for u in share["unknown"]}

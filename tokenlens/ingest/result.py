@@ -18,6 +18,9 @@ class SourceScan:
     events_before: int | None = None
     events_after: int = 0
     lines_skipped: int = 0
+    # Plan-window readings among what was read (tokenlens.limits.LimitReading): the app
+    # re-reads its windows only after a scan that brought some.
+    limit_readings: int = 0
     errors: list[str] = field(default_factory=list)
     # Folders and files that exist but could not be read (e.g. mode 000, another user's):
     # {"path", "reason"} each. Their usage is missing from every total until they can be.
@@ -48,6 +51,10 @@ class ScanResult:
     @property
     def events_added(self) -> int:
         return sum(s.events_added for s in self.sources.values())
+
+    @property
+    def limit_readings(self) -> int:
+        return sum(s.limit_readings for s in self.sources.values())
 
     @property
     def unreadable(self) -> dict[str, list[dict]]:

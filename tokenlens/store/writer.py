@@ -98,6 +98,17 @@ def known_files(db: Ledger) -> dict[str, tuple]:
     return {path: rest for path, *rest in db.execute("SELECT path, size, mtime_ns, inode FROM files")}
 
 
+class FileLookup:
+    """known_files' `get`, one query a file: for a scan of the few files a watcher named."""
+
+    def __init__(self, db: Ledger) -> None:
+        self.db = db
+
+    def get(self, path: str) -> list | None:
+        row = self.db.execute("SELECT size, mtime_ns, inode FROM files WHERE path = ?", [path]).fetchone()
+        return list(row) if row is not None else None
+
+
 def storable(value):
     """Text SQLite can bind. File names need not be UTF-8 (Python keeps such bytes as lone
     surrogates); they, and ids taken from them, keep those bytes as \\xNN escapes."""

@@ -3,6 +3,7 @@ and the legacy ~/.clawdbot, ~/.moltbot, ~/.moldbot) hold agents' sessions and th
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tokenlens.config import Env
@@ -16,8 +17,9 @@ def homes(env: Env) -> list[Path]:
     if configured:
         return configured
     home = env.home
-    try:
-        profiles = sorted(p for p in home.glob(".openclaw-*") if p.is_dir())
+    try:  # os.scandir, not Path.glob: this runs on every scan, and a home folder is big
+        with os.scandir(home) as entries:
+            profiles = sorted(home / e.name for e in entries if e.name.startswith(".openclaw-") and e.is_dir())
     except OSError:  # an unreadable home: the usage reader notes it when it walks there
         profiles = []
     return [home / ".openclaw", *profiles, *(home / name for name in LEGACY_STATE_DIRS)]
