@@ -91,3 +91,26 @@ def test_the_tray_icon_is_painted_again_only_when_it_would_look_different(qtbot,
     app._render_glance()
     assert len(painted) == 1
     app.shutdown()
+
+
+def test_a_tabs_device_filter_lists_the_devices_without_reading_the_events(tmp_path, monkeypatch):
+    """The Overview and Sessions tabs reload their device filter with every refresh: it asks
+    the devices table, never the events (devices_overview counts them for the Devices page)."""
+    import tokenlens.app.devices as devices
+
+    db = open_ledger(tmp_path / "l")
+    with db.conn:
+        db.execute("INSERT INTO devices (id, name, first_seen_ms) VALUES ('abcdefghijklmnop', 'laptop', 0)")
+    db.conn.close()
+    seen: list[str] = []
+    real = devices.open_read_ledger
+
+    def traced(data_dir, *args):
+        ledger = real(data_dir, *args)
+        ledger.conn.set_trace_callback(seen.append)
+        return ledger
+
+    monkeypatch.setattr(devices, "open_read_ledger", traced)
+    data = devices.device_choices_job(tmp_path / "l")
+    assert [d["name"] for d in data["devices"]] == ["laptop"]
+    assert seen and not [s for s in seen if "FROM events" in s]

@@ -59,6 +59,17 @@ def sync_job(data_dir: Path, folder: str | None = None, passphrase: str | None =
         db.conn.close()
 
 
+def device_choices_job(data_dir: Path) -> dict:
+    """The devices a filter offers, without devices_job's event counts."""
+    from tokenlens.store.queries import device_choices
+
+    db = open_read_ledger(data_dir)
+    try:
+        return {"devices": device_choices(db)}
+    finally:
+        db.conn.close()
+
+
 def devices_job(data_dir: Path) -> dict:
     from tokenlens.store.queries import devices_overview, sync_config
 
@@ -283,7 +294,7 @@ class DeviceFilter(QComboBox):
 
     @Slot()
     def reload(self) -> None:
-        self._jobs.run(lambda: devices_job(self._data_dir), self._fill,
+        self._jobs.run(lambda: device_choices_job(self._data_dir), self._fill,
                        lambda message: log.warning("device list failed: %s", message))
 
     def _fill(self, data: dict) -> None:

@@ -667,6 +667,17 @@ def devices_overview(db) -> list[dict]:
     return out
 
 
+def device_choices(db) -> list[dict]:
+    """The devices a tab's filter offers: id, name, whether it is this one, when forgotten.
+    devices_overview without its counts, which read every event (the filter reloads whenever
+    its tab does, about every 2 s while a tool writes)."""
+    cfg = sync_config(db)
+    self_id = cfg[1] if cfg else ""
+    return [{"id": dev, "name": local or name, "this_device": dev == self_id, "forgotten_ms": forgotten}
+            for dev, name, local, forgotten in db.execute(
+                "SELECT id, name, local_name, forgotten_ms FROM devices ORDER BY first_seen_ms, id")]
+
+
 def device_names(db) -> dict[str, str]:
     """Device column value ('' for this device) -> the name the person knows it by."""
     cfg = sync_config(db)
