@@ -162,3 +162,23 @@ def test_limits_as_text(tmp_path):
     line = shown.stdout.splitlines()[0]
     assert line.startswith("claude-code ~/.claude  5h: 80.0% used, resets ")
     assert line.endswith(f"seen 10 min ago; at the pace of the last hour: 100% at {stamp}")
+
+
+def test_the_newest_reading_of_every_window_among_many_tools_accounts_and_readings(db):
+    """latest_limit_readings walks the series index window by window (store/queries.py):
+    each window's newest reading, the higher percentage of two first seen at one time, and
+    no window skipped whatever sorts between them."""
+    from tokenlens.store import queries
+
+    t0 = 1_795_000_000_000
+    items = []
+    for tool, account in (("claude-code", "~/.claude"), ("claude-code", "~/work"), ("codex", "~/.codex")):
+        for window, minutes in (("5h", 300), ("7d", 10080), ("60", 60)):
+            items += [reading(window, minutes, t0 + i * 60_000, i / 10, t0 + 10 * HOUR, tool, account)
+                      for i in range(300)]
+    items.append(reading("5h", 300, t0 + 299 * 60_000, 95.0, t0 + 10 * HOUR, "codex", "~/.codex"))  # a tie
+    put(db, *items)
+    newest = {(r["tool"], r["account"], r["window"]): r["used_percent"] for r in queries.latest_limit_readings(db)}
+    assert len(newest) == 9
+    assert newest[("codex", "~/.codex", "5h")] == 95.0
+    assert all(p == 29.9 for k, p in newest.items() if k != ("codex", "~/.codex", "5h"))

@@ -178,7 +178,9 @@ def _window_state(db, latest: dict, now_ms: int, calibrate: bool, device: str = 
     status.device = (name or f"device {device[:6]}") if device else ""
     status.device_id = device
     if status.state != "reset":
-        since = latest["observed_at_ms"] - (latest["window_minutes"] or 0) * 60_000 - HOUR_MS
+        # Pace looks back an hour at most (the window-so-far rate needs no history): a 7-day
+        # window's every reading would be thousands of rows on each status line.
+        since = latest["observed_at_ms"] - HOUR_MS
         _add_pace(status, _instance(history_of(since), latest))
     if calibrate:
         status.calibration = calibrate_window(db, latest["tool"], history_of(), device)

@@ -464,19 +464,35 @@ LIMIT_COLUMNS = ("tool, account, window, window_minutes, observed_at_ms, last_se
 
 def latest_limit_readings(db) -> list[dict]:
     """The newest reading of each (tool, account, window); of two first seen at the same
-    time, the higher percentage (the one that can only be too cautious). The newest time per
-    window comes from the series index alone: the status line runs this on every message."""
-    cols = ", ".join(f"r.{c.strip()}" for c in LIMIT_COLUMNS.split(","))
-    sql = f"""
-        WITH newest AS (SELECT tool, account, window, MAX(observed_at_ms) AS at FROM limit_readings
-                        GROUP BY tool, account, window)
-        SELECT {cols} FROM newest n JOIN limit_readings r
-          ON r.tool = n.tool AND r.account = n.account AND r.window = n.window AND r.observed_at_ms = n.at
-        ORDER BY r.tool, r.account, r.window_minutes, r.window, r.used_percent DESC"""
-    out: dict[tuple, dict] = {}
-    for row in _dicts(db.execute(sql)):
-        out.setdefault((row["tool"], row["account"], row["window"]), row)
-    return list(out.values())
+    time, the higher percentage (the one that can only be too cautious).
+
+    Window by window through the series index, two seeks each (the next window, its newest
+    reading), rather than a GROUP BY over every reading: the status line runs this on every
+    message, and a year of Codex logs holds tens of thousands of readings for a handful of
+    windows."""
+    out = []
+    key: tuple | None = ("", "", "")
+    while (key := _next_limit_window(db, key)) is not None:
+        out += _dicts(db.execute(
+            f"SELECT {LIMIT_COLUMNS} FROM limit_readings WHERE tool = ? AND account = ? AND window = ?"
+            " ORDER BY observed_at_ms DESC, used_percent DESC LIMIT 1", list(key)))
+    out.sort(key=lambda r: (r["tool"], r["account"], r["window_minutes"] is not None, r["window_minutes"] or 0,
+                            r["window"]))
+    return out
+
+
+def _next_limit_window(db, key: tuple) -> tuple | None:
+    """The (tool, account, window) after `key` in the series index, by a seek at each level: a
+    row-value `>` would step through every reading of the current window to leave it."""
+    tool, account, window = key
+    for where, args in (("tool = ? AND account = ? AND window > ?", [tool, account, window]),
+                        ("tool = ? AND account > ?", [tool, account]),
+                        ("tool > ?", [tool])):
+        row = db.execute(f"SELECT tool, account, window FROM limit_readings WHERE {where}"
+                         " ORDER BY tool, account, window LIMIT 1", args).fetchone()
+        if row is not None:
+            return tuple(row)
+    return None
 
 
 def limit_readings_of(db, tool: str, account: str, window: str, since_ms: int | None = None) -> list[dict]:
