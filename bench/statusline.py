@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.3)  # Claude Code runs it at most every 300 ms
 
         results["app not running, a new message before each"] = paired(grow)
+        # The grown transcript read to its end, as the case's name says: else every run would
+        # start a reader in a venv that has none of the reader's dependencies.
+        subprocess.run([*TOKENLENS, "--data-dir", str(data), "scan"], env=env, check=True, capture_output=True)
         wheel_python = installed_python()
         time_line(env, data, body, [wheel_python, *LINE[1:]])  # its first run compiles nothing: pip did
         results["installed from a wheel, app not running, transcript unchanged"] = paired(python=wheel_python)
