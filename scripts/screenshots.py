@@ -139,7 +139,7 @@ def codex_limits(t: datetime, now: datetime) -> dict:
 def claude_limit_history(data_dir: Path, home: Path, now: datetime) -> None:
     """What `tokenlens statusline` would have recorded from Claude Code over the last days:
     each 5-hour window rising while in use, the week rising under it."""
-    from tokenlens.model import LimitReading
+    from tokenlens.limits import LimitReading
     from tokenlens.store import open_ledger
     from tokenlens.store.writer import write_transaction
     from tokenlens.store.writes import upsert_limit_readings
@@ -170,8 +170,26 @@ def claude_limit_history(data_dir: Path, home: Path, now: datetime) -> None:
     try:
         with write_transaction(db):
             upsert_limit_readings(db, readings)
+            other_device_window(db, now, week_reset)
     finally:
         db.conn.close()
+
+
+def other_device_window(db, now: datetime, week_reset: datetime) -> None:
+    """A laptop's week, as a synced folder brings it (tokenlens/sync/engine.py): the Limits tab
+    lists it after this computer's windows, under the laptop's name."""
+    device = "lapt0p2a3b4c5d6e"
+    db.execute("INSERT INTO devices (id, name, first_seen_ms) VALUES (?, 'laptop', ?)",
+               [device, int((now - timedelta(days=20)).timestamp() * 1000)])
+    rows = []
+    for hours_back, used in ((30, 21.0), (20, 27.0), (8, 33.0), (2, 36.0)):
+        at = int((now - timedelta(hours=hours_back)).timestamp() * 1000)
+        rows.append((device, "claude-code", "~/.claude", "7d", 10080, f"{int(week_reset.timestamp())}:{used:g}",
+                     at, at, used, int(week_reset.timestamp() * 1000), None, "claude-statusline"))
+    db.conn.executemany(
+        "INSERT INTO device_limit_readings (device, tool, account, window, window_minutes, reading_key,"
+        " observed_at_ms, last_seen_ms, used_percent, resets_at_ms, plan, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows)
 
 
 # Names match packaging/io.github.tokenlens.metainfo.xml (the light ones); "-dark" for the rest.

@@ -320,7 +320,7 @@ def calibrate_window(db, tool: str, history: list[dict], device: str = "") -> li
 
 
 def status_of_reading(reading, now_ms: int) -> WindowStatus:
-    """A window's status from one reading alone (tokenlens.model.LimitReading): no pace."""
+    """A window's status from one reading alone (tokenlens.limits.LimitReading): no pace."""
     return _status({"tool": reading.tool, "account": reading.account, "window": reading.window,
                     "window_minutes": reading.window_minutes, "observed_at_ms": reading.observed_at_ms,
                     "last_seen_ms": max(reading.last_seen_ms, reading.observed_at_ms),

@@ -91,7 +91,7 @@ ON CONFLICT (tool, account, window, reading_key) DO UPDATE SET
 
 
 def upsert_limit_readings(db, readings: Sequence, file_ids: Sequence[int | None] | None = None) -> None:
-    """Record readings (tokenlens.model.LimitReading); a repeat of one only moves its first and
+    """Record readings (tokenlens.limits.LimitReading); a repeat of one only moves its first and
     last sightings. `file_ids`: the log file each came from (None: the status line)."""
     ids = file_ids if file_ids is not None else [None] * len(readings)
     db.conn.executemany(UPSERT_LIMIT_READING_SQL, [
