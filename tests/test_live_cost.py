@@ -114,3 +114,25 @@ def test_a_tabs_device_filter_lists_the_devices_without_reading_the_events(tmp_p
     data = devices.device_choices_job(tmp_path / "l")
     assert [d["name"] for d in data["devices"]] == ["laptop"]
     assert seen and not [s for s in seen if "FROM events" in s]
+
+
+def test_the_overview_works_out_its_hour_of_week_grid_once(tmp_path, home, env, monkeypatch):
+    """The Overview is re-read about every 2 s while a tool writes: its signals reuse the grid
+    it paints instead of asking the ledger for it again."""
+    from datetime import date
+
+    from tokenlens import insights
+    from tokenlens.app import main_window
+    from tokenlens.reports import get_zone
+
+    append(home / ".claude/projects/-p/a.jsonl",
+           claude_assistant("2026-11-01T10:00:00.000Z", "a", "m1", "r1", inp=1, out=10))
+    db = open_ledger(tmp_path / "l")
+    scan(db, env)
+    db.conn.close()
+    calls = []
+    real = insights.hour_of_week
+    monkeypatch.setattr(insights, "hour_of_week", lambda *a, **k: calls.append(a) or real(*a, **k))
+    data = main_window.overview_data(tmp_path / "l", get_zone("UTC"), date(2026, 10, 20), date(2026, 11, 2), "tool")
+    assert len(calls) == 1
+    assert data["signals"].busiest_hours and data["hours"][6][10] == 11  # 2026-11-01 is a Sunday, 10:00 UTC

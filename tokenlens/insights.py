@@ -300,9 +300,12 @@ class Signals:
     active_days: int
 
 
-def signals(db: Ledger, zone: ZoneInfo, lo_ms: int, hi_ms: int, biggest: int = 5) -> Signals:
+def signals(db: Ledger, zone: ZoneInfo, lo_ms: int, hi_ms: int, biggest: int = 5,
+            grid: list[list[int]] | None = None) -> Signals:
+    """`grid`: hour_of_week over the same span when the caller has it already (the Overview)."""
     inp, cr, cw, cost, n_sessions = queries.prompt_totals(db, lo_ms, hi_ms)
-    grid = hour_of_week(db, zone, lo_ms, hi_ms)
+    if grid is None:
+        grid = hour_of_week(db, zone, lo_ms, hi_ms)
     active_days = queries.active_local_days(db, zone_spans(zone, lo_ms, hi_ms), lo_ms, hi_ms)
     biggest_rows = sorted(sessions(db, lo_ms, hi_ms), key=lambda s: -s["total_tokens"])[:biggest]
     return Signals(

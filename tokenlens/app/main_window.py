@@ -186,10 +186,11 @@ def overview_data(data_dir: Path, zone: ZoneInfo, first, today, by: str, devices
     lo, hi = insights.day_range_ms(zone, first, today)
     db = open_read_ledger(data_dir, devices)
     try:
+        hours = insights.hour_of_week(db, zone, lo, hi)
         return {"series": insights.daily_series(db, zone, first, today, by=by),
-                "hours": insights.hour_of_week(db, zone, lo, hi),
+                "hours": hours,
                 "projects": insights.top_projects(db, lo, hi),
-                "signals": insights.signals(db, zone, lo, hi)}
+                "signals": insights.signals(db, zone, lo, hi, grid=hours)}
     finally:
         db.conn.close()
 
