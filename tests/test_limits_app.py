@@ -189,3 +189,20 @@ def test_the_limits_tab_lists_another_devices_windows_by_its_name_with_their_his
     qtbot.waitUntil(lambda: app.limits.looks >= 1, timeout=15_000)
     assert [b.status.window for b in app.limits.bars.bars if b.isVisibleTo(app.limits.bars)] == ["5h"]
     app.shutdown()
+
+
+@pytest.mark.usefixtures("app_env")
+def test_a_shut_down_app_reads_no_more_windows_and_tells_no_alerts(qtbot, make_app, data_dir):  # noqa: F811
+    """The minute's re-read stops with the app: a test suite (or a restart in one process)
+    must not have a closed app's timer painting bars and raising alerts later."""
+    now = int(time.time() * 1000)
+    put(data_dir, reading("5h", 300, now - 2 * MIN, 97.0, now + 2 * HOUR))
+    app = make_app()
+    qtbot.waitUntil(lambda: app.limits.looks >= 1, timeout=15_000)
+    app.shutdown()
+    looks, told = app.limits.looks, len(app.notifications)
+    assert not app.limits._timer.isActive()
+    app.limits.refresh()
+    app.limits._paint([status(99.0, now + HOUR, now)], now, fullscreen=False)
+    qtbot.wait(300)
+    assert (app.limits.looks, len(app.notifications)) == (looks, told)

@@ -198,6 +198,8 @@ class TokenlensApp(QObject):
             return
         self._shut_down = True
         self._tray_check.stop()
+        self._window_refresh.stop()
+        self.limits.stop()
         self.live.stop()
         self.autosync.stop()
         self.tray.hide()

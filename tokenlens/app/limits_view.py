@@ -365,12 +365,20 @@ class LimitsWatch(QObject):
         self._timer.setInterval(self.EVERY_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+        self._stopped = False
+
+    def stop(self) -> None:
+        """At quit (TokenlensApp.shutdown): no more re-reads, no alerts from a closed app."""
+        self._timer.stop()
+        self._stopped = True
 
     def thresholds(self) -> tuple[int, ...]:
         return core.alert_thresholds(self.settings.get(THRESHOLDS_SETTING))
 
     @Slot()
     def refresh(self) -> None:
+        if self._stopped:
+            return
         now = int(time.time() * 1000)
         platform = QGuiApplication.platformName()
 
@@ -380,6 +388,8 @@ class LimitsWatch(QObject):
         self._jobs.run(work, lambda result: self._paint(result[0], now, result[1]))
 
     def _paint(self, states: list[core.WindowStatus], now_ms: int, fullscreen: bool | None = None) -> None:
+        if self._stopped:  # a look that was under way at quit
+            return
         self.states = states
         self.bars.set_states(states, now_ms)
         self.looks += 1
