@@ -32,6 +32,7 @@ readings (absolute `resets_at`) copied into a fork are the parent's rows again.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from tokenlens.limits import LimitReading
@@ -155,12 +156,20 @@ def _reset_ms(resets_at: Any, resets_in: Any, ts_ms: int) -> int | None | str:
 def home_label(root) -> str:
     """The CODEX_HOME a rollout root (`<home>/sessions`, `<home>/archived_sessions`) lies in,
     shown with ~ for the person's home: the account its readings belong to."""
-    from pathlib import Path
+    import os
 
     if root is None:
         return ""
+    return _home_label(str(root), os.environ.get("HOME") or os.path.expanduser("~"))
+
+
+@functools.lru_cache(maxsize=64)
+def _home_label(root: str, person_home: str) -> str:
+    """Asked for every token_count line (a first scan: thousands): worked out once a root."""
+    from pathlib import Path
+
     home = Path(root).parent
     try:
-        return "~/" + home.relative_to(Path.home()).as_posix()
+        return "~/" + home.relative_to(Path(person_home)).as_posix()
     except (ValueError, RuntimeError):
         return home.as_posix()
