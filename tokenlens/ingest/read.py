@@ -12,7 +12,6 @@ from pathlib import Path
 import orjson
 
 from tokenlens.ingest.result import SourceScan
-from tokenlens.limits import LimitReading
 from tokenlens.model import Skip, UsageEvent
 from tokenlens.store import writer
 from tokenlens.store.writer import HEAD_BYTES, Batch, FileRow, file_row, path_key
@@ -141,9 +140,8 @@ def _ingest_jsonl(batch: Batch, source: JsonlSource, ctx, row: FileRow, st, stat
 def _stage(batch: Batch, row: FileRow, st, handle, offset, state, events, skips, stats, nbytes: int,
            at_end: bool = True) -> None:
     stats.lines_skipped += len(skips)
-    stats.limit_readings += sum(1 for e in events if isinstance(e, LimitReading))
     head_hash = _head_hash(handle, min(HEAD_BYTES, offset)) if handle is not None else None
-    batch.stage(row, st, offset, head_hash, state, events, skips, nbytes, at_end=at_end)
+    stats.limit_readings += batch.stage(row, st, offset, head_hash, state, events, skips, nbytes, at_end=at_end)
 
 
 def _marker_test(markers: tuple[bytes, ...]) -> Callable[[bytes], bool] | None:

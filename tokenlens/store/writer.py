@@ -229,8 +229,9 @@ class Batch:
             self.flush(wait=self._size(2))
 
     def stage(self, row: FileRow, st, offset: int, head_hash: str | None, state, events, skips, nbytes: int,
-              *, at_end: bool = True) -> None:
-        """Add a file's events and skipped lines up to `offset`, and that position itself.
+              *, at_end: bool = True) -> int:
+        """Add a file's events and skipped lines up to `offset`, and that position itself;
+        returns how many of the events were plan-window readings.
 
         `at_end`: the file was read to its end (as it was when stat'ed). Only then is its size
         recorded: a stop mid-file (then a kill) must not make the rest look already read."""
@@ -240,13 +241,14 @@ class Batch:
         room = max(0, MAX_SKIPS_KEPT_PER_FILE - row.lines_skipped)
         row.lines_skipped += len(skips)
         self.skips += [(row, off, reason) for off, reason in skips[:room]]
-        usage = 0
+        usage = readings = 0
         last_ms = None
         for e in events:
             if isinstance(e, Action):
                 self.actions.append((row, e))
             elif isinstance(e, LimitReading):
                 self.readings.append((row, e))
+                readings += 1
                 continue  # a reading is not usage: the file's last event time stays
             else:
                 self.events.append((row, e))
@@ -261,6 +263,7 @@ class Batch:
         ]))
         row.offset = offset
         self.nbytes += nbytes
+        return readings
 
     def flush(self, wait: bool = True) -> None:
         if not self.positions:
