@@ -211,9 +211,7 @@ def today_part(totals: tuple[int, float, int] | None) -> str | None:
 
 def compose(parts: tuple[str, ...], totals, statuses: list, account: str, now_ms: int, colours: bool) -> str:
     from tokenlens.tools.claude_code.statusline import TOOL as CLAUDE_CODE
-    from tokenlens.tools.codex import (
-        TOOL as CODEX_TOOL,  # not .limits: that loads the log reader's imports
-    )
+    from tokenlens.tools.codex import TOOL as CODEX_TOOL  # its .limits would load the log reader
 
     CODEX = CODEX_TOOL.id
 
