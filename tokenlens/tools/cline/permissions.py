@@ -30,6 +30,7 @@ value. A setting that is not stored at all takes the build's default, which is n
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +71,21 @@ def scan(ctx: ScanContext) -> None:
             _auto_approval(ctx, config.data, config)
     if migrated:
         return
-    for storage in where.storage_dirs(ctx.env, where.EXTENSION_ID):
+    for state, source in extension_states(ctx, where.EXTENSION_ID, "Cline"):
+        _auto_approval(ctx, state, source)
+
+
+def extension_states(ctx: ScanContext, manifest_id: str, name: str) -> Iterator[tuple[dict[str, Any], ConfigFile]]:
+    """A Cline-family extension's VS Code globalState (Cline, Roo Code, Kilo Code) in every
+    editor it is installed in (its storage folder exists), with the state DB as the grants'
+    source. `manifest_id`: publisher.name as the manifest spells them (the globalState key)."""
+    for storage in where.storage_dirs(ctx.env, manifest_id.lower()):
+        if not storage.is_dir():
+            continue
         path = storage.parent / STATE_DB
-        state = extension_state(ctx, path, where.EXTENSION_ID, "Cline's settings") if storage.is_dir() else None
+        state = extension_state(ctx, path, manifest_id, f"{name}'s settings")
         if state is not None:
-            _auto_approval(ctx, state, ConfigFile(path, None, 0))
+            yield state, ConfigFile(path, None, 0)
 
 
 def _auto_approval(ctx: ScanContext, state: dict[str, Any], source: ConfigFile) -> None:

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from tokenlens.permissions.base import ScanContext
 from tokenlens.tools import kilo_code as where
-from tokenlens.tools.cline.permissions import SETTINGS, scan_mcp_settings  # noqa: F401 - the hints' setting
+from tokenlens.tools.cline.permissions import (  # noqa: F401 - SETTINGS: the hints' setting
+    SETTINGS,
+    extension_states,
+    scan_mcp_settings,
+)
 from tokenlens.tools.roo_code.permissions import (  # noqa: F401 - setting_name: the hints
     TOGGLES,
     auto_approve,
-    extension_states,
     setting_name,
 )
 

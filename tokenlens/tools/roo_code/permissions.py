@@ -24,20 +24,22 @@ Kilo Code (a fork) reads the same keys with its own defaults (tokenlens/tools/ki
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tokenlens.permissions.base import ConfigFile, ScanContext, str_list
 from tokenlens.permissions.rules import shell_rule
 from tokenlens.tools import roo_code as where
-from tokenlens.tools.cline import storage_dirs
-from tokenlens.tools.cline.permissions import SETTINGS, scan_mcp_settings  # noqa: F401 - the hints' setting
-from tokenlens.tools.vscode.state_db import extension_state
+from tokenlens.tools.cline.permissions import (  # noqa: F401 - SETTINGS: the hints' setting
+    SETTINGS,
+    STATE_DB,
+    extension_states,
+    scan_mcp_settings,
+)
 
 TOOL = "roo-code"
 MANIFEST_ID = "RooVeterinaryInc.roo-cline"  # the globalState key: publisher.name as the manifest spells them
-STATE_DB = "state.vscdb"
 # A toggle that needs another on, and the rule it earns: (key, needs, rule).
 TOGGLES = (
     ("alwaysAllowWrite", None, "MODE-5"),
@@ -52,18 +54,6 @@ def scan(ctx: ScanContext) -> None:
     scan_mcp_settings(ctx, TOOL, where.homes(ctx.env), "mcp_settings.json")
     for state, source in extension_states(ctx, MANIFEST_ID, "Roo Code"):
         auto_approve(ctx, TOOL, "Roo Code", state, source, defaults={})
-
-
-def extension_states(ctx: ScanContext, manifest_id: str, name: str) -> Iterator[tuple[dict[str, Any], ConfigFile]]:
-    """A Roo-family extension's globalState in every editor it is installed in (its storage
-    folder exists), with the state DB as the grants' source."""
-    for storage in storage_dirs(ctx.env, manifest_id.lower()):
-        if not storage.is_dir():
-            continue
-        path = storage.parent / STATE_DB
-        state = extension_state(ctx, path, manifest_id, f"{name}'s settings")
-        if state is not None:
-            yield state, ConfigFile(path, None, 0)
 
 
 def auto_approve(ctx: ScanContext, tool: str, name: str, state: dict[str, Any], source: ConfigFile, *,
